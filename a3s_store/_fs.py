@@ -1,0 +1,453 @@
+"""The one I/O layer: every filesystem call of the package goes through here.
+
+Why one layer:
+
+* **Fault injection.** Each system call first calls :func:`_tick` with its
+  name; tests install :data:`fault_hook` to fail the k-th call with an
+  ``OSError`` or to simulate a crash (an exception the store must not catch).
+* **Containment.** Inside the store root, names are opened relative to an
+  open folder descriptor with ``O_NOFOLLOW`` (``openat``-style), so a symlink
+  planted at a folder, a file, the lock or a temporary name is never followed
+  and there is no check-then-open race. The caller's root path itself is
+  resolved once, as given.
+* **One recipe for writes.** New files are created with ``O_CREAT|O_EXCL``,
+  written whole, fsynced, then renamed over their target; the folder is
+  fsynced afterwards (on POSIX). A failed write removes its temporary file
+  and re-raises the original error; an exception that is not an ``Exception``
+  (a simulated crash) leaves everything as a dead process would.
+
+Windows is supported on a best-effort basis: no folder descriptors (names
+are joined and checked with ``lstat`` instead), no folder fsync, exclusive
+``msvcrt.locking`` for both readers and writers, and bounded retries of
+``os.replace`` on sharing violations. The test suite runs on POSIX.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat as _stat
+import sys
+import time
+from typing import Callable, NamedTuple
+
+from .errors import CorruptDataError, LockTimeoutError, UnsafePathError
+
+__all__ = [
+    "Dir",
+    "Sig",
+    "fault_hook",
+    "open_root",
+    "open_dir",
+    "close_dir",
+    "read_file",
+    "peek_file",
+    "stat_entry",
+    "write_new",
+    "replace",
+    "unlink",
+    "remove_tree",
+    "fsync_dir",
+    "list_dir",
+    "lock",
+    "unlock",
+]
+
+WINDOWS = sys.platform == "win32"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_BINARY = getattr(os, "O_BINARY", 0)
+
+#: Installed by tests: called with the name of each system call before it runs.
+fault_hook: Callable[[str], None] | None = None
+
+
+def _tick(name: str) -> None:
+    hook = fault_hook
+    if hook is not None:
+        hook(name)
+
+
+class Sig(NamedTuple):
+    """What identifies one version of a file: size, mtime (ns) and inode."""
+
+    size: int
+    mtime_ns: int
+    ino: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> "Sig":
+        return cls(st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+class Dir:
+    """An open folder of the store (a descriptor on POSIX, a path on Windows)."""
+
+    __slots__ = ("fd", "path")
+
+    def __init__(self, fd: int, path: str) -> None:
+        self.fd = fd
+        self.path = path
+
+    def join(self, name: str) -> str:
+        return os.path.join(self.path, name)
+
+    def __repr__(self) -> str:
+        return f"Dir({self.path!r})"
+
+
+def _unsafe(path: str, what: str = "is a symlink") -> UnsafePathError:
+    return UnsafePathError(f"refused: {what}; the store does not follow links", path=path)
+
+
+# -- folders -----------------------------------------------------------------
+
+
+def open_root(path: str, *, create: bool, mode: int = 0o700) -> Dir | None:
+    """Open the store root (following the caller's own path as given)."""
+    if create:
+        _tick("mkdir")
+        os.makedirs(path, mode=mode, exist_ok=True)
+    if WINDOWS:
+        _tick("stat")
+        if not os.path.isdir(path):
+            return None
+        return Dir(-1, path)
+    _tick("open")
+    try:
+        fd = os.open(path, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
+    except FileNotFoundError:
+        return None
+    return Dir(fd, path)
+
+
+def open_dir(parent: Dir, name: str, *, create: bool = False, mode: int = 0o700,
+             durable: bool = True) -> Dir | None:
+    """Open the sub-folder ``name`` of ``parent`` without following a link.
+
+    With ``create``, make it when missing (and fsync ``parent`` so the new
+    entry survives a power cut). Returns None when missing and not created.
+    """
+    path = parent.join(name)
+    if create:
+        _tick("mkdir")
+        try:
+            if WINDOWS:
+                os.mkdir(path, mode)
+            else:
+                os.mkdir(name, mode, dir_fd=parent.fd)
+        except FileExistsError:
+            pass
+        else:
+            if durable:
+                fsync_dir(parent)
+    if WINDOWS:
+        _tick("stat")
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            return None
+        if _stat.S_ISLNK(st.st_mode) or getattr(st, "st_reparse_tag", 0):
+            raise _unsafe(path)
+        if not _stat.S_ISDIR(st.st_mode):
+            raise CorruptDataError("expected a folder, found a file", path=path)
+        return Dir(-1, path)
+    _tick("open")
+    try:
+        fd = os.open(name, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC, dir_fd=parent.fd)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+            st = os.stat(name, dir_fd=parent.fd, follow_symlinks=False)
+            if _stat.S_ISLNK(st.st_mode):
+                raise _unsafe(path) from None
+            raise CorruptDataError("expected a folder, found something else", path=path) from None
+        raise
+    return Dir(fd, path)
+
+
+def close_dir(d: Dir | None) -> None:
+    if d is not None and d.fd >= 0:
+        os.close(d.fd)
+        d.fd = -1
+
+
+def fsync_dir(d: Dir) -> None:
+    """Make the entries of ``d`` durable (a no-op where folders cannot be synced)."""
+    if WINDOWS:
+        return
+    _tick("fsync_dir")
+    os.fsync(d.fd)
+
+
+def list_dir(d: Dir) -> list[os.DirEntry]:
+    """The entries of ``d`` (``DirEntry`` objects; ``is_file`` etc. do not follow links)."""
+    _tick("scandir")
+    with os.scandir(d.path if WINDOWS else d.fd) as it:
+        return list(it)
+
+
+# -- files -------------------------------------------------------------------
+
+
+def _open_file(d: Dir, name: str, flags: int, mode: int = 0o600) -> int:
+    path = d.join(name)
+    if WINDOWS:
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            pass
+        else:
+            if _stat.S_ISLNK(st.st_mode) or getattr(st, "st_reparse_tag", 0):
+                raise _unsafe(path)
+        return os.open(path, flags | _BINARY, mode)
+    try:
+        return os.open(name, flags | _NOFOLLOW | _CLOEXEC, mode, dir_fd=d.fd)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _unsafe(path) from None
+        raise
+
+
+def read_file(d: Dir, name: str, limit: int) -> tuple[bytes, Sig] | None:
+    """Read the regular file ``name`` whole; None when it does not exist.
+
+    The size is checked with ``fstat`` before reading and again while
+    reading, so neither a huge (or sparse) file nor one that grows during
+    the read is ever loaded past ``limit``. A folder, FIFO or device where a
+    file should be is :class:`CorruptDataError`; a symlink is
+    :class:`UnsafePathError`. Opening uses ``O_NONBLOCK`` so a FIFO never hangs.
+    """
+    path = d.join(name)
+    _tick("open")
+    try:
+        fd = _open_file(d, name, os.O_RDONLY | _NONBLOCK)
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise CorruptDataError("expected a file, found a folder", path=path) from None
+    try:
+        _tick("fstat")
+        st = os.fstat(fd)
+        if not _stat.S_ISREG(st.st_mode):
+            kind = "a folder" if _stat.S_ISDIR(st.st_mode) else "a special file"
+            raise CorruptDataError(f"expected a file, found {kind}", path=path)
+        if st.st_size > limit:
+            raise CorruptDataError(
+                f"file of {st.st_size} bytes exceeds the byte limit of {limit}", path=path
+            )
+        chunks = []
+        total = 0
+        want = st.st_size + 1
+        while True:
+            _tick("read")
+            chunk = os.read(fd, max(want, 65536))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:
+                raise CorruptDataError(
+                    f"file grew past the byte limit of {limit} while being read", path=path
+                )
+            want = 65536
+        return b"".join(chunks), Sig.of(st)
+    finally:
+        os.close(fd)
+
+
+def peek_file(d: Dir, name: str, nbytes: int) -> bytes | None:
+    """The first ``nbytes`` of a regular file, or None when it does not exist."""
+    path = d.join(name)
+    _tick("open")
+    try:
+        fd = _open_file(d, name, os.O_RDONLY | _NONBLOCK)
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+    try:
+        _tick("fstat")
+        if not _stat.S_ISREG(os.fstat(fd).st_mode):
+            raise CorruptDataError("expected a file, found something else", path=path)
+        _tick("read")
+        return os.read(fd, nbytes)
+    finally:
+        os.close(fd)
+
+
+def stat_entry(d: Dir, name: str) -> os.stat_result | None:
+    """``lstat`` of ``name`` in ``d``; None when missing."""
+    _tick("stat")
+    try:
+        if WINDOWS:
+            return os.lstat(d.join(name))
+        return os.stat(name, dir_fd=d.fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+
+
+def write_new(d: Dir, name: str, data: bytes, *, mode: int = 0o600, durable: bool = True) -> Sig:
+    """Create ``name`` (which must not exist), write ``data``, fsync, close.
+
+    On an error the partial file is removed and the original error re-raised.
+    Returns the new file's :class:`Sig` (kept by a later rename).
+    """
+    _tick("open")
+    fd = _open_file(d, name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        if not WINDOWS:
+            _tick("fchmod")
+            os.fchmod(fd, mode)  # exact mode, whatever the umask
+        view = memoryview(data)
+        while view:
+            _tick("write")
+            written = os.write(fd, view)
+            view = view[written:]
+        if durable:
+            _tick("fsync")
+            os.fsync(fd)
+        _tick("fstat")
+        sig = Sig.of(os.fstat(fd))
+    except Exception:
+        os.close(fd)
+        try:
+            unlink(d, name)
+        except Exception:
+            pass  # left for recovery, which sweeps temporary names
+        raise
+    os.close(fd)
+    return sig
+
+
+_WIN_RETRY_ERRORS = (5, 32, 33)  # access denied, sharing violation, lock violation
+
+
+def replace(src_dir: Dir, src: str, dst_dir: Dir, dst: str) -> None:
+    """Atomically rename ``src`` over ``dst`` (a link at ``dst`` is replaced, not followed)."""
+    if not WINDOWS:
+        _tick("replace")
+        os.replace(src, dst, src_dir_fd=src_dir.fd, dst_dir_fd=dst_dir.fd)
+        return
+    delay = 0.005
+    for attempt in range(6):
+        _tick("replace")
+        try:
+            os.replace(src_dir.join(src), dst_dir.join(dst))
+            return
+        except PermissionError as exc:
+            if getattr(exc, "winerror", None) not in _WIN_RETRY_ERRORS or attempt == 5:
+                raise
+            time.sleep(delay)
+            delay *= 2
+
+
+def unlink(d: Dir, name: str) -> bool:
+    """Remove the file (or link) ``name``; False when it was not there."""
+    _tick("unlink")
+    try:
+        if WINDOWS:
+            os.unlink(d.join(name))
+        else:
+            os.unlink(name, dir_fd=d.fd)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def remove_tree(d: Dir, name: str) -> bool:
+    """Remove the folder ``name`` and everything in it, never following links."""
+    sub = open_dir(d, name)
+    if sub is None:
+        return False
+    try:
+        for entry in list_dir(sub):
+            if entry.is_dir(follow_symlinks=False):
+                remove_tree(sub, entry.name)
+            else:
+                unlink(sub, entry.name)
+    finally:
+        close_dir(sub)
+    _tick("rmdir")
+    try:
+        if WINDOWS:
+            os.rmdir(d.join(name))
+        else:
+            os.rmdir(name, dir_fd=d.fd)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+# -- locks -------------------------------------------------------------------
+
+if WINDOWS:  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _try_lock(fd: int, exclusive: bool) -> bool:
+        os.lseek(fd, 0, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def _release(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(fd: int, exclusive: bool) -> bool:
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _release(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def lock(d: Dir, name: str, *, exclusive: bool, timeout: float) -> int:
+    """Take the store lock on the file ``name`` in ``d``; return its descriptor.
+
+    The lock file is opened without ``O_TRUNC`` and without following links,
+    and is never renamed or deleted, so every process locks the same inode.
+    ``flock`` belongs to the open file description: an unrelated ``close()``
+    elsewhere in the process cannot drop it, and two threads exclude each
+    other. Raises :class:`LockTimeoutError` after ``timeout`` seconds.
+    """
+    _tick("open")
+    try:
+        fd = _open_file(d, name, os.O_RDWR | os.O_CREAT, 0o600)
+    except PermissionError:
+        fd = _open_file(d, name, os.O_RDONLY)  # a read-only store: shared use only
+    try:
+        _tick("lock")
+        if _try_lock(fd, exclusive):
+            return fd
+        deadline = time.monotonic() + timeout
+        pause = 0.0005
+        while True:
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
+            _tick("lock")
+            if _try_lock(fd, exclusive):
+                return fd
+            if time.monotonic() >= deadline:
+                raise LockTimeoutError(
+                    f"could not take the store lock within {timeout:g} s", path=d.join(name)
+                )
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def unlock(fd: int) -> None:
+    try:
+        _release(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,21 @@
+"""TEMPORARY stand-in for the JSON codec (replaced by the records branch)."""
+import json
+from .errors import CorruptDataError, InvalidDataError
+
+class F32(float):
+    pass
+
+class Raw(str):
+    pass
+
+def encode(value, *, level=0):
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+def encode_bytes(value, *, level=0):
+    return encode(value, level=level).encode("utf-8")
+
+def decode(data, *, strict=True):
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
+        raise CorruptDataError(str(exc)) from None
