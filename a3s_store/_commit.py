@@ -8,19 +8,28 @@ super-journal, a save that touches several files:
    fsyncs it;
 2. writes the commit record ``<txid>.commit`` (the list of renames and
    removals, with each new file's size and SHA-256), fsyncs it, and fsyncs
-   the ``tx`` folder. **This is the commit point**: from here on the save
+   the ``tx`` folder, so the record is durable before any published file
+   changes;
+3. renames each new file over its target (making missing folders first)
+   and removes what the save removes, then fsyncs every folder it changed.
+   **The first of these changes is the commit point** (the point of no
+   return): before it nothing a reader sees has changed, after it the save
    is finished, by this process or by recovery;
-3. renames each new file over its target and removes what the save
-   removes, then fsyncs every folder it changed;
 4. removes the commit record and fsyncs the ``tx`` folder, so a stale
    record can never come back after a power cut and be applied again.
 
 Recovery (run under the exclusive lock on open and whenever an operation
-finds something in ``tx/``) rolls a committed transaction forward (its steps
-are idempotent) and rolls an uncommitted one back by deleting its files.
-Single-file writes use the same temporary folder (``.a3s_store/tmp``) and a
-plain rename, which is atomic by itself. Only this module and ``_fs`` know
-these names.
+finds something in ``tx/``) rolls a transaction forward once any of its
+changes is visible (its steps are idempotent), and rolls it back by
+deleting its files otherwise: so a save that fails or dies before its first
+rename (a failed fsync of the record, a rename refused on Windows) leaves
+the old generation, even when the cleanup itself failed. No folder is made
+before the commit point, so a rolled-back save leaves no empty folder (an
+empty ``artifacts/<id>/`` would read as an empty artifact store). Single-file
+writes use the same temporary folder (``.a3s_store/tmp``) and a plain
+rename, which is atomic by itself (into an existing folder; a write that
+needs a new folder goes through the journal). Only this module and ``_fs``
+know these names.
 """
 
 from __future__ import annotations
@@ -122,7 +131,9 @@ def _new_txid() -> str:
 
 def write_one(layout: Layout, folder: tuple[str, ...], name: str, data: bytes) -> _fs.Sig:
     """Atomically replace one file: temporary file, fsync, rename, fsync the folder."""
-    target = layout.folder(folder, create=True)
+    target = layout.folder(folder, create=False)
+    if target is None:  # its folder must be made after a commit point: use the journal
+        return commit(layout, [Put(folder, name, data)])[(folder, name)]
     tmp = layout.folder((INTERNAL, _TMP), create=True)
     mode = layout.mode_for(target, name)
     tmp_name = _new_txid() + ".tmp"
@@ -154,15 +165,18 @@ def commit(layout: Layout, ops: list) -> dict[tuple[tuple[str, ...], str], _fs.S
     try:
         for n, op in enumerate(ops):
             if isinstance(op, Put):
-                target = layout.folder(op.folder, create=True)
+                # Folders are made by _apply, after the commit point, never here.
+                target = layout.folder(op.folder, create=False)
+                mode = layout.file_mode if target is None else layout.mode_for(target, op.name)
                 src = f"{txid}.{n}"
-                sigs[(op.folder, op.name)] = _fs.write_new(
-                    txdir, src, op.data, mode=layout.mode_for(target, op.name),
-                    durable=layout.durable)
+                sigs[(op.folder, op.name)] = _fs.write_new(txdir, src, op.data, mode=mode,
+                                                           durable=layout.durable)
                 staged.append(src)
-                record.append({"op": "put", "folder": list(op.folder), "name": op.name,
-                               "src": src, "size": len(op.data),
-                               "sha256": hashlib.sha256(op.data).hexdigest()})
+                step = {"op": "put", "folder": list(op.folder), "name": op.name, "src": src,
+                        "size": len(op.data), "sha256": hashlib.sha256(op.data).hexdigest()}
+                if target is None:
+                    step["new_folder"] = True  # its existence shows _apply has begun
+                record.append(step)
             elif isinstance(op, Remove):
                 record.append({"op": "remove", "folder": list(op.folder), "name": op.name})
             elif isinstance(op, Move):
@@ -259,8 +273,12 @@ def recover(layout: Layout) -> list[str]:
         for txid in committed:
             record = _read_record(txdir, txid)
             if record is not None and _staged_intact(txdir, record):
-                _apply(layout, txdir, txid, record)
-                actions.append(f"finished interrupted save {txid}")
+                if _untouched(layout, txdir, record):
+                    _fs.unlink(txdir, f"{txid}.commit")
+                    actions.append(f"rolled back interrupted save {txid} (nothing published)")
+                else:
+                    _apply(layout, txdir, txid, record)
+                    actions.append(f"finished interrupted save {txid}")
             else:
                 _fs.unlink(txdir, f"{txid}.commit")
                 actions.append(f"rolled back interrupted save {txid}")
@@ -295,6 +313,34 @@ def _read_record(txdir: _fs.Dir, txid: str) -> list | None:
         return ops
     except (CorruptDataError, KeyError, TypeError):
         return None  # a torn record: the save never reached its commit point
+
+
+def _untouched(layout: Layout, txdir: _fs.Dir, record: list) -> bool:
+    """Whether no step of a committed record has taken effect yet.
+
+    Proof for each step that it has not run: a new file is still staged
+    (and its new folder, if it needed one, does not exist); a file or folder
+    to remove or move is still there (and a folder's trash name is not).
+    A step that proves nothing (removing something already gone) counts as
+    begun, so the save is finished: rolling forward is always safe, rolling
+    back only when nothing can have changed.
+    """
+    for step in record:
+        kind = step.get("op")
+        folder = layout.folder(tuple(step["folder"]), create=False)
+        if kind == "put":
+            if _fs.stat_entry(txdir, step["src"]) is None:
+                return False
+            if step.get("new_folder") and folder is not None:
+                return False
+        elif kind in ("remove", "move", "remove_tree"):
+            if folder is None or _fs.stat_entry(folder, step["name"]) is None:
+                return False
+            if kind == "remove_tree" and _fs.stat_entry(txdir, step["trash"]) is not None:
+                return False
+        else:
+            return False
+    return True
 
 
 def _staged_intact(txdir: _fs.Dir, record: list) -> bool:

@@ -148,21 +148,55 @@ def _copy(src, dst):
     return dst
 
 
-def test_committed_save_is_finished_by_recovery_not_rolled_back(tmp_path):
-    # Crash right after the commit point (the fsync of the tx folder): the new
-    # generation must win, since the save may already have been reported.
+def test_a_save_is_finished_by_recovery_once_its_first_rename_happened(tmp_path):
+    # Crash right after the first rename (the commit point): readers may have
+    # seen the new file already, so recovery must finish the save.
     probe = tmp_path / "probe"
     populate(probe)
     calls = count_calls(lambda: with_layout(probe, OPERATIONS["save"][0]))
-    commit_point = max(i for i, c in enumerate(calls) if c == "fsync_dir" and
-                       i < calls.index("replace")) + 1
+    first_rename = calls.index("replace") + 1
     root = tmp_path / "after-commit"
     populate(root)
-    assert run_faulted(lambda: with_layout(root, OPERATIONS["save"][0]), commit_point + 1,
+    assert run_faulted(lambda: with_layout(root, OPERATIONS["save"][0]), first_rename + 1,
                        "crash") == "crash"
     actions = recover(root)
     assert any("finished" in a for a in actions)
     assert snapshot(root) == NEW_AFTER_SAVE
+
+
+@pytest.mark.parametrize("mode", ["crash", "persistent"])
+def test_a_durable_record_with_nothing_published_is_rolled_back(tmp_path, mode):
+    # The record is complete and fsynced, but the save died (or kept failing,
+    # so it could not clean up) before its first rename: the old files stay.
+    probe = tmp_path / "probe"
+    populate(probe)
+    calls = count_calls(lambda: with_layout(probe, OPERATIONS["save"][0]))
+    first_rename = calls.index("replace") + 1
+    assert calls[first_rename - 2] == "fsync_dir"  # the record is durable by then
+    root = tmp_path / "s"
+    populate(root)
+    outcome = run_faulted(lambda: with_layout(root, OPERATIONS["save"][0]), first_rename, mode)
+    assert outcome == ("crash" if mode == "crash" else "error")
+    assert any(n.endswith(".commit") for n in os.listdir(root / _commit.INTERNAL / "tx"))
+    actions = recover(root)
+    assert any("rolled back" in a for a in actions)
+    assert snapshot(root) == OLD and leftovers(root) == []
+
+
+def test_a_new_folder_is_made_only_after_the_commit_point(tmp_path):
+    # A rolled-back save leaves no empty folder (artifacts/<id>/ would read as
+    # an empty artifact store instead of none).
+    root = tmp_path / "s"
+    populate(root)
+    ops = [Put(("artifacts", "new"), "artifacts.json", b"{}"), Put(("runs2",), "x.json", b"[]")]
+    calls = count_calls(lambda: with_layout(_copy(root, tmp_path / "p"),
+                                            lambda layout: _commit.commit(layout, ops)))
+    last_write = max(i for i, c in enumerate(calls) if c == "write") + 1  # of the record
+    assert run_faulted(lambda: with_layout(root, lambda lay: _commit.commit(lay, ops)), last_write,
+                       "crash") == "crash"
+    recover(root)
+    assert not os.path.exists(root / "artifacts" / "new") and not os.path.exists(root / "runs2")
+    assert snapshot(root) == OLD
 
 
 def test_damaged_staged_file_rolls_the_transaction_back(tmp_path):
