@@ -321,26 +321,48 @@ def write_new(d: Dir, name: str, data: bytes, *, mode: int = 0o600, durable: boo
     return sig
 
 
-_WIN_RETRY_ERRORS = (5, 32, 33)  # access denied, sharing violation, lock violation
+#: Windows refusals that mean "a program holds the file open": access denied (5),
+#: sharing violation (32), lock violation (33). Readers, antivirus scanners and
+#: indexers cause them for a moment; they are retried, nothing else is.
+_WIN_RETRY_ERRORS = (5, 32, 33)
+#: How many times a refused rename is tried, and the first pause (doubled each
+#: time): 6 attempts over 0.155 s.
+REPLACE_ATTEMPTS = 6
+REPLACE_PAUSE = 0.005
 
 
 def replace(src_dir: Dir, src: str, dst_dir: Dir, dst: str) -> None:
-    """Atomically rename ``src`` over ``dst`` (a link at ``dst`` is replaced, not followed)."""
-    if not WINDOWS:
-        _tick("replace")
-        os.replace(src, dst, src_dir_fd=src_dir.fd, dst_dir_fd=dst_dir.fd)
-        return
-    delay = 0.005
-    for attempt in range(6):
-        _tick("replace")
+    """Atomically rename ``src`` over ``dst`` (a link at ``dst`` is replaced, not followed).
+
+    A Windows refusal because a file is open elsewhere (``PermissionError``
+    with ``winerror`` 5, 32 or 33) is retried :data:`REPLACE_ATTEMPTS` times
+    with doubling pauses; past that budget a ``PermissionError`` naming the
+    target is raised and nothing was renamed. Every other error is raised at
+    once. The loop is the same on every platform so that tests can inject
+    such refusals on POSIX through :data:`fault_hook`.
+    """
+    pause = REPLACE_PAUSE
+    for attempt in range(1, REPLACE_ATTEMPTS + 1):
         try:
-            os.replace(src_dir.join(src), dst_dir.join(dst))
+            _tick("replace")
+            if WINDOWS:
+                os.replace(src_dir.join(src), dst_dir.join(dst))
+            else:
+                os.replace(src, dst, src_dir_fd=src_dir.fd, dst_dir_fd=dst_dir.fd)
             return
         except PermissionError as exc:
-            if getattr(exc, "winerror", None) not in _WIN_RETRY_ERRORS or attempt == 5:
+            winerror = getattr(exc, "winerror", None)
+            if winerror not in _WIN_RETRY_ERRORS:
                 raise
-            time.sleep(delay)
-            delay *= 2
+            if attempt == REPLACE_ATTEMPTS:
+                err = PermissionError(
+                    exc.errno, f"the file is still in use by another program after "
+                    f"{REPLACE_ATTEMPTS} attempts to replace it ({exc.strerror}); "
+                    "nothing was replaced", dst_dir.join(dst))
+                err.winerror = winerror
+                raise err from exc
+        time.sleep(pause)
+        pause *= 2
 
 
 def unlink(d: Dir, name: str) -> bool:
