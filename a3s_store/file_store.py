@@ -353,7 +353,10 @@ class FileSessionStore:
                 new_folder, new_name = _where(component, stem)
                 ops.append(Put(new_folder, new_name, got[0]))
                 ops.append(Remove(folder, name))
-        ops.append(RemoveTree(("artifacts",), legacy))
+        if self._stat(layout, ("artifacts",), legacy) is not None:
+            # Only what exists: recovery rolls back a save whose steps all prove
+            # they have not run, and removing a missing folder proves nothing.
+            ops.append(RemoveTree(("artifacts",), legacy))
         return ops
 
     def load(self, session_id: str, /) -> SessionData | None:
