@@ -137,7 +137,7 @@ def format_f64(x: float) -> str:
     ['2.0', '-0.0', '1.5e-7', '1.2345678901234568e17']
     """
     if x != x or x == _INF or x == -_INF:
-        raise InvalidDataError(f"cannot write the non-finite number {x!r}")
+        raise InvalidDataError(f"cannot write the non-finite number {float.__repr__(x)}")
     text = float.__repr__(x)
     if "e" not in text:
         # Python's fixed range (1e-4 <= |x| < 1e16) lies inside ryu's and
@@ -160,7 +160,9 @@ def _f32_bits(x: float) -> int:
     try:
         packed = _FLOAT32.pack(x)
     except (OverflowError, struct.error):
-        raise InvalidDataError(f"the number {x!r} does not fit in an f32") from None
+        raise InvalidDataError(
+            f"the number {float.__repr__(x)} does not fit in an f32"
+        ) from None
     return _UINT32.unpack(packed)[0]
 
 
@@ -234,7 +236,7 @@ def format_f32(x: float) -> str:
     ['0.8', '0.0005', '1e13', '3.4028235e38']
     """
     if x != x or x == _INF or x == -_INF:
-        raise InvalidDataError(f"cannot write the non-finite number {x!r}")
+        raise InvalidDataError(f"cannot write the non-finite number {float.__repr__(x)}")
     bits = _f32_bits(x)
     negative = bool(bits >> 31)
     if bits & 0x7FFFFFFF == 0:
@@ -311,11 +313,11 @@ def _container(value: object, parts: list, level: int) -> None:
 
 def _object(obj: dict, parts: list, level: int) -> None:
     append = parts.append
+    if level >= MAX_DEPTH:
+        raise _EncodeError(f"nesting deeper than {MAX_DEPTH} levels")
     if not obj:
         append("{}")
         return
-    if level >= MAX_DEPTH:
-        raise _EncodeError(f"nesting deeper than {MAX_DEPTH} levels")
     inner = level + 1
     sep = "{" + _NEWLINE[inner]
     comma = _COMMA[inner]
@@ -361,11 +363,11 @@ def _object(obj: dict, parts: list, level: int) -> None:
 
 def _array(items: list | tuple, parts: list, level: int) -> None:
     append = parts.append
+    if level >= MAX_DEPTH:
+        raise _EncodeError(f"nesting deeper than {MAX_DEPTH} levels")
     if not items:
         append("[]")
         return
-    if level >= MAX_DEPTH:
-        raise _EncodeError(f"nesting deeper than {MAX_DEPTH} levels")
     inner = level + 1
     sep = "[" + _NEWLINE[inner]
     comma = _COMMA[inner]
