@@ -196,3 +196,30 @@ def test_decoded_message_equals_and_reprs_like_built():
     assert repr(m) == (
         "Message(role='user', content=(TextBlock(text='hi'),), reasoning_content=None)"
     )
+
+
+def test_long_message_lists_restore_the_gc_state():
+    import gc
+
+    from a3s_store.records import SessionData
+    from a3s_store.records._decode import GC_PAUSE_MIN, decode_messages
+
+    items = [{"role": "user", "content": [{"type": "text", "text": str(i)}]}
+             for i in range(GC_PAUSE_MIN + 1)]
+    assert gc.isenabled()
+    assert len(decode_messages(items)) == GC_PAUSE_MIN + 1
+    assert gc.isenabled()
+    bad = list(items)
+    bad[-1] = {"role": "user"}
+    with pytest.raises(CorruptDataError) as info:
+        decode_messages(bad)
+    assert info.value.key == f"[{GC_PAUSE_MIN}].content" and gc.isenabled()
+    gc.disable()
+    try:
+        decode_messages(items)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    session = SessionData(id="s", created_at=0, updated_at=0).to_dict()
+    session["messages"] = items
+    assert len(SessionData.from_dict(session).messages) == GC_PAUSE_MIN + 1

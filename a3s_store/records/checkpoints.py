@@ -17,7 +17,7 @@ a3s_store.errors.UnsupportedVersionError: schema_version: checkpoint schema vers
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from ..errors import UnsupportedVersionError
 from ._decode import MessagesConv
@@ -58,6 +58,8 @@ def _read_checked(cls: type, data: Any) -> Any:
 class LoopCheckpoint(Record):
     """The state of a run after its latest tool round (``turn``, 1-based;
     0 = none yet). ``checkpoint_ms`` is Unix epoch milliseconds."""
+
+    CURRENT_SCHEMA_VERSION: ClassVar[int] = CURRENT_SCHEMA_VERSION
 
     schema_version: int = CURRENT_SCHEMA_VERSION
     run_id: str
@@ -144,6 +146,8 @@ WorkflowStepRecord._schema = Schema(
 class WorkflowCheckpoint(Record):
     """The completed steps of a workflow. Rust builds ``steps`` from a hash
     map, so their order is not meaningful."""
+
+    CURRENT_SCHEMA_VERSION: ClassVar[int] = CURRENT_SCHEMA_VERSION
 
     schema_version: int = CURRENT_SCHEMA_VERSION
     workflow_id: str
