@@ -389,6 +389,7 @@ class FileSessionStore:
 
     def exists(self, session_id: str, /) -> bool:
         """Whether a session file is stored for this id (it is not parsed)."""
+        file_stem(session_id)  # a bad id is refused before any I/O
         with self._op(exclusive=False) as layout:
             stem, legacy = self._resolve(layout, session_id)
             st = self._stat(layout, (), (legacy or stem) + ".json")
@@ -650,6 +651,7 @@ class FileSessionStore:
 
     def save_loop_checkpoint(self, run_id: str, checkpoint: LoopCheckpoint, /) -> None:
         """Save (overwrite) the latest loop checkpoint of a run."""
+        file_stem(run_id, "run")  # InvalidIdError first: the key check would hide why
         check_loop_checkpoint_key(run_id, checkpoint)
         self._save_checkpoint("loop_checkpoints", run_id, "run", checkpoint)
 
@@ -672,6 +674,7 @@ class FileSessionStore:
     def save_workflow_checkpoint(self, workflow_id: str, checkpoint: WorkflowCheckpoint, /
                                  ) -> None:
         """Save (overwrite) the checkpoint of a workflow."""
+        file_stem(workflow_id, "workflow")  # InvalidIdError first, as for loop checkpoints
         check_workflow_checkpoint_key(workflow_id, checkpoint)
         self._save_checkpoint("workflow_checkpoints", workflow_id, "workflow", checkpoint)
 
