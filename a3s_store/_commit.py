@@ -28,11 +28,12 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import stat
 import time
 from dataclasses import dataclass, field
 
 from . import _fs, _json
-from .errors import CorruptDataError
+from .errors import CorruptDataError, UnsafePathError
 
 __all__ = ["INTERNAL", "Put", "Remove", "Move", "RemoveTree", "Layout", "commit", "write_one", "recover",
            "pending"]
@@ -108,11 +109,26 @@ class Layout:
             _fs.close_dir(d)
         self._dirs.clear()
 
-    def mode_for(self, folder: _fs.Dir, name: str) -> int:
-        """Keep the mode of a file being rewritten; new files get the store's mode."""
+    def mode_for(self, folder: _fs.Dir, name: str, *, freed: bool = False) -> int:
+        """Keep the mode of a file being rewritten; new files get the store's mode.
+
+        Checked here, before anything is staged: a link at the name is
+        :class:`UnsafePathError` (a rename would silently replace it), and a
+        folder or special file is :class:`CorruptDataError` (a rename onto a
+        folder fails, and must not fail after the commit point) - unless
+        ``freed``, when an earlier step of the same commit moves it away.
+        """
         st = _fs.stat_entry(folder, name)
-        if st is not None and st.st_nlink >= 1 and (st.st_mode & 0o170000) == 0o100000:
+        if st is None:
+            return self.file_mode
+        if stat.S_ISREG(st.st_mode):
             return st.st_mode & 0o777
+        if stat.S_ISLNK(st.st_mode):
+            raise UnsafePathError("refused: is a symlink; the store does not write through links",
+                                  path=folder.join(name))
+        if not freed:
+            raise CorruptDataError("expected a file, found a folder or special file",
+                                   path=folder.join(name))
         return self.file_mode
 
 
@@ -151,21 +167,25 @@ def commit(layout: Layout, ops: list) -> dict[tuple[tuple[str, ...], str], _fs.S
     record = []
     sigs = {}
     staged = []
+    freed = set()  # names an earlier step moves or removes
     try:
         for n, op in enumerate(ops):
             if isinstance(op, Put):
                 target = layout.folder(op.folder, create=True)
                 src = f"{txid}.{n}"
+                mode = layout.mode_for(target, op.name, freed=(op.folder, op.name) in freed)
                 sigs[(op.folder, op.name)] = _fs.write_new(
-                    txdir, src, op.data, mode=layout.mode_for(target, op.name),
-                    durable=layout.durable)
+                    txdir, src, op.data, mode=mode, durable=layout.durable)
                 staged.append(src)
                 record.append({"op": "put", "folder": list(op.folder), "name": op.name,
                                "src": src, "size": len(op.data),
                                "sha256": hashlib.sha256(op.data).hexdigest()})
             elif isinstance(op, Remove):
+                _check_removable(layout, op)
+                freed.add((op.folder, op.name))
                 record.append({"op": "remove", "folder": list(op.folder), "name": op.name})
             elif isinstance(op, Move):
+                freed.add((op.folder, op.name))
                 layout.folder(op.to_folder, create=True)
                 record.append({"op": "move", "folder": list(op.folder), "name": op.name,
                                "to_folder": list(op.to_folder), "to_name": op.to_name})
@@ -188,6 +208,15 @@ def commit(layout: Layout, ops: list) -> dict[tuple[tuple[str, ...], str], _fs.S
         raise
     _apply(layout, txdir, txid, record)
     return sigs
+
+
+def _check_removable(layout: Layout, op: Remove) -> None:
+    """Refuse, before the commit point, a removal that would fail after it (a folder)."""
+    folder = layout.folder(op.folder, create=False)
+    st = None if folder is None else _fs.stat_entry(folder, op.name)
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise CorruptDataError("expected a file, found a folder; nothing was changed",
+                               path=folder.join(op.name))
 
 
 def _apply(layout: Layout, txdir: _fs.Dir, txid: str, record: list) -> None:

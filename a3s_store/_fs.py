@@ -106,10 +106,22 @@ def _unsafe(path: str, what: str = "is a symlink") -> UnsafePathError:
 
 
 def open_root(path: str, *, create: bool, mode: int = 0o700) -> Dir | None:
-    """Open the store root (following the caller's own path as given)."""
+    """Open the store root (following the caller's own path as given).
+
+    A root made here gets ``mode`` exactly (the umask would narrow it);
+    missing parents are made with the default mode, as ``mkdir -p`` does.
+    """
+    created = False
     if create:
         _tick("mkdir")
-        os.makedirs(path, mode=mode, exist_ok=True)
+        try:
+            os.mkdir(path, mode)
+            created = True
+        except FileExistsError:
+            pass
+        except FileNotFoundError:
+            os.makedirs(path, mode=mode, exist_ok=True)
+            created = True
     if WINDOWS:
         _tick("stat")
         if not os.path.isdir(path):
@@ -120,7 +132,19 @@ def open_root(path: str, *, create: bool, mode: int = 0o700) -> Dir | None:
         fd = os.open(path, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
     except FileNotFoundError:
         return None
+    if created:
+        _fchmod_dir(fd, mode, path)
     return Dir(fd, path)
+
+
+def _fchmod_dir(fd: int, mode: int, path: str) -> None:
+    """Give a folder we just made its exact mode (``mkdir`` applies the umask)."""
+    _tick("fchmod")
+    try:
+        os.fchmod(fd, mode)
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def open_dir(parent: Dir, name: str, *, create: bool = False, mode: int = 0o700,
@@ -131,6 +155,7 @@ def open_dir(parent: Dir, name: str, *, create: bool = False, mode: int = 0o700,
     entry survives a power cut). Returns None when missing and not created.
     """
     path = parent.join(name)
+    created = False
     if create:
         _tick("mkdir")
         try:
@@ -141,6 +166,7 @@ def open_dir(parent: Dir, name: str, *, create: bool = False, mode: int = 0o700,
         except FileExistsError:
             pass
         else:
+            created = True
             if durable:
                 fsync_dir(parent)
     if WINDOWS:
@@ -166,6 +192,8 @@ def open_dir(parent: Dir, name: str, *, create: bool = False, mode: int = 0o700,
                 raise _unsafe(path) from None
             raise CorruptDataError("expected a folder, found something else", path=path) from None
         raise
+    if created:
+        _fchmod_dir(fd, mode, path)
     return Dir(fd, path)
 
 
@@ -209,7 +237,18 @@ def _open_file(d: Dir, name: str, flags: int, mode: int = 0o600) -> int:
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise _unsafe(path) from None
+        if exc.errno == errno.EEXIST and _is_link(d, name):
+            # O_CREAT|O_EXCL reports a link (even a dangling one) as EEXIST;
+            # nothing was created at its target, and the caller learns why.
+            raise _unsafe(path) from None
         raise
+
+
+def _is_link(d: Dir, name: str) -> bool:
+    try:
+        return _stat.S_ISLNK(os.stat(name, dir_fd=d.fd, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
 
 
 def read_file(d: Dir, name: str, limit: int) -> tuple[bytes, Sig] | None:
@@ -357,8 +396,15 @@ def unlink(d: Dir, name: str) -> bool:
 
 
 def remove_tree(d: Dir, name: str) -> bool:
-    """Remove the folder ``name`` and everything in it, never following links."""
-    sub = open_dir(d, name)
+    """Remove the folder ``name`` and everything in it, never following links.
+
+    A link (or a file) at ``name`` itself is removed as it is: its target is
+    never touched, and a removal that a commit record promised always ends.
+    """
+    try:
+        sub = open_dir(d, name)
+    except (UnsafePathError, CorruptDataError):
+        return unlink(d, name)
     if sub is None:
         return False
     try:
@@ -411,21 +457,37 @@ else:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-def lock(d: Dir, name: str, *, exclusive: bool, timeout: float) -> int:
+def lock(d: Dir, name: str, *, exclusive: bool, timeout: float, mode: int = 0o600) -> int:
     """Take the store lock on the file ``name`` in ``d``; return its descriptor.
 
     The lock file is opened without ``O_TRUNC`` and without following links,
     and is never renamed or deleted, so every process locks the same inode.
+    A new lock file gets ``mode`` exactly; anything but a regular file there
+    (a FIFO, a folder) is :class:`UnsafePathError`, and is opened with
+    ``O_NONBLOCK`` so it cannot hang the open.
     ``flock`` belongs to the open file description: an unrelated ``close()``
     elsewhere in the process cannot drop it, and two threads exclude each
     other. Raises :class:`LockTimeoutError` after ``timeout`` seconds.
     """
     _tick("open")
     try:
-        fd = _open_file(d, name, os.O_RDWR | os.O_CREAT, 0o600)
-    except PermissionError:
-        fd = _open_file(d, name, os.O_RDONLY)  # a read-only store: shared use only
+        fd = _open_file(d, name, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NONBLOCK, mode)
+    except (FileExistsError, PermissionError):
+        try:
+            try:
+                fd = _open_file(d, name, os.O_RDWR | _NONBLOCK)
+            except PermissionError:
+                fd = _open_file(d, name, os.O_RDONLY | _NONBLOCK)  # read-only: shared use
+        except IsADirectoryError:
+            raise _unsafe(d.join(name), "not a regular file") from None
+    else:
+        if not WINDOWS:
+            _tick("fchmod")
+            os.fchmod(fd, mode)  # exact mode, whatever the umask
     try:
+        _tick("fstat")
+        if not _stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _unsafe(d.join(name), "not a regular file")
         _tick("lock")
         if _try_lock(fd, exclusive):
             return fd

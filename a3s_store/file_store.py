@@ -157,12 +157,14 @@ class FileSessionStore:
                 # A read-only store: take the lock if our folder is there.
                 internal = layout.folder((INTERNAL,), create=False)
             if internal is not None:
-                fd = _fs.lock(internal, _LOCK, exclusive=exclusive, timeout=self.lock_timeout)
+                fd = _fs.lock(internal, _LOCK, exclusive=exclusive, timeout=self.lock_timeout,
+                              mode=self.file_mode)
                 if _commit.pending(layout):
                     if not exclusive:
                         _fs.unlock(fd)
                         fd = None
-                        fd = _fs.lock(internal, _LOCK, exclusive=True, timeout=self.lock_timeout)
+                        fd = _fs.lock(internal, _LOCK, exclusive=True, timeout=self.lock_timeout,
+                                      mode=self.file_mode)
                     _commit.recover(layout)
             yield layout
         finally:
