@@ -290,8 +290,8 @@ def recover(layout: Layout) -> list[str]:
             if record is not None and _staged_intact(txdir, record):
                 _apply(layout, txdir, txid, record)
                 actions.append(f"finished interrupted save {txid}")
-            else:
-                _fs.unlink(txdir, f"{txid}.commit")
+            else:  # remove_tree: a folder or link planted at the name goes too
+                _fs.remove_tree(txdir, f"{txid}.commit")
                 actions.append(f"rolled back interrupted save {txid}")
         for entry in _fs.list_dir(txdir):  # files of uncommitted transactions
             if entry.is_dir(follow_symlinks=False):
@@ -313,17 +313,57 @@ def recover(layout: Layout) -> list[str]:
 
 
 def _read_record(txdir: _fs.Dir, txid: str) -> list | None:
-    got = _fs.read_file(txdir, f"{txid}.commit", 64 << 20)
-    if got is None:
-        return None
     try:
-        doc = _json.decode(got[0])
-        ops = doc["ops"]
-        if doc.get("version") != 1 or not isinstance(ops, list):
+        got = _fs.read_file(txdir, f"{txid}.commit", 64 << 20)
+        if got is None:
             return None
-        return ops
-    except (CorruptDataError, KeyError, TypeError):
+        doc = _json.decode(got[0])
+    except (CorruptDataError, UnsafePathError):
         return None  # a torn record: the save never reached its commit point
+    if type(doc) is not dict or doc.get("version") != 1 or not _valid_ops(doc.get("ops")):
+        return None  # torn, or not one this module wrote: never acted on
+    return doc["ops"]
+
+
+# What commit() writes for each kind of step: key -> check of its value.
+_STEP_KEYS = {
+    "put": {"folder": "folder", "name": "name", "src": "name", "size": "size",
+            "sha256": "sha256"},
+    "remove": {"folder": "folder", "name": "name"},
+    "move": {"folder": "folder", "name": "name", "to_folder": "folder", "to_name": "name"},
+    "remove_tree": {"folder": "folder", "name": "name", "trash": "name"},
+}
+
+
+def _plain_name(value: object) -> bool:
+    return (type(value) is str and value not in ("", ".", "..") and "/" not in value
+            and "\\" not in value and "\0" not in value)
+
+
+def _valid_ops(ops: object) -> bool:
+    """Whether ``ops`` is a list of steps exactly as :func:`commit` writes them.
+
+    A record is acted on only then: a damaged or planted record naming
+    ``..`` or a path with separators would otherwise remove or replace
+    files outside the store's root.
+    """
+    if type(ops) is not list:
+        return False
+    checks = {
+        "folder": lambda v: type(v) is list and all(_plain_name(p) for p in v),
+        "name": _plain_name,
+        "size": lambda v: type(v) is int and v >= 0,
+        "sha256": lambda v: type(v) is str and len(v) == 64,
+    }
+    for step in ops:
+        if type(step) is not dict:
+            return False
+        keys = _STEP_KEYS.get(step.get("op"))
+        if keys is None or step.keys() != keys.keys() | {"op"}:
+            return False
+        if not all(checks[kind](step[key]) for key, kind in keys.items()):
+            return False
+    return True
 
 
 def _staged_intact(txdir: _fs.Dir, record: list) -> bool:
@@ -339,7 +379,7 @@ def _staged_intact(txdir: _fs.Dir, record: list) -> bool:
             continue
         try:
             got = _fs.read_file(txdir, step["src"], max(step["size"], 0) + 1)
-        except CorruptDataError:
+        except (CorruptDataError, UnsafePathError):  # not a file this module staged
             return False
         if got is None:
             continue

@@ -92,6 +92,16 @@ class Dir:
         self.path = path
 
     def join(self, name: str) -> str:
+        """The path of ``name`` in this folder; ``name`` must be one plain entry name.
+
+        Every function here names its entry through this, so no name - not
+        even one read back from a damaged commit record - can reach
+        outside its folder (``..``, ``a/b``, an absolute path).
+        """
+        if type(name) is not str or not name or name in (".", "..") or "/" in name or "\0" in name or (
+                os.altsep and os.altsep in name) or (WINDOWS and ("\\" in name or ":" in name)):
+            raise UnsafePathError(f"refused: {name!r} is not a plain file name",
+                                  path=os.path.join(self.path, str(name)))
         return os.path.join(self.path, name)
 
     def __repr__(self) -> str:
@@ -318,6 +328,7 @@ def peek_file(d: Dir, name: str, nbytes: int) -> bytes | None:
 
 def stat_entry(d: Dir, name: str) -> os.stat_result | None:
     """``lstat`` of ``name`` in ``d``; None when missing."""
+    d.join(name)
     _tick("stat")
     try:
         if WINDOWS:
@@ -365,6 +376,8 @@ _WIN_RETRY_ERRORS = (5, 32, 33)  # access denied, sharing violation, lock violat
 
 def replace(src_dir: Dir, src: str, dst_dir: Dir, dst: str) -> None:
     """Atomically rename ``src`` over ``dst`` (a link at ``dst`` is replaced, not followed)."""
+    src_dir.join(src)
+    dst_dir.join(dst)
     if not WINDOWS:
         _tick("replace")
         os.replace(src, dst, src_dir_fd=src_dir.fd, dst_dir_fd=dst_dir.fd)
@@ -384,6 +397,7 @@ def replace(src_dir: Dir, src: str, dst_dir: Dir, dst: str) -> None:
 
 def unlink(d: Dir, name: str) -> bool:
     """Remove the file (or link) ``name``; False when it was not there."""
+    d.join(name)
     _tick("unlink")
     try:
         if WINDOWS:

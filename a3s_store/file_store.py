@@ -82,6 +82,21 @@ def _without_put(ops: list, folder: tuple[str, ...], name: str) -> list:
                                       and op.name == name)]
 
 
+# The shape of a metadata record (``_write_meta``); anything else is ignored
+# like a torn record, so a damaged one can never break an operation.
+_SUMMARY_TYPES = {"name": (str,), "state": (str,), "model": (str, type(None)),
+                  "messages": (int,), "created_at": (int,), "updated_at": (int,)}
+
+
+def _meta_ok(meta: object) -> bool:
+    if type(meta) is not dict or type(meta.get("id")) is not str \
+            or type(meta.get("revision")) is not str or type(meta.get("files")) is not dict:
+        return False
+    summary = meta.get("summary")
+    return summary is None or (type(summary) is dict and summary.keys() == _SUMMARY_TYPES.keys()
+                               and all(type(summary[k]) in t for k, t in _SUMMARY_TYPES.items()))
+
+
 def _where(component: str, stem: str) -> tuple[tuple[str, ...], str]:
     """Folder and file name of one component of the session stored as ``stem``."""
     if component == "session":
@@ -202,7 +217,7 @@ class FileSessionStore:
             meta = _json.decode(got[0], strict=False)
         except CorruptDataError:
             return None  # a torn record after a power cut: rebuilt on next save
-        return meta if type(meta) is dict else None
+        return meta if _meta_ok(meta) else None
 
     def _revision(self, layout: Layout, stem: str, session_id: str,
                   meta: dict | None, sigs: dict) -> str | None:
