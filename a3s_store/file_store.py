@@ -368,10 +368,24 @@ class FileSessionStore:
             got = self._read(layout, folder, name)
             if got is not None:
                 new_folder, new_name = _where(component, stem)
-                ops.append(Put(new_folder, new_name, got[0]))
+                data = got[0]
+                if component == "session":
+                    data = self._rewritten_session(data, self._path(folder, name), session_id)
+                ops.append(Put(new_folder, new_name, data))
                 ops.append(Remove(folder, name))
         ops.append(RemoveTree(("artifacts",), legacy))
         return ops
+
+    def _rewritten_session(self, data: bytes, path: str, session_id: str) -> bytes:
+        """The session file as the store writes it (an ``api_key`` in a
+        hand-edited file is dropped, never copied); the bytes as they are
+        when they cannot be read, so nothing is lost."""
+        try:
+            return self._checked_size(_codec.encode_session(
+                _codec.decode_session(data, strict=True, path=path, session_id=session_id)),
+                session_id)
+        except (CorruptDataError, InvalidDataError):
+            return data
 
     def load(self, session_id: str, /) -> SessionData | None:
         """The session, or None when it was never saved (or was deleted).
