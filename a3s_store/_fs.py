@@ -414,30 +414,47 @@ def remove_tree(d: Dir, name: str) -> bool:
 
     A link (or a file) at ``name`` itself is removed as it is: its target is
     never touched, and a removal that a commit record promised always ends.
+    No recursion and two open folders at most, however deep the tree: each
+    sub-folder is first renamed up into ``d`` (``name.1.rm``, ``name.2.rm``...)
+    and emptied from there. ``d`` is a folder of the store's own (``tx/``,
+    ``tmp/``) whose leftovers recovery sweeps, so a crash midway loses
+    nothing that was meant to stay.
     """
-    try:
-        sub = open_dir(d, name)
-    except (UnsafePathError, CorruptDataError):
-        return unlink(d, name)
-    if sub is None:
-        return False
-    try:
-        for entry in list_dir(sub):
-            if entry.is_dir(follow_symlinks=False):
-                remove_tree(sub, entry.name)
+    pending = [name]
+    moved = 0
+    removed = False
+    while pending:
+        current = pending.pop()
+        try:
+            sub = open_dir(d, current)
+        except (UnsafePathError, CorruptDataError):
+            removed |= unlink(d, current)
+            continue
+        if sub is None:
+            continue
+        try:
+            for entry in list_dir(sub):
+                if entry.is_dir(follow_symlinks=False):
+                    piece = None
+                    while piece is None or stat_entry(d, piece) is not None:
+                        moved += 1
+                        piece = f"{name[:64]}.{moved}.rm"
+                    replace(sub, entry.name, d, piece)
+                    pending.append(piece)
+                else:
+                    unlink(sub, entry.name)
+        finally:
+            close_dir(sub)
+        _tick("rmdir")
+        try:
+            if WINDOWS:
+                os.rmdir(d.join(current))
             else:
-                unlink(sub, entry.name)
-    finally:
-        close_dir(sub)
-    _tick("rmdir")
-    try:
-        if WINDOWS:
-            os.rmdir(d.join(name))
-        else:
-            os.rmdir(name, dir_fd=d.fd)
-    except FileNotFoundError:
-        return False
-    return True
+                os.rmdir(current, dir_fd=d.fd)
+        except FileNotFoundError:
+            continue
+        removed = True
+    return removed
 
 
 # -- locks -------------------------------------------------------------------

@@ -634,3 +634,64 @@ def test_a_link_planted_as_a_staged_file_is_never_read_or_applied(tmp_path, vali
          "sha256": hashlib.sha256(b"x").hexdigest()}]}))
     assert site.store.load(VICTIM).id == VICTIM
     assert outside.read_bytes() == b"x" and os.listdir(tx) == []
+
+
+# -- deep folder trees -------------------------------------------------------------------
+
+
+def _deep_tree(top, depth: int) -> None:
+    """``depth`` nested folders under ``top`` (built relative to each folder, so no path
+    grows past PATH_MAX), with a file every 100 levels."""
+    fd = os.open(top, os.O_RDONLY)
+    try:
+        for level in range(depth):
+            os.mkdir("d", dir_fd=fd)
+            if level % 100 == 0:
+                os.close(os.open("f", os.O_WRONLY | os.O_CREAT, 0o600, dir_fd=fd))
+            inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+    finally:
+        os.close(fd)
+
+
+def test_a_very_deep_artifact_folder_is_deleted_without_recursion(site):
+    # Regression: remove_tree recursed (and held a descriptor) per level:
+    # RecursionError after the commit point, and every later operation too.
+    _deep_tree(site.root / "artifacts" / VICTIM, 1100)
+    site.store.delete(VICTIM)
+    assert site.store.list() == ["bystander"]
+    assert os.listdir(site.root / "artifacts") == ["bystander"]
+    assert os.listdir(site.root / ".a3s_store" / "tx") == []
+
+
+def test_a_very_deep_tree_left_in_tmp_is_swept(site):
+    tmp = site.root / ".a3s_store" / "tmp"
+    tmp.mkdir(exist_ok=True)
+    (tmp / "planted").mkdir()
+    _deep_tree(tmp / "planted", 1100)
+    assert site.store.list() == ["bystander", VICTIM]
+    assert os.listdir(tmp) == []
+
+
+def test_a_tree_removal_interrupted_midway_is_finished_by_the_next_operation(site):
+    from a3s_store import _fs
+
+    _deep_tree(site.root / "artifacts" / VICTIM, 30)
+    seen = []
+
+    def fail_once(name):
+        if name == "rmdir":
+            seen.append(name)
+            if len(seen) == 10:
+                raise OSError(5, "injected")
+
+    previous, _fs.fault_hook = _fs.fault_hook, fail_once
+    try:
+        with pytest.raises(OSError, match="injected"):
+            site.store.delete(VICTIM)  # fails after its commit point
+    finally:
+        _fs.fault_hook = previous
+    assert site.store.list() == ["bystander"]  # recovery finished the delete
+    assert os.listdir(site.root / "artifacts") == ["bystander"]
+    assert os.listdir(site.root / ".a3s_store" / "tx") == []
