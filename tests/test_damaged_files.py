@@ -695,3 +695,55 @@ def test_a_tree_removal_interrupted_midway_is_finished_by_the_next_operation(sit
     assert site.store.list() == ["bystander"]  # recovery finished the delete
     assert os.listdir(site.root / "artifacts") == ["bystander"]
     assert os.listdir(site.root / ".a3s_store" / "tx") == []
+
+
+# -- saving over damage ------------------------------------------------------------------
+
+_SAVES = {
+    "session": lambda s: s.save(f.session(VICTIM, messages=4)),
+    "traces": lambda s: s.save_trace_events(VICTIM, [f.trace_event("new")]),
+    "runs": lambda s: s.save_run_records(VICTIM, [f.run_record(VICTIM)]),
+    "verification": lambda s: s.save_verification_reports(VICTIM, [f.verification_report()]),
+    "subagent_tasks": lambda s: s.save_subagent_tasks(VICTIM, [f.subagent_task(VICTIM)]),
+    "artifacts": lambda s: s.save_artifacts(VICTIM, f.artifact_store("new")),
+    "loop": lambda s: s.save_loop_checkpoint(RUN, f.loop_checkpoint(RUN, VICTIM)),
+    "workflow": lambda s: s.save_workflow_checkpoint(FLOW, f.workflow_checkpoint(FLOW)),
+}
+
+
+@pytest.mark.parametrize("damage", ["garbage", "folder", "fifo"])
+@pytest.mark.parametrize("loc", list(LOCATIONS))
+def test_a_save_over_damage_refuses_or_sets_it_aside_and_never_wedges(site, loc, damage):
+    """The session file is moved to quarantine; a side file or checkpoint holding
+    garbage is replaced (as a3s-code does); a folder or FIFO at a side file or
+    checkpoint is refused, naming it. The store keeps working either way."""
+    path = site.path(loc)
+    os.unlink(path)
+    if damage == "garbage":
+        with open(path, "wb") as fh:
+            fh.write(b"{torn")
+    elif damage == "folder":
+        os.mkdir(path)
+    else:
+        os.mkfifo(path)
+    saves = [_SAVES[loc]]
+    if loc in PER_SESSION:
+        saves.append(lambda s: s.save_snapshot(SessionSnapshot(session=f.session(VICTIM))))
+    for save in saves:
+        try:
+            with hang_guard(20):
+                save(site.store)
+        except CorruptDataError as exc:
+            assert damage != "garbage" and loc != "session", exc
+            assert exc.path == path and type(exc) is CorruptDataError
+        except FORBIDDEN + (OSError,) as exc:
+            raise AssertionError(f"{loc}/{damage}: {type(exc).__name__}: {exc}") from exc
+        else:
+            assert damage == "garbage" or loc == "session"
+            assert LOCATIONS[loc][1](site.store) is not None
+    if loc == "session":
+        kept = os.listdir(site.root / ".a3s_store" / "quarantine")
+        assert len(kept) == 1 and kept[0].startswith("victim.")
+    assert os.listdir(site.root / ".a3s_store" / "tx") == []
+    assert site.store.list() == ["bystander", VICTIM]
+    assert site.store.load("bystander") is not None
