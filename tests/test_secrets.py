@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
+
 import factories as f
 from a3s_store import FileSessionStore, LlmConfigData, SessionSnapshot
 
@@ -66,3 +68,29 @@ def test_a_session_read_with_an_api_key_is_saved_without_it_through_every_path(t
         loaded = store.load(sid)
         assert loaded.llm_config.provider == "openai" and loaded.llm_config.api_key is None
     _assert_no_secret(root)
+
+
+ENDPOINT = "https://private-endpoint.example/v1"
+
+
+def test_the_persistence_helper_never_writes_an_api_key_or_a_base_url(tmp_path):
+    resume = pytest.importorskip("a3s_store.resume", reason="the persistence helper is not "
+                                 "merged yet")
+    from a3s_store import AgentSession, SessionOptions
+
+    root = tmp_path / "store"
+    store = FileSessionStore(root, durable=False)
+    os.makedirs(root, exist_ok=True)
+    hand = _with_key("hand")
+    hand["llm_config"]["base_url"] = ENDPOINT + "/hand"
+    (root / "hand.json").write_text(json.dumps(hand, indent=2))
+    live = resume.resume_session(store, "hand", SessionOptions(api_key=SECRET + "2",
+                                                                base_url=ENDPOINT + "/2"))
+    live.save()
+    fresh = AgentSession.from_options(SessionOptions(model="openai/gpt-4o", api_key=SECRET,
+                                                     base_url=ENDPOINT), store=store)
+    fresh.save()
+    data = _every_byte(root)
+    for form in (SECRET, ENDPOINT, "private-endpoint"):
+        assert form.encode() not in data
+    assert store.load("hand").llm_config.base_url is None
