@@ -98,8 +98,9 @@ class Dir:
         even one read back from a damaged commit record - can reach
         outside its folder (``..``, ``a/b``, an absolute path).
         """
-        if type(name) is not str or not name or name in (".", "..") or "/" in name or "\0" in name or (
-                os.altsep and os.altsep in name) or (WINDOWS and ("\\" in name or ":" in name)):
+        if (type(name) is not str or not name or name in (".", "..") or "/" in name
+                or "\0" in name or (os.altsep and os.altsep in name)
+                or (WINDOWS and ("\\" in name or ":" in name))):
             raise UnsafePathError(f"refused: {name!r} is not a plain file name",
                                   path=os.path.join(self.path, str(name)))
         return os.path.join(self.path, name)

@@ -42,7 +42,8 @@ def tree_outside(top, root) -> dict[str, tuple]:
 
 
 class IOAttempted(BaseException):
-    """Raised by :func:`no_io` at the first filesystem call (not an Exception: nothing catches it)."""
+    """Raised by :func:`no_io` at the first filesystem call (a BaseException: nothing
+    in the store may catch it)."""
 
 
 @contextlib.contextmanager

@@ -12,6 +12,7 @@ and ``delete`` removes the link itself (as ``rm`` would), never its target.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 
 import pytest
@@ -345,3 +346,16 @@ def test_a_fifo_at_the_lock_is_refused_without_hanging(site):
         with pytest.raises((UnsafePathError, CorruptDataError)) as info:
             store.list()
     assert info.value.path == os.fspath(lock)
+
+
+def test_a_link_at_the_lossy_a3s_code_name_is_refused_not_followed(site):
+    # a3s-code stores "a/b" as a_b.json; a link there is never taken for it.
+    store, root, outside = site
+    (outside / "ab.json").write_text(json.dumps(f.session_dict("a/b")))
+    link = root / "a_b.json"
+    os.symlink(outside / "ab.json", link)
+    before = _fingerprint(outside)
+    _refused(lambda: store.load("a/b"), link)
+    _refused(lambda: store.save(f.session("a/b")), link)
+    assert store.list() == ["other"]
+    assert _fingerprint(outside) == before and os.path.islink(link)
