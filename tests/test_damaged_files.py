@@ -433,6 +433,43 @@ def _mutant(rng: random.Random, data: bytes) -> bytes:
     return bytes(out)
 
 
+_VALUES = [None, True, False, 0, -1, 1, 2**31, 2**63, 2**64, -(2**63) - 1, 0.5, -0.0, 1e308,
+           "", "x", "\u00e9", "text", "tool_use", "Active", "user", [], [None], [1, "a"], {},
+           {"type": "text"}, {"type": "tool_use"}, {"a": {"b": []}}]
+
+
+def _structural_mutant(rng: random.Random, data: bytes) -> bytes:
+    """Replace, delete or add one value anywhere in the document (type confusion deep
+    inside records, which byte edits rarely reach while keeping the JSON valid)."""
+    doc = json.loads(data)
+    nodes = []  # (container, key)
+
+    def walk(node):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                nodes.append((node, k))
+                walk(v)
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                nodes.append((node, i))
+                walk(v)
+
+    walk(doc)
+    if not nodes:
+        return data
+    container, key = rng.choice(nodes)
+    op = rng.random()
+    if op < 0.7:
+        container[key] = rng.choice(_VALUES)
+    elif op < 0.85 and isinstance(container, dict):
+        del container[key]
+    elif isinstance(container, dict):
+        container["x_" + str(rng.randrange(9))] = rng.choice(_VALUES)
+    else:
+        container.insert(rng.randrange(len(container) + 1), rng.choice(_VALUES))
+    return json.dumps(doc, indent=rng.choice([None, 2])).encode()
+
+
 def _templates(valid: dict[str, bytes]) -> list[tuple[str, bytes]]:
     """The valid files, plus a richer session (tool calls, unicode, unknown keys)."""
     rich = f.session_dict(VICTIM, messages=3)
@@ -441,7 +478,23 @@ def _templates(valid: dict[str, bytes]) -> list[tuple[str, bytes]]:
                                                                      2.5, None, {"x": True}]}},
         {"type": "text", "text": "\u4f1a\u8bdd \U0001f600"}]})
     rich["future_key"] = {"nested": [1, {"a": "b"}]}
-    return list(valid.items()) + [("session", json.dumps(rich, indent=2).encode())]
+    out = list(valid.items()) + [("session", json.dumps(rich, indent=2).encode())]
+    # The golden documents of the records tests hold every record type and field.
+    golden = os.path.join(os.path.dirname(__file__), "golden")
+    kinds = {"session": "session", "artifacts": "artifacts", "loop": "loop", "runs": "runs",
+             "workflow": "workflow", "subagent": "subagent_tasks", "traces": "traces",
+             "verification": "verification"}
+    for name in sorted(os.listdir(golden)) if os.path.isdir(golden) else ():
+        loc = kinds.get(name.split("_")[0].split(".")[0])
+        if loc is not None and name.endswith(".json"):
+            with open(os.path.join(golden, name), "rb") as fh:
+                data = fh.read()
+            if loc in ("loop", "workflow"):  # keyed by the id the decoders check
+                doc = json.loads(data)
+                doc["run_id" if loc == "loop" else "workflow_id"] = RUN if loc == "loop" else FLOW
+                data = json.dumps(doc, indent=2, ensure_ascii=False).encode()
+            out.append((loc, data))
+    return out
 
 
 def test_random_mutants_decode_or_fail_with_the_documented_error(valid):
@@ -450,10 +503,10 @@ def test_random_mutants_decode_or_fail_with_the_documented_error(valid):
     ctx = f"seed={seed} (replay with A3S_SEED={seed})"
     templates = _templates(valid)
     outcomes = {"loaded": 0, "corrupt": 0, "version": 0}
-    total = 12_000
+    total = int(os.environ.get("A3S_MUTANTS", "12000"))  # raise it for a nightly run
     for n in range(total):
         loc, data = templates[n % len(templates)]
-        mutant = _mutant(rng, data)
+        mutant = _mutant(rng, data) if n % 3 else _structural_mutant(rng, data)
         strict = n % 10 != 0  # the store reads its own recognised files non-strictly
         path = f"/store/{loc}.json"
         try:
