@@ -19,3 +19,11 @@ def decode(data, *, strict=True):
         return json.loads(data.decode("utf-8"))
     except (ValueError, RecursionError) as exc:
         raise CorruptDataError(str(exc)) from None
+
+
+def encode_compact(value):
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def fingerprint(value):
+    return json.dumps(value, separators=(",", ":"), default=repr)
