@@ -14,7 +14,14 @@ import re
 
 from . import _json
 from .errors import A3SStoreError, CorruptDataError, InvalidDataError
-from .records import ArtifactStore, SessionData
+from .records import (
+    ArtifactStore,
+    ImageBlock,
+    SessionData,
+    ToolResultBlock,
+    ToolUseBlock,
+    UnknownBlock,
+)
 
 __all__ = [
     "MessageCache",
@@ -48,36 +55,26 @@ def encode_session(session: SessionData, cache: "MessageCache | None" = None) ->
 
 
 def _mutable_parts(message) -> list:
-    """The mutable JSON inside a (frozen) message: unknown keys and opaque values."""
+    """The mutable JSON objects held by a (frozen) message, by reference:
+    unknown keys (``extra``), tool inputs, unknown blocks' data."""
     parts = [message.extra]
     for block in message.content:
-        parts.append(block.extra)
-        for name in ("input", "data"):
-            value = getattr(block, name, None)
-            if isinstance(value, (dict, list)):
-                parts.append(value)
-        source = getattr(block, "source", None)
-        if source is not None and not _is_frozen(source):
-            parts.append(source.to_dict())
-        content = getattr(block, "content", None)
-        if isinstance(content, tuple):
-            parts.extend(_mutable_parts_of_items(content))
+        _block_parts(block, parts)
     return parts
 
 
-def _mutable_parts_of_items(items) -> list:
-    out = []
-    for item in items:
-        out.append(item.extra)
-        source = getattr(item, "source", None)
-        if source is not None and not _is_frozen(source):
-            out.append(source.to_dict())
-    return out
-
-
-def _is_frozen(record) -> bool:
-    params = getattr(type(record), "__dataclass_params__", None)
-    return bool(params and params.frozen)
+def _block_parts(block, parts: list) -> None:
+    if type(block) is UnknownBlock:
+        parts.append(block.data)
+        return
+    parts.append(block.extra)
+    if type(block) is ToolUseBlock:
+        parts.append(block.input)
+    elif type(block) is ImageBlock:
+        parts.append(block.source.extra)
+    elif type(block) is ToolResultBlock and type(block.content) is tuple:
+        for item in block.content:
+            _block_parts(item, parts)
 
 
 class MessageCache:
@@ -100,35 +97,38 @@ class MessageCache:
         old = self._sessions.pop(session_id, None) or {}
         new: dict[int, tuple] = {}
         chunks: list = []
-        reused: list[tuple[int, object]] = []
-        for i, message in enumerate(messages):
+        reused: list[tuple] = []
+        for message in messages:
             entry = old.get(id(message))
             if entry is not None and entry[0] is message:
                 new[id(message)] = entry
                 chunks.append(entry[1])
-                reused.append((i, message))
+                reused.append(entry)
             else:
                 chunks.append(None)
         if reused:
-            fresh = _json.fingerprint([_mutable_parts(m) for _, m in reused])
-            expected = "[" + ",".join(new[id(m)][2] for _, m in reused) + "]"
-            if fresh != expected:  # something changed in place: find it
-                for i, m in reused:
-                    if _json.fingerprint(_mutable_parts(m)) != new[id(m)][2]:
-                        chunks[i] = None
-                        del new[id(m)]
+            # Entry: (message, chunk, fingerprint, mutable parts). The parts are
+            # the same objects as when encoded (the message is frozen); only
+            # their contents can have changed, which the fingerprint shows.
+            fresh = _json.fingerprint([entry[3] for entry in reused])
+            if fresh != "[" + ",".join([entry[2] for entry in reused]) + "]":
+                for entry in reused:  # something changed in place: find it
+                    if _json.fingerprint(entry[3]) != entry[2]:
+                        del new[id(entry[0])]
+                chunks = [c if c is not None and id(m) in new and new[id(m)][1] is c else None
+                          for m, c in zip(messages, chunks)]
         for i, message in enumerate(messages):
             if chunks[i] is None:
                 try:
                     chunk = _json.Raw(_json.encode(message.to_dict(), level=2))
+                    parts = _mutable_parts(message)
                 except A3SStoreError as exc:
                     exc.key = f"messages[{i}]" + ("." + exc.key if exc.key else "")
                     raise
                 except AttributeError:
                     raise InvalidDataError(f"messages[{i}] is not a Message",
                                            key=f"messages[{i}]") from None
-                new[id(message)] = (message, chunk,
-                                    _json.fingerprint(_mutable_parts(message)))
+                new[id(message)] = (message, chunk, _json.fingerprint(parts), parts)
                 chunks[i] = chunk
         self._sessions[session_id] = new
         while len(self._sessions) > self.max_sessions:
