@@ -326,3 +326,23 @@ def _json_bytes(session) -> bytes:
     from a3s_store import _json
 
     return _json.encode_bytes(session.to_dict())
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_loading_leaves_the_garbage_collector_as_it_was(tmp_path, enabled):
+    import gc
+
+    root = tmp_path / "store"
+    store = FileSessionStore(root)
+    store.save_snapshot(SessionSnapshot(session=f.session(messages=300),
+                                        trace_events=[f.trace_event()]))
+    (root / "broken.json").write_text('{"id": "broken"')
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        store.load_snapshot("test-session-1")
+        with pytest.raises(CorruptDataError):
+            store.load("broken")
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
