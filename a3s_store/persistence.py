@@ -14,16 +14,21 @@ synchronous, with the gaps of its §5 (items 21-31) closed:
   session is create-only and later saves pass the revision they last saw, so
   another process's save in between raises :class:`~a3s_store.ConflictError`
   instead of being lost (``save(overwrite=True)`` takes over on purpose).
-* Restore checks the data before it touches the live session (the store is
-  keyed by the caller, and a backend may be wrong; see ``_identity``), then
-  *replaces* every component alike, with the artifact limits the snapshot
-  needs and the configured trace retention.
+* Restore (``resume.py``) checks the data before it touches the live
+  session (the store is keyed by the caller, and a backend may be wrong; see
+  ``_identity``), then *replaces* every component alike, with the artifact
+  limits the snapshot needs and the configured trace retention.
 * ``api_key`` and ``base_url`` never reach disk.
 
 This module uses only the public :class:`~a3s_store.SessionStore` API: it
 never reads JSON or touches a path. It logs through
-``logging.getLogger(__name__)`` (warnings only, for the two calls that must
-not raise) and never configures logging.
+``logging.getLogger(__name__)`` (a warning when one of the two calls that
+must not raise fails; debug otherwise) and never configures logging.
+
+The pieces: ``agent_session.py`` (the live session and the protocol a
+foreign session object implements), ``agent_run.py`` (runs and loop
+checkpoints), this module (saving), ``session_options.py`` and
+``resume.py`` (resuming).
 
 >>> from a3s_store import AgentSession, MemorySessionStore, resume_session
 >>> store = MemorySessionStore()
@@ -372,9 +377,10 @@ class SessionPersistence:
         goes on; the next save retries everything).
         """
         try:
-            if not self.session.auto_save:
+            if not self.session.auto_save or self.store is None:
                 return False
-            return self.save() is not None
+            self.save()
+            return True
         except Exception as exc:  # never let an auto-save stop the agent loop
             logger.warning("auto-save of session %r failed: %s",
                            getattr(self.session, "session_id", None), exc)

@@ -73,7 +73,7 @@ def _generation(store: SessionStore, data: SessionData | SessionSnapshot,
 
 
 def _restored_artifacts(live: ArtifactStore, saved: ArtifactStore) -> ArtifactStore:
-    """A copy of ``saved`` whose limits are the live ones, raised to what it holds.
+    """A new store of the saved artifacts, with the live limits raised to what it holds.
 
     The saved artifacts all come back: a session saved with more than the
     default 256 items or 16 MiB is not truncated (3.4 evicted the oldest).
@@ -81,9 +81,11 @@ def _restored_artifacts(live: ArtifactStore, saved: ArtifactStore) -> ArtifactSt
     if not isinstance(saved, ArtifactStore):
         raise CorruptDataError(f"artifacts: expected an ArtifactStore, got "
                                f"{type(saved).__name__}", key="artifacts")
-    restored = saved.copy()
-    restored.max_artifacts = max(live.max_artifacts, len(saved))
-    restored.max_bytes = max(live.max_bytes, saved.total_bytes)
+    restored = ArtifactStore(max_artifacts=max(live.max_artifacts, len(saved)),
+                             max_bytes=max(live.max_bytes, saved.total_bytes),
+                             extra=dict(saved.extra))
+    for artifact in saved.artifacts():
+        restored.put(artifact)
     return restored
 
 
