@@ -42,11 +42,12 @@ checkpoints), this module (saving), ``session_options.py`` and
 from __future__ import annotations
 
 import logging
+import math
 import time
 from typing import TYPE_CHECKING, Any, Iterable
 
 from ._identity import check_generation
-from .errors import InvalidDataError
+from .errors import ConflictError, InvalidDataError
 from .records import (
     LlmConfigData,
     LlmCostRecord,
@@ -164,31 +165,24 @@ def build_session_data_snapshot(
     ``previous`` is the generation the session was restored from or last
     saved (None for a session never saved). Where each field comes from:
 
-    ========================================  ===========================================
-    from the live session                     ``id``; ``config``: ``workspace``,
-                                              ``system_prompt``, ``max_context_length``
-                                              (``max_context_tokens``, capped at u32),
-                                              ``auto_compact``, ``auto_compact_threshold``,
-                                              ``queue_config``, ``confirmation_policy``,
-                                              ``permission_policy``, ``max_parallel_tasks``,
-                                              ``auto_delegation``, ``planning_mode``,
-                                              ``goal_tracking``; ``messages`` (history);
-                                              ``model_name`` and ``llm_config`` (from the
-                                              model, never a key or endpoint);
-                                              ``tool_names``; ``tenant_id``, ``principal``,
-                                              ``agent_template_id``, ``correlation_id``
-    from ``previous`` (defaults when None)    ``config``: ``name`` (``""``),
-                                              ``storage_type`` (``storage_type``),
-                                              ``parent_id``, ``security_config``, unknown
-                                              keys; ``state`` (``Active``);
-                                              ``context_usage``; ``tasks``; ``parent_id``;
-                                              ``thinking_enabled``, ``thinking_budget``;
-                                              ``created_at`` (``now``); unknown keys
-    ``previous`` plus what was recorded       ``total_usage`` + ``usage``; ``total_cost`` +
-                                              ``cost``; ``cost_records`` + ``cost_records``
-    the clock                                 ``updated_at`` = ``now`` (never before the
-                                              previous ``updated_at`` or ``created_at``)
-    ========================================  ===========================================
+    * **The live session** (what it owns): ``id``; in ``config``:
+      ``workspace``, ``system_prompt``, ``max_context_length`` (from
+      ``max_context_tokens``, capped at the u32 range), ``auto_compact``,
+      ``auto_compact_threshold``, ``queue_config``, ``confirmation_policy``,
+      ``permission_policy``, ``max_parallel_tasks``, ``auto_delegation``,
+      ``planning_mode``, ``goal_tracking``; ``messages`` (the history);
+      ``model_name`` and ``llm_config`` (from the model name only, never a
+      key or an endpoint); ``tool_names``; ``tenant_id``, ``principal``,
+      ``agent_template_id``, ``correlation_id``.
+    * **previous** (default when None in brackets): in ``config``: ``name``
+      (``""``), ``storage_type`` (``storage_type``), ``parent_id``,
+      ``security_config``, unknown keys; ``state`` (``Active``);
+      ``context_usage``; ``tasks``; ``parent_id``; ``thinking_enabled``,
+      ``thinking_budget``; ``created_at`` (``now``); unknown keys.
+    * **previous plus what was recorded since**: ``total_usage`` + ``usage``,
+      ``total_cost`` + ``cost``, ``cost_records`` + ``cost_records``.
+    * **The clock**: ``updated_at`` = ``now`` (never before the previous
+      ``updated_at`` or ``created_at``).
 
     The result shares the live session's objects (messages, policies); a
     store copies what it saves.
@@ -296,11 +290,25 @@ class SessionPersistence:
 
         Each recorded amount is added once to the totals of the previous
         generation (a3s-code 3.4 wrote zeros on every save).
+
+        :raises InvalidDataError: a value that could not be saved (checked
+            now, so one bad value cannot make every later save fail).
         """
+        records = list(cost_records)
+        if usage is not None and not isinstance(usage, TokenUsage):
+            raise InvalidDataError(f"usage must be a TokenUsage, not {type(usage).__name__}")
+        if isinstance(cost, bool) or not isinstance(cost, (int, float)) or not math.isfinite(cost):
+            raise InvalidDataError(f"cost must be a finite number, got {cost!r}")
+        for record in records:
+            if not isinstance(record, LlmCostRecord):
+                raise InvalidDataError(f"cost records must be LlmCostRecord, "
+                                       f"not {type(record).__name__}")
+            record.to_dict()  # raises for a value the file could not hold
         if usage is not None:
-            self._usage = usage if self._usage is None else _sum_usage(self._usage, usage)
+            usage.to_dict()
+            self._usage = _sum_usage(self._usage or TokenUsage(), usage)
         self._cost += cost
-        self._cost_records.extend(cost_records)
+        self._cost_records.extend(records)
 
     def record_result(self, result: Any) -> None:
         """Take a finished run's result into the live session.
@@ -363,7 +371,13 @@ class SessionPersistence:
                 kwargs["create_only"] = True
             elif self.baseline.revision is not None:
                 kwargs["expected_revision"] = self.baseline.revision
-        revision = store.save_snapshot(snapshot, **kwargs)
+        try:
+            revision = store.save_snapshot(snapshot, **kwargs)
+        except ConflictError as exc:
+            raise ConflictError(
+                f"{exc.message}; resume the session to continue what is stored, or save "
+                "with overwrite=True to replace it", session_id=snapshot.session.id,
+                path=exc.path) from exc
         snapshot.session.revision = revision
         self.baseline = snapshot.session
         self._usage, self._cost, self._cost_records = None, 0.0, []

@@ -272,7 +272,7 @@ def test_secrets_are_not_in_reprs():
 def test_first_save_does_not_overwrite_another_session_with_the_same_id(store):
     store.save(f.session("taken"))
     session = AgentSession(session_id="taken", store=store)
-    with pytest.raises(ConflictError):
+    with pytest.raises(ConflictError, match="resume the session .* overwrite=True"):
         session.save()
     assert store.load("taken").config.name == "Test Session"
     session.save(overwrite=True)
@@ -377,3 +377,29 @@ def test_the_library_never_configures_logging():
     logger = logging.getLogger(LOGGER)
     assert logger.handlers == [] and logger.level == logging.NOTSET and logger.propagate
     assert logging.getLogger("a3s_store").handlers == []
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(usage={"prompt_tokens": 1}),
+    dict(usage=TokenUsage(prompt_tokens=-1)),
+    dict(cost=float("nan")),
+    dict(cost="0.5"),
+    dict(cost_records=[{"model": "m"}]),
+])
+def test_record_usage_refuses_what_could_not_be_saved(store, kwargs):
+    session = AgentSession(session_id="s", store=store)
+    session.record_usage(TokenUsage(prompt_tokens=1, total_tokens=1))
+    with pytest.raises(InvalidDataError):
+        session.record_usage(**kwargs)
+    session.save()  # the bad value did not poison the pending totals
+    assert store.load("s").total_usage.prompt_tokens == 1
+
+
+def test_recorded_usage_is_copied():
+    store = MemorySessionStore()
+    session = AgentSession(session_id="s", store=store)
+    usage = TokenUsage(prompt_tokens=5, total_tokens=5)
+    session.record_usage(usage)
+    usage.prompt_tokens = 500
+    session.save()
+    assert store.load("s").total_usage.prompt_tokens == 5
