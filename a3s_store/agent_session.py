@@ -181,7 +181,8 @@ class AgentSession:
         return self.persistence.auto_save_if_enabled()
 
     def record_result(self, result: Any) -> None:
-        """Take a result's messages and verification reports (:meth:`SessionPersistence.record_result`)."""
+        """Take a result's messages and new verification reports (see
+        :meth:`SessionPersistence.record_result`)."""
         self.persistence.record_result(result)
 
     def record_usage(self, usage: TokenUsage | None = None, *, cost: float = 0.0,

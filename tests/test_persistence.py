@@ -403,3 +403,49 @@ def test_recorded_usage_is_copied():
     usage.prompt_tokens = 500
     session.save()
     assert store.load("s").total_usage.prompt_tokens == 5
+
+
+# -- the helper's own rules ------------------------------------------------------------------
+
+HELPER = ["persistence", "resume", "session_options", "agent_session", "agent_run", "_identity"]
+# What the helper may build on: the public store API, the records, the errors, itself.
+ALLOWED_INTERNAL = {"store", "records", "errors", *HELPER}
+
+
+@pytest.mark.parametrize("name", HELPER)
+def test_the_helper_never_reads_json_nor_touches_paths(name):
+    import ast
+    import sys
+
+    import a3s_store
+    path = pathlib.Path(a3s_store.__file__).parent / f"{name}.py"
+    tree = ast.parse(path.read_text("utf-8"))
+    assert ast.get_docstring(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            assert (node.module or "").split(".")[0] in ALLOWED_INTERNAL, (name, node.module)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            modules = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                       else [node.module])
+            for module in modules:
+                top = module.split(".")[0]
+                assert top in sys.stdlib_module_names, (name, module)
+                assert top not in {"json", "os", "pathlib", "shutil", "tempfile", "io"}, name
+        assert not (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "open")
+
+
+def test_every_public_name_of_the_helper_has_a_docstring():
+    import importlib
+    import inspect
+
+    import a3s_store
+    for name in HELPER:
+        module = importlib.import_module(f"a3s_store.{name}")
+        for public in getattr(module, "__all__", []):
+            obj = getattr(module, public)
+            assert inspect.getdoc(obj), f"{name}.{public}"
+            assert name.startswith("_") or public in a3s_store.__all__, f"{public} not exported"
+            for attr, member in vars(obj).items() if inspect.isclass(obj) else ():
+                if not attr.startswith("_") and (inspect.isfunction(member)
+                                                 or isinstance(member, property)):
+                    assert inspect.getdoc(member), f"{public}.{attr}"
