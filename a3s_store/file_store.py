@@ -514,7 +514,7 @@ class FileSessionStore:
         blank = [name, None, "", "", None, 0, 0, 0] + sig
         meta = self._meta(layout, stem)
         if meta is not None and (meta.get("files") or {}).get("session") == sig \
-                and type(meta.get("summary")) is dict:
+                and type(meta.get("summary")) is dict and meta["id"] == id_from_stem(stem):
             sm = meta["summary"]
             return [name, meta.get("id"), sm.get("name"), sm.get("state"), sm.get("model"),
                     sm.get("messages"), sm.get("created_at"), sm.get("updated_at")] + sig

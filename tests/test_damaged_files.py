@@ -25,6 +25,7 @@ from a3s_store import (
     CorruptDataError,
     FileSessionStore,
     InvalidDataError,
+    InvalidIdError,
     LoopCheckpoint,
     RunRecord,
     SessionSnapshot,
@@ -800,3 +801,69 @@ def test_a_save_over_damage_refuses_or_sets_it_aside_and_never_wedges(site, loc,
     assert os.listdir(site.root / ".a3s_store" / "tx") == []
     assert site.store.list() == ["bystander", VICTIM]
     assert site.store.load("bystander") is not None
+
+
+def _index_cases(root_mtime: int, good_rows: list, good_ids: list) -> list:
+    """(file, content) for index.json and ids.json, each with a version that
+    claims to be fresh (built well after the folder's mtime) and one stale."""
+    cases = []
+    for built in (root_mtime + 3_000_000_000, root_mtime):
+        def doc(key, value, **over):
+            return {"version": 1, "root_mtime_ns": root_mtime, "built_ns": built,
+                    key: value, **over}
+
+        row = list(good_rows[0])
+        bad_rows = [[1] * 11, [["x"]] + row[1:], [row[0], 5] + row[2:],
+                    row[:2] + [None, None, None, "many", None, None] + row[8:],
+                    [row[0], ["a"]] + row[2:], [row[0], "\ud800"] + row[2:],
+                    [None] + row[1:], row[:8] + ["s", "m", "i"], row + [1], row[:10]]
+        cases += [("index.json", doc("rows", [r] + good_rows[1:])) for r in bad_rows]
+        cases += [("index.json", doc("rows", 5)), ("index.json", doc("rows", [5])),
+                  ("index.json", doc("rows", good_rows, version=2)),
+                  ("index.json", doc("rows", good_rows, root_mtime_ns="x")),
+                  ("ids.json", doc("ids", [5])), ("ids.json", doc("ids", [None, "a"])),
+                  ("ids.json", doc("ids", "victim")), ("ids.json", doc("ids", [["a"]])),
+                  ("ids.json", doc("ids", good_ids, built_ns=None))]
+    return cases + [(name, raw) for name in ("index.json", "ids.json")
+                    for raw in (b"", b"{", b"[]", b"null", b"\xff", b"9" * 5000)]
+
+
+def test_a_damaged_listing_index_never_breaks_a_listing(tmp_path, valid):
+    # Regression: a row of the wrong types made list()/list_summaries() raise
+    # TypeError or InvalidIdError, or list a session under the wrong summary.
+    probe = Site(tmp_path / "probe", valid)
+    truth_ids = probe.store.list()
+    truth = probe.store.list_summaries()
+    internal = probe.root / ".a3s_store"
+    good_rows = json.loads((internal / "index.json").read_bytes())["rows"]
+    good_ids = json.loads((internal / "ids.json").read_bytes())["ids"]
+    for n, (name, content) in enumerate(_index_cases(0, good_rows, good_ids)):
+        site = Site(tmp_path / f"s{n}", valid)
+        site.store.list_summaries()
+        root_mtime = os.stat(site.root).st_mtime_ns
+        if isinstance(content, dict):  # aim it at this folder
+            content = dict(content, root_mtime_ns=root_mtime if content["root_mtime_ns"] == 0
+                           else content["root_mtime_ns"])
+            if type(content.get("built_ns")) is int:
+                content["built_ns"] += root_mtime
+            rows = content.get("rows")
+            if type(rows) is list:  # keep each row's file signature current
+                here = json.loads((site.root / ".a3s_store" / "index.json").read_bytes())
+                sigs = {r[0]: r[8:] for r in here["rows"]}
+                content["rows"] = [r[:8] + sigs.get(r[0], r[8:])
+                                   if type(r) is list and len(r) == 11
+                                   and type(r[0]) is str else r for r in rows]
+            raw = json.dumps(content).encode("utf-8", "surrogatepass")
+        else:
+            raw = content
+        (site.root / ".a3s_store" / name).write_bytes(raw)
+        os.utime(site.root, ns=(root_mtime, root_mtime))
+        where = f"index case {n}: {name} {content!r}"[:300]
+        try:
+            assert site.store.list() == truth_ids, where
+            got = site.store.list_summaries()
+            assert [(s.id, s.name, s.messages) for s in got] == \
+                [(s.id, s.name, s.messages) for s in truth], where
+            assert all(type(s.messages) is int and type(s.name) is str for s in got), where
+        except FORBIDDEN + (InvalidIdError,) as exc:
+            raise AssertionError(f"{where}: {type(exc).__name__}: {exc}") from exc
