@@ -359,3 +359,20 @@ def test_a_link_at_the_lossy_a3s_code_name_is_refused_not_followed(site):
     _refused(lambda: store.save(f.session("a/b")), link)
     assert store.list() == ["other"]
     assert _fingerprint(outside) == before and os.path.islink(link)
+
+
+@pytest.mark.parametrize("kind", TARGETS)
+@pytest.mark.parametrize("name", ["index.json", "ids.json", "meta/other.json"])
+def test_a_linked_cache_or_metadata_file_is_never_followed_nor_written(site, name, kind):
+    store, root, outside = site
+    link = root / INTERNAL / name
+    _plant(link, _target(outside, kind))
+    os.utime(root, ns=(1, 1))  # the listing index is stale: it must be rewritten
+    before = _fingerprint(outside)
+    for call in (store.list, store.list_summaries, lambda: store.load("other"),
+                 lambda: store.save(f.session("other")), lambda: store.delete("new")):
+        try:
+            call()
+        except UnsafePathError as exc:
+            assert exc.path == os.fspath(link)
+    assert _fingerprint(outside) == before
