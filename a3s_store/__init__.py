@@ -92,5 +92,7 @@ __all__ = sorted([
     "restore_persisted_session_state",
     "resume_run",
     "resume_session",
-    *_records.__all__,
+    # ContentBlock is a typing alias (no docstring of its own): it stays in
+    # a3s_store.records, with the block classes it unites exported here.
+    *(name for name in _records.__all__ if name != "ContentBlock"),
 ])

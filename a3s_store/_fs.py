@@ -85,30 +85,46 @@ class Sig(NamedTuple):
 
 
 class Dir:
-    """An open folder of the store (a descriptor on POSIX, a path on Windows)."""
+    """An open folder of the store (a descriptor on POSIX, a path on Windows).
 
-    __slots__ = ("fd", "path")
+    The path is only for messages and is worked out when first asked for.
+    """
 
-    def __init__(self, fd: int, path: str) -> None:
+    __slots__ = ("fd", "_parent", "_name", "_path")
+
+    def __init__(self, fd: int, path: str | None, parent: "Dir | None" = None,
+                 name: str = "") -> None:
         self.fd = fd
-        self.path = path
+        self._path = path
+        self._parent = parent
+        self._name = name
+
+    @property
+    def path(self) -> str:
+        if self._path is None:
+            self._path = os.path.join(self._parent.path, self._name)
+        return self._path
 
     def join(self, name: str) -> str:
-        """The path of ``name`` in this folder; ``name`` must be one plain entry name.
-
-        Every function here names its entry through this, so no name - not
-        even one read back from a damaged commit record - can reach
-        outside its folder (``..``, ``a/b``, an absolute path).
-        """
-        if (type(name) is not str or not name or name in (".", "..") or "/" in name
-                or "\0" in name or (os.altsep and os.altsep in name)
-                or (WINDOWS and ("\\" in name or ":" in name))):
-            raise UnsafePathError(f"refused: {name!r} is not a plain file name",
-                                  path=os.path.join(self.path, str(name)))
+        """The path of ``name`` in this folder, for messages and for Windows."""
+        _check_name(self, name)
         return os.path.join(self.path, name)
 
     def __repr__(self) -> str:
         return f"Dir({self.path!r})"
+
+
+def _check_name(d: Dir, name: str) -> None:
+    """Refuse any ``name`` but one plain entry of ``d``.
+
+    Every function here takes an entry name and checks it first, so no
+    name - not even one read back from a damaged commit record - reaches
+    outside its folder (``..``, ``a/b``, an absolute path, NUL).
+    """
+    if (type(name) is not str or not name or name in (".", "..") or "/" in name
+            or "\0" in name or (WINDOWS and ("\\" in name or ":" in name))):
+        raise UnsafePathError(f"refused: {name!r} is not a plain file name",
+                              path=os.path.join(d.path, str(name)))
 
 
 def _unsafe(path: str, what: str = "is a symlink") -> UnsafePathError:
@@ -146,11 +162,11 @@ def open_root(path: str, *, create: bool, mode: int = 0o700) -> Dir | None:
     except FileNotFoundError:
         return None
     if created:
-        _fchmod_dir(fd, mode, path)
+        _fchmod_dir(fd, mode)
     return Dir(fd, path)
 
 
-def _fchmod_dir(fd: int, mode: int, path: str) -> None:
+def _fchmod_dir(fd: int, mode: int) -> None:
     """Give a folder we just made its exact mode (``mkdir`` applies the umask)."""
     _tick("fchmod")
     try:
@@ -167,47 +183,60 @@ def open_dir(parent: Dir, name: str, *, create: bool = False, mode: int = 0o700,
     With ``create``, make it when missing (and fsync ``parent`` so the new
     entry survives a power cut). Returns None when missing and not created.
     """
-    path = parent.join(name)
+    if WINDOWS:
+        return _open_dir_by_path(parent, name, create=create, mode=mode, durable=durable)
+    _check_name(parent, name)
+    flags = os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC
     created = False
+    for attempt in (0, 1):
+        _tick("open")
+        try:
+            fd = os.open(name, flags, dir_fd=parent.fd)
+        except FileNotFoundError:
+            if not create or attempt:
+                return None
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+                st = os.stat(name, dir_fd=parent.fd, follow_symlinks=False)
+                if _stat.S_ISLNK(st.st_mode):
+                    raise _unsafe(parent.join(name)) from None
+                raise CorruptDataError("expected a folder, found something else",
+                                       path=parent.join(name)) from None
+            raise
+        else:
+            if created:
+                _fchmod_dir(fd, mode)
+            return Dir(fd, None, parent, name)
+        _tick("mkdir")
+        try:
+            os.mkdir(name, mode, dir_fd=parent.fd)
+        except FileExistsError:
+            continue  # made by someone else meanwhile, or not a folder: see above
+        created = True
+        if durable:
+            fsync_dir(parent)
+    return None  # pragma: no cover - the loop always returns
+
+
+def _open_dir_by_path(parent: Dir, name: str, *, create: bool, mode: int,
+                      durable: bool) -> Dir | None:  # pragma: no cover - Windows
+    path = parent.join(name)
     if create:
         _tick("mkdir")
         try:
-            if WINDOWS:
-                os.mkdir(path, mode)
-            else:
-                os.mkdir(name, mode, dir_fd=parent.fd)
+            os.mkdir(path, mode)
         except FileExistsError:
             pass
-        else:
-            created = True
-            if durable:
-                fsync_dir(parent)
-    if WINDOWS:
-        _tick("stat")
-        try:
-            st = os.lstat(path)
-        except FileNotFoundError:
-            return None
-        if _stat.S_ISLNK(st.st_mode) or getattr(st, "st_reparse_tag", 0):
-            raise _unsafe(path)
-        if not _stat.S_ISDIR(st.st_mode):
-            raise CorruptDataError("expected a folder, found a file", path=path)
-        return Dir(-1, path)
-    _tick("open")
+    _tick("stat")
     try:
-        fd = os.open(name, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC, dir_fd=parent.fd)
+        st = os.lstat(path)
     except FileNotFoundError:
         return None
-    except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
-            st = os.stat(name, dir_fd=parent.fd, follow_symlinks=False)
-            if _stat.S_ISLNK(st.st_mode):
-                raise _unsafe(path) from None
-            raise CorruptDataError("expected a folder, found something else", path=path) from None
-        raise
-    if created:
-        _fchmod_dir(fd, mode, path)
-    return Dir(fd, path)
+    if _stat.S_ISLNK(st.st_mode) or getattr(st, "st_reparse_tag", 0):
+        raise _unsafe(path)
+    if not _stat.S_ISDIR(st.st_mode):
+        raise CorruptDataError("expected a folder, found a file", path=path)
+    return Dir(-1, path)
 
 
 def close_dir(d: Dir | None) -> None:
@@ -248,8 +277,8 @@ def list_dir(d: Dir) -> list[os.DirEntry]:
 
 
 def _open_file(d: Dir, name: str, flags: int, mode: int = 0o600) -> int:
-    path = d.join(name)
     if WINDOWS:
+        path = d.join(name)
         try:
             st = os.lstat(path)
         except FileNotFoundError:
@@ -258,15 +287,16 @@ def _open_file(d: Dir, name: str, flags: int, mode: int = 0o600) -> int:
             if _stat.S_ISLNK(st.st_mode) or getattr(st, "st_reparse_tag", 0):
                 raise _unsafe(path)
         return os.open(path, flags | _BINARY, mode)
+    _check_name(d, name)
     try:
         return os.open(name, flags | _NOFOLLOW | _CLOEXEC, mode, dir_fd=d.fd)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise _unsafe(path) from None
+            raise _unsafe(d.join(name)) from None
         if exc.errno == errno.EEXIST and _is_link(d, name):
             # O_CREAT|O_EXCL reports a link (even a dangling one) as EEXIST;
             # nothing was created at its target, and the caller learns why.
-            raise _unsafe(path) from None
+            raise _unsafe(d.join(name)) from None
         raise
 
 
@@ -286,23 +316,23 @@ def read_file(d: Dir, name: str, limit: int) -> tuple[bytes, Sig] | None:
     file should be is :class:`CorruptDataError`; a symlink is
     :class:`UnsafePathError`. Opening uses ``O_NONBLOCK`` so a FIFO never hangs.
     """
-    path = d.join(name)
     _tick("open")
     try:
         fd = _open_file(d, name, os.O_RDONLY | _NONBLOCK)
     except FileNotFoundError:
         return None
     except IsADirectoryError:
-        raise CorruptDataError("expected a file, found a folder", path=path) from None
+        raise CorruptDataError("expected a file, found a folder", path=d.join(name)) from None
     try:
         _tick("fstat")
         st = os.fstat(fd)
         if not _stat.S_ISREG(st.st_mode):
             kind = "a folder" if _stat.S_ISDIR(st.st_mode) else "a special file"
-            raise CorruptDataError(f"expected a file, found {kind}", path=path)
+            raise CorruptDataError(f"expected a file, found {kind}", path=d.join(name))
         if st.st_size > limit:
             raise CorruptDataError(
-                f"file of {st.st_size} bytes exceeds the byte limit of {limit}", path=path
+                f"file of {st.st_size} bytes exceeds the byte limit of {limit}",
+                path=d.join(name)
             )
         chunks = []
         total = 0
@@ -316,7 +346,8 @@ def read_file(d: Dir, name: str, limit: int) -> tuple[bytes, Sig] | None:
             total += len(chunk)
             if total > limit:
                 raise CorruptDataError(
-                    f"file grew past the byte limit of {limit} while being read", path=path
+                    f"file grew past the byte limit of {limit} while being read",
+                    path=d.join(name)
                 )
             want = 65536
         return b"".join(chunks), Sig.of(st)
@@ -344,7 +375,7 @@ def peek_file(d: Dir, name: str, nbytes: int) -> bytes | None:
 
 def stat_entry(d: Dir, name: str) -> os.stat_result | None:
     """``lstat`` of ``name`` in ``d``; None when missing."""
-    d.join(name)
+    _check_name(d, name)
     _tick("stat")
     try:
         if WINDOWS:
@@ -392,8 +423,8 @@ _WIN_RETRY_ERRORS = (5, 32, 33)  # access denied, sharing violation, lock violat
 
 def replace(src_dir: Dir, src: str, dst_dir: Dir, dst: str) -> None:
     """Atomically rename ``src`` over ``dst`` (a link at ``dst`` is replaced, not followed)."""
-    src_dir.join(src)
-    dst_dir.join(dst)
+    _check_name(src_dir, src)
+    _check_name(dst_dir, dst)
     if not WINDOWS:
         _tick("replace")
         os.replace(src, dst, src_dir_fd=src_dir.fd, dst_dir_fd=dst_dir.fd)
@@ -413,7 +444,7 @@ def replace(src_dir: Dir, src: str, dst_dir: Dir, dst: str) -> None:
 
 def unlink(d: Dir, name: str) -> bool:
     """Remove the file (or link) ``name``; False when it was not there."""
-    d.join(name)
+    _check_name(d, name)
     _tick("unlink")
     try:
         if WINDOWS:
