@@ -37,11 +37,12 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import stat
 import time
 from dataclasses import dataclass, field
 
 from . import _fs, _json
-from .errors import CorruptDataError
+from .errors import CorruptDataError, UnsafePathError
 
 __all__ = ["INTERNAL", "Put", "Remove", "Move", "RemoveTree", "Layout", "commit", "write_one", "recover",
            "pending"]
@@ -117,11 +118,26 @@ class Layout:
             _fs.close_dir(d)
         self._dirs.clear()
 
-    def mode_for(self, folder: _fs.Dir, name: str) -> int:
-        """Keep the mode of a file being rewritten; new files get the store's mode."""
+    def mode_for(self, folder: _fs.Dir, name: str, *, freed: bool = False) -> int:
+        """Keep the mode of a file being rewritten; new files get the store's mode.
+
+        Checked here, before anything is staged: a link at the name is
+        :class:`UnsafePathError` (a rename would silently replace it), and a
+        folder or special file is :class:`CorruptDataError` (a rename onto a
+        folder fails, and must not fail after the commit point) - unless
+        ``freed``, when an earlier step of the same commit moves it away.
+        """
         st = _fs.stat_entry(folder, name)
-        if st is not None and st.st_nlink >= 1 and (st.st_mode & 0o170000) == 0o100000:
+        if st is None:
+            return self.file_mode
+        if stat.S_ISREG(st.st_mode):
             return st.st_mode & 0o777
+        if stat.S_ISLNK(st.st_mode):
+            raise UnsafePathError("refused: is a symlink; the store does not write through links",
+                                  path=folder.join(name))
+        if not freed:
+            raise CorruptDataError("expected a file, found a folder or special file",
+                                   path=folder.join(name))
         return self.file_mode
 
 
@@ -129,15 +145,24 @@ def _new_txid() -> str:
     return f"{time.time_ns():x}-{os.getpid()}-{secrets.token_hex(4)}"
 
 
-def write_one(layout: Layout, folder: tuple[str, ...], name: str, data: bytes) -> _fs.Sig:
-    """Atomically replace one file: temporary file, fsync, rename, fsync the folder."""
+def write_one(layout: Layout, folder: tuple[str, ...], name: str, data: bytes, *,
+              durable: bool | None = None) -> _fs.Sig:
+    """Atomically replace one file: temporary file, fsync, rename, fsync the folder.
+
+    ``durable=False`` (for caches such as metadata and the listing index)
+    skips both fsyncs whatever the store's setting: the rename is still
+    atomic, and a lost or torn cache file is rebuilt. A file whose folder
+    does not exist yet goes through :func:`commit`, which makes the folder
+    only after its commit point.
+    """
+    durable = layout.durable if durable is None else durable
     target = layout.folder(folder, create=False)
-    if target is None:  # its folder must be made after a commit point: use the journal
+    if target is None:
         return commit(layout, [Put(folder, name, data)])[(folder, name)]
     tmp = layout.folder((INTERNAL, _TMP), create=True)
     mode = layout.mode_for(target, name)
     tmp_name = _new_txid() + ".tmp"
-    sig = _fs.write_new(tmp, tmp_name, data, mode=mode, durable=layout.durable)
+    sig = _fs.write_new(tmp, tmp_name, data, mode=mode, durable=durable)
     try:
         _fs.replace(tmp, tmp_name, target, name)
     except Exception:
@@ -146,7 +171,7 @@ def write_one(layout: Layout, folder: tuple[str, ...], name: str, data: bytes) -
         except Exception:
             pass  # swept by recovery
         raise
-    if layout.durable:
+    if durable:
         _fs.fsync_dir(target)
     return sig
 
@@ -162,13 +187,17 @@ def commit(layout: Layout, ops: list) -> dict[tuple[tuple[str, ...], str], _fs.S
     record = []
     sigs = {}
     staged = []
+    freed = set()  # names an earlier step moves or removes
     try:
         for n, op in enumerate(ops):
             if isinstance(op, Put):
                 # Folders are made by _apply, after the commit point, never here.
                 target = layout.folder(op.folder, create=False)
-                mode = layout.file_mode if target is None else layout.mode_for(target, op.name)
+                mode = layout.file_mode
                 src = f"{txid}.{n}"
+                if target is not None:
+                    mode = layout.mode_for(target, op.name,
+                                           freed=(op.folder, op.name) in freed)
                 sigs[(op.folder, op.name)] = _fs.write_new(txdir, src, op.data, mode=mode,
                                                            durable=layout.durable)
                 staged.append(src)
@@ -178,8 +207,11 @@ def commit(layout: Layout, ops: list) -> dict[tuple[tuple[str, ...], str], _fs.S
                     step["new_folder"] = True  # its existence shows _apply has begun
                 record.append(step)
             elif isinstance(op, Remove):
+                _check_removable(layout, op)
+                freed.add((op.folder, op.name))
                 record.append({"op": "remove", "folder": list(op.folder), "name": op.name})
             elif isinstance(op, Move):
+                freed.add((op.folder, op.name))
                 layout.folder(op.to_folder, create=True)
                 record.append({"op": "move", "folder": list(op.folder), "name": op.name,
                                "to_folder": list(op.to_folder), "to_name": op.to_name})
@@ -202,6 +234,15 @@ def commit(layout: Layout, ops: list) -> dict[tuple[tuple[str, ...], str], _fs.S
         raise
     _apply(layout, txdir, txid, record)
     return sigs
+
+
+def _check_removable(layout: Layout, op: Remove) -> None:
+    """Refuse, before the commit point, a removal that would fail after it (a folder)."""
+    folder = layout.folder(op.folder, create=False)
+    st = None if folder is None else _fs.stat_entry(folder, op.name)
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise CorruptDataError("expected a file, found a folder; nothing was changed",
+                               path=folder.join(op.name))
 
 
 def _apply(layout: Layout, txdir: _fs.Dir, txid: str, record: list) -> None:
@@ -279,8 +320,8 @@ def recover(layout: Layout) -> list[str]:
                 else:
                     _apply(layout, txdir, txid, record)
                     actions.append(f"finished interrupted save {txid}")
-            else:
-                _fs.unlink(txdir, f"{txid}.commit")
+            else:  # remove_tree: a folder or link planted at the name goes too
+                _fs.remove_tree(txdir, f"{txid}.commit")
                 actions.append(f"rolled back interrupted save {txid}")
         for entry in _fs.list_dir(txdir):  # files of uncommitted transactions
             if entry.is_dir(follow_symlinks=False):
@@ -302,17 +343,62 @@ def recover(layout: Layout) -> list[str]:
 
 
 def _read_record(txdir: _fs.Dir, txid: str) -> list | None:
-    got = _fs.read_file(txdir, f"{txid}.commit", 64 << 20)
-    if got is None:
-        return None
     try:
-        doc = _json.decode(got[0])
-        ops = doc["ops"]
-        if doc.get("version") != 1 or not isinstance(ops, list):
+        got = _fs.read_file(txdir, f"{txid}.commit", 64 << 20)
+        if got is None:
             return None
-        return ops
-    except (CorruptDataError, KeyError, TypeError):
+        doc = _json.decode(got[0])
+    except (CorruptDataError, UnsafePathError):
         return None  # a torn record: the save never reached its commit point
+    if type(doc) is not dict or doc.get("version") != 1 or not _valid_ops(doc.get("ops")):
+        return None  # torn, or not one this module wrote: never acted on
+    return doc["ops"]
+
+
+# What commit() writes for each kind of step: key -> check of its value.
+_STEP_KEYS = {
+    "put": {"folder": "folder", "name": "name", "src": "name", "size": "size",
+            "sha256": "sha256"},
+    "remove": {"folder": "folder", "name": "name"},
+    "move": {"folder": "folder", "name": "name", "to_folder": "folder", "to_name": "name"},
+    "remove_tree": {"folder": "folder", "name": "name", "trash": "name"},
+}
+
+
+def _plain_name(value: object) -> bool:
+    return (type(value) is str and value not in ("", ".", "..") and "/" not in value
+            and "\\" not in value and "\0" not in value)
+
+
+def _valid_ops(ops: object) -> bool:
+    """Whether ``ops`` is a list of steps exactly as :func:`commit` writes them.
+
+    A record is acted on only then: a damaged or planted record naming
+    ``..`` or a path with separators would otherwise remove or replace
+    files outside the store's root.
+    """
+    if type(ops) is not list:
+        return False
+    checks = {
+        "folder": lambda v: type(v) is list and all(_plain_name(p) for p in v),
+        "name": _plain_name,
+        "size": lambda v: type(v) is int and v >= 0,
+        "sha256": lambda v: type(v) is str and len(v) == 64,
+        "flag": lambda v: v is True,
+    }
+    for step in ops:
+        if type(step) is not dict:
+            return False
+        keys = _STEP_KEYS.get(step.get("op"))
+        if step.get("op") == "put" and "new_folder" in step:
+            if step["new_folder"] is not True:
+                return False
+            keys = {**keys, "new_folder": "flag"}
+        if keys is None or step.keys() != keys.keys() | {"op"}:
+            return False
+        if not all(checks[kind](step[key]) for key, kind in keys.items()):
+            return False
+    return True
 
 
 def _untouched(layout: Layout, txdir: _fs.Dir, record: list) -> bool:
@@ -356,7 +442,7 @@ def _staged_intact(txdir: _fs.Dir, record: list) -> bool:
             continue
         try:
             got = _fs.read_file(txdir, step["src"], max(step["size"], 0) + 1)
-        except CorruptDataError:
+        except (CorruptDataError, UnsafePathError):  # not a file this module staged
             return False
         if got is None:
             continue

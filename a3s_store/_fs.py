@@ -49,6 +49,8 @@ __all__ = [
     "remove_tree",
     "fsync_dir",
     "list_dir",
+    "stat_dir",
+    "entry_stat",
     "lock",
     "unlock",
 ]
@@ -83,19 +85,46 @@ class Sig(NamedTuple):
 
 
 class Dir:
-    """An open folder of the store (a descriptor on POSIX, a path on Windows)."""
+    """An open folder of the store (a descriptor on POSIX, a path on Windows).
 
-    __slots__ = ("fd", "path")
+    The path is only for messages and is worked out when first asked for.
+    """
 
-    def __init__(self, fd: int, path: str) -> None:
+    __slots__ = ("fd", "_parent", "_name", "_path")
+
+    def __init__(self, fd: int, path: str | None, parent: "Dir | None" = None,
+                 name: str = "") -> None:
         self.fd = fd
-        self.path = path
+        self._path = path
+        self._parent = parent
+        self._name = name
+
+    @property
+    def path(self) -> str:
+        if self._path is None:
+            self._path = os.path.join(self._parent.path, self._name)
+        return self._path
 
     def join(self, name: str) -> str:
+        """The path of ``name`` in this folder, for messages and for Windows."""
+        _check_name(self, name)
         return os.path.join(self.path, name)
 
     def __repr__(self) -> str:
         return f"Dir({self.path!r})"
+
+
+def _check_name(d: Dir, name: str) -> None:
+    """Refuse any ``name`` but one plain entry of ``d``.
+
+    Every function here takes an entry name and checks it first, so no
+    name - not even one read back from a damaged commit record - reaches
+    outside its folder (``..``, ``a/b``, an absolute path, NUL).
+    """
+    if (type(name) is not str or not name or name in (".", "..") or "/" in name
+            or "\0" in name or (WINDOWS and ("\\" in name or ":" in name))):
+        raise UnsafePathError(f"refused: {name!r} is not a plain file name",
+                              path=os.path.join(d.path, str(name)))
 
 
 def _unsafe(path: str, what: str = "is a symlink") -> UnsafePathError:
@@ -106,10 +135,22 @@ def _unsafe(path: str, what: str = "is a symlink") -> UnsafePathError:
 
 
 def open_root(path: str, *, create: bool, mode: int = 0o700) -> Dir | None:
-    """Open the store root (following the caller's own path as given)."""
+    """Open the store root (following the caller's own path as given).
+
+    A root made here gets ``mode`` exactly (the umask would narrow it);
+    missing parents are made with the default mode, as ``mkdir -p`` does.
+    """
+    created = False
     if create:
         _tick("mkdir")
-        os.makedirs(path, mode=mode, exist_ok=True)
+        try:
+            os.mkdir(path, mode)
+            created = True
+        except FileExistsError:
+            pass
+        except FileNotFoundError:
+            os.makedirs(path, mode=mode, exist_ok=True)
+            created = True
     if WINDOWS:
         _tick("stat")
         if not os.path.isdir(path):
@@ -120,7 +161,19 @@ def open_root(path: str, *, create: bool, mode: int = 0o700) -> Dir | None:
         fd = os.open(path, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
     except FileNotFoundError:
         return None
+    if created:
+        _fchmod_dir(fd, mode)
     return Dir(fd, path)
+
+
+def _fchmod_dir(fd: int, mode: int) -> None:
+    """Give a folder we just made its exact mode (``mkdir`` applies the umask)."""
+    _tick("fchmod")
+    try:
+        os.fchmod(fd, mode)
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def open_dir(parent: Dir, name: str, *, create: bool = False, mode: int = 0o700,
@@ -130,43 +183,60 @@ def open_dir(parent: Dir, name: str, *, create: bool = False, mode: int = 0o700,
     With ``create``, make it when missing (and fsync ``parent`` so the new
     entry survives a power cut). Returns None when missing and not created.
     """
+    if WINDOWS:
+        return _open_dir_by_path(parent, name, create=create, mode=mode, durable=durable)
+    _check_name(parent, name)
+    flags = os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC
+    created = False
+    for attempt in (0, 1):
+        _tick("open")
+        try:
+            fd = os.open(name, flags, dir_fd=parent.fd)
+        except FileNotFoundError:
+            if not create or attempt:
+                return None
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+                st = os.stat(name, dir_fd=parent.fd, follow_symlinks=False)
+                if _stat.S_ISLNK(st.st_mode):
+                    raise _unsafe(parent.join(name)) from None
+                raise CorruptDataError("expected a folder, found something else",
+                                       path=parent.join(name)) from None
+            raise
+        else:
+            if created:
+                _fchmod_dir(fd, mode)
+            return Dir(fd, None, parent, name)
+        _tick("mkdir")
+        try:
+            os.mkdir(name, mode, dir_fd=parent.fd)
+        except FileExistsError:
+            continue  # made by someone else meanwhile, or not a folder: see above
+        created = True
+        if durable:
+            fsync_dir(parent)
+    return None  # pragma: no cover - the loop always returns
+
+
+def _open_dir_by_path(parent: Dir, name: str, *, create: bool, mode: int,
+                      durable: bool) -> Dir | None:  # pragma: no cover - Windows
     path = parent.join(name)
     if create:
         _tick("mkdir")
         try:
-            if WINDOWS:
-                os.mkdir(path, mode)
-            else:
-                os.mkdir(name, mode, dir_fd=parent.fd)
+            os.mkdir(path, mode)
         except FileExistsError:
             pass
-        else:
-            if durable:
-                fsync_dir(parent)
-    if WINDOWS:
-        _tick("stat")
-        try:
-            st = os.lstat(path)
-        except FileNotFoundError:
-            return None
-        if _stat.S_ISLNK(st.st_mode) or getattr(st, "st_reparse_tag", 0):
-            raise _unsafe(path)
-        if not _stat.S_ISDIR(st.st_mode):
-            raise CorruptDataError("expected a folder, found a file", path=path)
-        return Dir(-1, path)
-    _tick("open")
+    _tick("stat")
     try:
-        fd = os.open(name, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC, dir_fd=parent.fd)
+        st = os.lstat(path)
     except FileNotFoundError:
         return None
-    except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
-            st = os.stat(name, dir_fd=parent.fd, follow_symlinks=False)
-            if _stat.S_ISLNK(st.st_mode):
-                raise _unsafe(path) from None
-            raise CorruptDataError("expected a folder, found something else", path=path) from None
-        raise
-    return Dir(fd, path)
+    if _stat.S_ISLNK(st.st_mode) or getattr(st, "st_reparse_tag", 0):
+        raise _unsafe(path)
+    if not _stat.S_ISDIR(st.st_mode):
+        raise CorruptDataError("expected a folder, found a file", path=path)
+    return Dir(-1, path)
 
 
 def close_dir(d: Dir | None) -> None:
@@ -183,6 +253,19 @@ def fsync_dir(d: Dir) -> None:
     os.fsync(d.fd)
 
 
+def stat_dir(d: Dir) -> os.stat_result:
+    """``fstat`` of an open folder (its mtime changes when an entry is added,
+    removed or renamed)."""
+    _tick("fstat")
+    return os.stat(d.path) if WINDOWS else os.fstat(d.fd)
+
+
+def entry_stat(entry: os.DirEntry) -> os.stat_result:
+    """``lstat`` of a listed entry (does not follow links)."""
+    _tick("stat")
+    return entry.stat(follow_symlinks=False)
+
+
 def list_dir(d: Dir) -> list[os.DirEntry]:
     """The entries of ``d`` (``DirEntry`` objects; ``is_file`` etc. do not follow links)."""
     _tick("scandir")
@@ -194,8 +277,8 @@ def list_dir(d: Dir) -> list[os.DirEntry]:
 
 
 def _open_file(d: Dir, name: str, flags: int, mode: int = 0o600) -> int:
-    path = d.join(name)
     if WINDOWS:
+        path = d.join(name)
         try:
             st = os.lstat(path)
         except FileNotFoundError:
@@ -204,12 +287,24 @@ def _open_file(d: Dir, name: str, flags: int, mode: int = 0o600) -> int:
             if _stat.S_ISLNK(st.st_mode) or getattr(st, "st_reparse_tag", 0):
                 raise _unsafe(path)
         return os.open(path, flags | _BINARY, mode)
+    _check_name(d, name)
     try:
         return os.open(name, flags | _NOFOLLOW | _CLOEXEC, mode, dir_fd=d.fd)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise _unsafe(path) from None
+            raise _unsafe(d.join(name)) from None
+        if exc.errno == errno.EEXIST and _is_link(d, name):
+            # O_CREAT|O_EXCL reports a link (even a dangling one) as EEXIST;
+            # nothing was created at its target, and the caller learns why.
+            raise _unsafe(d.join(name)) from None
         raise
+
+
+def _is_link(d: Dir, name: str) -> bool:
+    try:
+        return _stat.S_ISLNK(os.stat(name, dir_fd=d.fd, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
 
 
 def read_file(d: Dir, name: str, limit: int) -> tuple[bytes, Sig] | None:
@@ -221,23 +316,23 @@ def read_file(d: Dir, name: str, limit: int) -> tuple[bytes, Sig] | None:
     file should be is :class:`CorruptDataError`; a symlink is
     :class:`UnsafePathError`. Opening uses ``O_NONBLOCK`` so a FIFO never hangs.
     """
-    path = d.join(name)
     _tick("open")
     try:
         fd = _open_file(d, name, os.O_RDONLY | _NONBLOCK)
     except FileNotFoundError:
         return None
     except IsADirectoryError:
-        raise CorruptDataError("expected a file, found a folder", path=path) from None
+        raise CorruptDataError("expected a file, found a folder", path=d.join(name)) from None
     try:
         _tick("fstat")
         st = os.fstat(fd)
         if not _stat.S_ISREG(st.st_mode):
             kind = "a folder" if _stat.S_ISDIR(st.st_mode) else "a special file"
-            raise CorruptDataError(f"expected a file, found {kind}", path=path)
+            raise CorruptDataError(f"expected a file, found {kind}", path=d.join(name))
         if st.st_size > limit:
             raise CorruptDataError(
-                f"file of {st.st_size} bytes exceeds the byte limit of {limit}", path=path
+                f"file of {st.st_size} bytes exceeds the byte limit of {limit}",
+                path=d.join(name)
             )
         chunks = []
         total = 0
@@ -251,7 +346,8 @@ def read_file(d: Dir, name: str, limit: int) -> tuple[bytes, Sig] | None:
             total += len(chunk)
             if total > limit:
                 raise CorruptDataError(
-                    f"file grew past the byte limit of {limit} while being read", path=path
+                    f"file grew past the byte limit of {limit} while being read",
+                    path=d.join(name)
                 )
             want = 65536
         return b"".join(chunks), Sig.of(st)
@@ -279,6 +375,7 @@ def peek_file(d: Dir, name: str, nbytes: int) -> bytes | None:
 
 def stat_entry(d: Dir, name: str) -> os.stat_result | None:
     """``lstat`` of ``name`` in ``d``; None when missing."""
+    _check_name(d, name)
     _tick("stat")
     try:
         if WINDOWS:
@@ -341,6 +438,8 @@ def replace(src_dir: Dir, src: str, dst_dir: Dir, dst: str) -> None:
     once. The loop is the same on every platform so that tests can inject
     such refusals on POSIX through :data:`fault_hook`.
     """
+    _check_name(src_dir, src)
+    _check_name(dst_dir, dst)
     pause = REPLACE_PAUSE
     for attempt in range(1, REPLACE_ATTEMPTS + 1):
         try:
@@ -367,6 +466,7 @@ def replace(src_dir: Dir, src: str, dst_dir: Dir, dst: str) -> None:
 
 def unlink(d: Dir, name: str) -> bool:
     """Remove the file (or link) ``name``; False when it was not there."""
+    _check_name(d, name)
     _tick("unlink")
     try:
         if WINDOWS:
@@ -379,27 +479,51 @@ def unlink(d: Dir, name: str) -> bool:
 
 
 def remove_tree(d: Dir, name: str) -> bool:
-    """Remove the folder ``name`` and everything in it, never following links."""
-    sub = open_dir(d, name)
-    if sub is None:
-        return False
-    try:
-        for entry in list_dir(sub):
-            if entry.is_dir(follow_symlinks=False):
-                remove_tree(sub, entry.name)
+    """Remove the folder ``name`` and everything in it, never following links.
+
+    A link (or a file) at ``name`` itself is removed as it is: its target is
+    never touched, and a removal that a commit record promised always ends.
+    No recursion and two open folders at most, however deep the tree: each
+    sub-folder is first renamed up into ``d`` (``name.1.rm``, ``name.2.rm``...)
+    and emptied from there. ``d`` is a folder of the store's own (``tx/``,
+    ``tmp/``) whose leftovers recovery sweeps, so a crash midway loses
+    nothing that was meant to stay.
+    """
+    pending = [name]
+    moved = 0
+    removed = False
+    while pending:
+        current = pending.pop()
+        try:
+            sub = open_dir(d, current)
+        except (UnsafePathError, CorruptDataError):
+            removed |= unlink(d, current)
+            continue
+        if sub is None:
+            continue
+        try:
+            for entry in list_dir(sub):
+                if entry.is_dir(follow_symlinks=False):
+                    piece = None
+                    while piece is None or stat_entry(d, piece) is not None:
+                        moved += 1
+                        piece = f"{name[:64]}.{moved}.rm"
+                    replace(sub, entry.name, d, piece)
+                    pending.append(piece)
+                else:
+                    unlink(sub, entry.name)
+        finally:
+            close_dir(sub)
+        _tick("rmdir")
+        try:
+            if WINDOWS:
+                os.rmdir(d.join(current))
             else:
-                unlink(sub, entry.name)
-    finally:
-        close_dir(sub)
-    _tick("rmdir")
-    try:
-        if WINDOWS:
-            os.rmdir(d.join(name))
-        else:
-            os.rmdir(name, dir_fd=d.fd)
-    except FileNotFoundError:
-        return False
-    return True
+                os.rmdir(current, dir_fd=d.fd)
+        except FileNotFoundError:
+            continue
+        removed = True
+    return removed
 
 
 # -- locks -------------------------------------------------------------------
@@ -433,21 +557,37 @@ else:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-def lock(d: Dir, name: str, *, exclusive: bool, timeout: float) -> int:
+def lock(d: Dir, name: str, *, exclusive: bool, timeout: float, mode: int = 0o600) -> int:
     """Take the store lock on the file ``name`` in ``d``; return its descriptor.
 
     The lock file is opened without ``O_TRUNC`` and without following links,
     and is never renamed or deleted, so every process locks the same inode.
+    A new lock file gets ``mode`` exactly; anything but a regular file there
+    (a FIFO, a folder) is :class:`UnsafePathError`, and is opened with
+    ``O_NONBLOCK`` so it cannot hang the open.
     ``flock`` belongs to the open file description: an unrelated ``close()``
     elsewhere in the process cannot drop it, and two threads exclude each
     other. Raises :class:`LockTimeoutError` after ``timeout`` seconds.
     """
     _tick("open")
     try:
-        fd = _open_file(d, name, os.O_RDWR | os.O_CREAT, 0o600)
-    except PermissionError:
-        fd = _open_file(d, name, os.O_RDONLY)  # a read-only store: shared use only
+        fd = _open_file(d, name, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NONBLOCK, mode)
+    except (FileExistsError, PermissionError):
+        try:
+            try:
+                fd = _open_file(d, name, os.O_RDWR | _NONBLOCK)
+            except PermissionError:
+                fd = _open_file(d, name, os.O_RDONLY | _NONBLOCK)  # read-only: shared use
+        except IsADirectoryError:
+            raise _unsafe(d.join(name), "not a regular file") from None
+    else:
+        if not WINDOWS:
+            _tick("fchmod")
+            os.fchmod(fd, mode)  # exact mode, whatever the umask
     try:
+        _tick("fstat")
+        if not _stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _unsafe(d.join(name), "not a regular file")
         _tick("lock")
         if _try_lock(fd, exclusive):
             return fd

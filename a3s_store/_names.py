@@ -52,7 +52,7 @@ _ESCAPE_TABLE = [chr(b) if b in _KEEP else "%%%02X" % b for b in range(256)]
 def _check_type(identifier: object, kind: str) -> str:
     if type(identifier) is not str:
         if isinstance(identifier, str):  # a str subclass: use its plain value
-            return str(identifier)
+            return str.__str__(identifier)  # not str(): a subclass's __str__ may lie
         raise InvalidIdError(
             f"{kind} id must be a str, not {type(identifier).__name__}",
             session_id=identifier if kind == "session" else None,

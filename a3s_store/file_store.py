@@ -27,7 +27,7 @@ import os
 import secrets
 from contextlib import contextmanager
 
-from . import _codec, _commit, _fs, _json
+from . import _codec, _commit, _fs, _index, _json
 from ._commit import INTERNAL, Layout, Move, Put, Remove, RemoveTree
 from ._names import file_stem, id_from_stem, legacy_stem
 from .errors import (
@@ -36,6 +36,7 @@ from .errors import (
     InvalidDataError,
     InvalidIdError,
     NameCollisionError,
+    UnsafePathError,
 )
 from .records import (
     ArtifactStore,
@@ -76,10 +77,30 @@ _SIDE = {
 _COMPONENTS = ("session", "artifacts", "traces", "runs", "verification", "subagent_tasks")
 
 
+def _ids_of(rows: list) -> list[str]:
+    """The sorted, distinct session ids of index rows."""
+    return sorted({row[1] for row in rows if row[1] is not None})
+
+
 def _without_put(ops: list, folder: tuple[str, ...], name: str) -> list:
     """``ops`` less a migration copy of the file the caller is about to write."""
     return [op for op in ops if not (isinstance(op, Put) and op.folder == folder
                                       and op.name == name)]
+
+
+# The shape of a metadata record (``_write_meta``); anything else is ignored
+# like a torn record, so a damaged one can never break an operation.
+_SUMMARY_TYPES = {"name": (str,), "state": (str,), "model": (str, type(None)),
+                  "messages": (int,), "created_at": (int,), "updated_at": (int,)}
+
+
+def _meta_ok(meta: object) -> bool:
+    if type(meta) is not dict or type(meta.get("id")) is not str \
+            or type(meta.get("revision")) is not str or type(meta.get("files")) is not dict:
+        return False
+    summary = meta.get("summary")
+    return summary is None or (type(summary) is dict and summary.keys() == _SUMMARY_TYPES.keys()
+                               and all(type(summary[k]) in t for k, t in _SUMMARY_TYPES.items()))
 
 
 def _where(component: str, stem: str) -> tuple[tuple[str, ...], str]:
@@ -129,6 +150,7 @@ class FileSessionStore:
         self.max_file_bytes = int(max_file_bytes)
         self.file_mode = file_mode
         self.dir_mode = dir_mode
+        self._messages = _codec.MessageCache()
         d = _fs.open_root(self.root, create=True, mode=dir_mode)
         _fs.close_dir(d)
         with self._op(exclusive=False):
@@ -157,12 +179,14 @@ class FileSessionStore:
                 # A read-only store: take the lock if our folder is there.
                 internal = layout.folder((INTERNAL,), create=False)
             if internal is not None:
-                fd = _fs.lock(internal, _LOCK, exclusive=exclusive, timeout=self.lock_timeout)
+                fd = _fs.lock(internal, _LOCK, exclusive=exclusive, timeout=self.lock_timeout,
+                              mode=self.file_mode)
                 if _commit.pending(layout):
                     if not exclusive:
                         _fs.unlock(fd)
                         fd = None
-                        fd = _fs.lock(internal, _LOCK, exclusive=True, timeout=self.lock_timeout)
+                        fd = _fs.lock(internal, _LOCK, exclusive=True, timeout=self.lock_timeout,
+                                      mode=self.file_mode)
                     _commit.recover(layout)
             yield layout
         finally:
@@ -200,7 +224,7 @@ class FileSessionStore:
             meta = _json.decode(got[0], strict=False)
         except CorruptDataError:
             return None  # a torn record after a power cut: rebuilt on next save
-        return meta if type(meta) is dict else None
+        return meta if _meta_ok(meta) else None
 
     def _revision(self, layout: Layout, stem: str, session_id: str,
                   meta: dict | None, sigs: dict) -> str | None:
@@ -212,7 +236,10 @@ class FileSessionStore:
         if meta is not None and meta.get("id") == session_id and meta.get("files") == sigs:
             return meta.get("revision")
         digest = hashlib.sha256(repr(sorted(sigs.items())).encode())
-        got = self._read(layout, *_where("session", stem)) if "session" in sigs else None
+        try:
+            got = self._read(layout, *_where("session", stem)) if "session" in sigs else None
+        except CorruptDataError:
+            got = None  # a folder, FIFO or oversized file: its sizes and times identify it
         if got is not None:
             digest.update(got[0])
         return "x" + digest.hexdigest()[:24]
@@ -228,12 +255,8 @@ class FileSessionStore:
                   "files": self._sigs(layout, stem), "summary": summary}
         # Not fsynced: a lost or torn record only makes the next load take
         # the slow path and see a new revision; it never hides data.
-        saved = layout.durable
-        layout.durable = False
-        try:
-            _commit.write_one(layout, _META, stem + ".json", _json.encode_bytes(record))
-        finally:
-            layout.durable = saved
+        _commit.write_one(layout, _META, stem + ".json", _json.encode_bytes(record),
+                          durable=False)
         return revision
 
     def _owner(self, layout: Layout, folder, name: str) -> tuple[bool, str | None]:
@@ -286,7 +309,7 @@ class FileSessionStore:
         """
         session = check_session_type(session)
         stem = file_stem(session.id)
-        data = self._checked_size(_codec.encode_session(session), session.id)
+        data = self._checked_size(_codec.encode_session(session, self._messages), session.id)
         with self._op(exclusive=True) as layout:
             stem, legacy = self._resolve(layout, session.id)
             meta, ops = self._prepare_write(layout, session.id, stem, legacy,
@@ -351,13 +374,27 @@ class FileSessionStore:
             got = self._read(layout, folder, name)
             if got is not None:
                 new_folder, new_name = _where(component, stem)
-                ops.append(Put(new_folder, new_name, got[0]))
+                data = got[0]
+                if component == "session":
+                    data = self._rewritten_session(data, self._path(folder, name), session_id)
+                ops.append(Put(new_folder, new_name, data))
                 ops.append(Remove(folder, name))
         if self._stat(layout, ("artifacts",), legacy) is not None:
             # Only what exists: recovery rolls back a save whose steps all prove
             # they have not run, and removing a missing folder proves nothing.
             ops.append(RemoveTree(("artifacts",), legacy))
         return ops
+
+    def _rewritten_session(self, data: bytes, path: str, session_id: str) -> bytes:
+        """The session file as the store writes it (an ``api_key`` in a
+        hand-edited file is dropped, never copied); the bytes as they are
+        when they cannot be read, so nothing is lost."""
+        try:
+            return self._checked_size(_codec.encode_session(
+                _codec.decode_session(data, strict=True, path=path, session_id=session_id)),
+                session_id)
+        except (CorruptDataError, InvalidDataError):
+            return data
 
     def load(self, session_id: str, /) -> SessionData | None:
         """The session, or None when it was never saved (or was deleted).
@@ -392,6 +429,7 @@ class FileSessionStore:
 
     def exists(self, session_id: str, /) -> bool:
         """Whether a session file is stored for this id (it is not parsed)."""
+        file_stem(session_id)  # a bad id is refused before any I/O
         with self._op(exclusive=False) as layout:
             stem, legacy = self._resolve(layout, session_id)
             st = self._stat(layout, (), (legacy or stem) + ".json")
@@ -404,6 +442,7 @@ class FileSessionStore:
         left (as in a3s-code); ``a3s-store gc`` removes orphaned ones.
         """
         file_stem(session_id)
+        self._messages.forget(session_id)
         with self._op(exclusive=True) as layout:
             stem, legacy = self._resolve(layout, session_id)
             ops: list = []
@@ -424,39 +463,80 @@ class FileSessionStore:
         """The ids of every stored session, sorted (real ids, not file names).
 
         Files in the root that are not sessions (a stray ``notes.json``, a
-        temporary file) are skipped.
+        damaged file, a temporary file) are skipped; ``verify`` reports them.
+        Served from the listing index when the folder has not changed.
         """
         with self._op(exclusive=False) as layout:
-            return self._list_ids(layout)
+            internal = layout.folder((INTERNAL,), create=False)
+            ids = _index.load_ids(internal, self.max_file_bytes)
+            if _index.rows_are_fresh(ids, _fs.stat_dir(layout.root).st_mtime_ns):
+                return ids[2]
+            return _ids_of(self._rows(layout, ids_stale=True))
 
-    def _list_ids(self, layout: Layout) -> list[str]:
-        ours = set()
-        meta_dir = layout.folder(_META, create=False)
-        if meta_dir is not None:
-            ours = {e.name for e in _fs.list_dir(meta_dir)}
-        found = set()
-        for entry in _fs.list_dir(layout.root):
-            name = entry.name
-            if not name.endswith(".json") or not entry.is_file(follow_symlinks=False):
-                continue
-            stem = name[:-5]
-            if name in ours:  # written by this store under its own name
-                own = id_from_stem(stem)
-                if own is not None:
-                    found.add(own)
-                    continue
-            # Anything else (a3s-code's files, stray JSON): ask the file.
-            _, owner = self._owner(layout, (), name)
-            if owner is None:
-                continue
+    def _rows(self, layout: Layout, *, ids_stale: bool = False) -> list:
+        """The listing index rows, refreshed if the folder changed (see ``_index``).
+
+        ``ids_stale``: the ids file needs writing even if the rows are current.
+        """
+        internal = layout.folder((INTERNAL,), create=False)
+        root_mtime = _fs.stat_dir(layout.root).st_mtime_ns
+        index = _index.load_rows(internal, self.max_file_bytes)
+        if _index.rows_are_fresh(index, root_mtime) and not ids_stale:
+            return index[2]
+        old = {row[0]: row for row in index[2]} if index else {}
+        entries = [e for e in _fs.list_dir(layout.root)
+                   if e.name.endswith(".json") and e.is_file(follow_symlinks=False)]
+        names = {e.name for e in entries}
+        rows = []
+        for entry in entries:
+            sig = list(_fs.Sig.of(_fs.entry_stat(entry)))
+            row = old.get(entry.name)
+            if row is None or row[8:] != sig:
+                row = self._index_row(layout, entry.name, sig)
+            rows.append(row)
+        for row in rows:  # a lossy a3s-code name yields to the id's own file
+            if row[1] is not None and row[1] != row[0][:-5]:
+                own = file_stem(row[1]) + ".json"
+                if own != row[0] and own in names:
+                    row[1] = None
+        rows.sort(key=lambda r: (r[1] is None, r[1] or "", r[0]))
+        if internal is not None and (_index.needs_rewrite(index, root_mtime, rows)
+                                     or ids_stale):
             try:
-                primary = file_stem(owner)
-            except InvalidIdError:
-                continue
-            if primary == stem or (legacy_stem(owner) == stem
-                                   and self._primary_missing(layout, owner)):
-                found.add(owner)
-        return sorted(found)
+                _commit.write_one(layout, (INTERNAL,), _index.INDEX_NAME,
+                                  _index.encode_rows(root_mtime, rows), durable=False)
+                _commit.write_one(layout, (INTERNAL,), _index.IDS_NAME,
+                                  _index.encode_ids(root_mtime, _ids_of(rows)), durable=False)
+            except OSError:
+                pass  # a read-only store lists all the same, just more slowly
+        return rows
+
+    def _index_row(self, layout: Layout, name: str, sig: list) -> list:
+        """The index row of one root file: its session id and summary, or id None."""
+        stem = name[:-5]
+        blank = [name, None, "", "", None, 0, 0, 0] + sig
+        meta = self._meta(layout, stem)
+        if meta is not None and (meta.get("files") or {}).get("session") == sig \
+                and type(meta.get("summary")) is dict and meta["id"] == id_from_stem(stem):
+            sm = meta["summary"]
+            return [name, meta.get("id"), sm.get("name"), sm.get("state"), sm.get("model"),
+                    sm.get("messages"), sm.get("created_at"), sm.get("updated_at")] + sig
+        try:
+            got = _fs.read_file(layout.root, name, self.max_file_bytes)
+            if got is None:
+                return blank
+            session = _codec.decode_session(got[0], strict=True, path=self._path((), name))
+        except (CorruptDataError, UnsafePathError):
+            return blank  # not a session: skipped here, reported by verify
+        try:
+            primary = file_stem(session.id)
+        except InvalidIdError:
+            return blank
+        if primary != stem and legacy_stem(session.id) != stem:
+            return blank
+        sm = _codec.summary_of(session)
+        return [name, session.id, sm["name"], sm["state"], sm["model"], sm["messages"],
+                sm["created_at"], sm["updated_at"]] + sig
 
     def _primary_missing(self, layout: Layout, session_id: str) -> bool:
         try:
@@ -465,34 +545,17 @@ class FileSessionStore:
             return False
         return self._stat(layout, (), stem + ".json") is None
 
-    def list_summaries(self) -> list["SessionSummary"]:
+    def list_summaries(self) -> list[SessionSummary]:
         """A :class:`~a3s_store.SessionSummary` of every session, sorted by id.
 
-        Read from the store's own metadata when the session file is the one
-        the store last wrote; parsed from the file otherwise (a session
-        written or changed by a3s-code), so the listing is always current.
+        Served from the listing index (see ``_index``): no session file is
+        read unless it changed since the last listing, and a session written
+        or changed by a3s-code is parsed once, so the listing stays current.
         """
-        out = []
         with self._op(exclusive=False) as layout:
-            for session_id in self._list_ids(layout):
-                stem, legacy = self._resolve(layout, session_id)
-                use = legacy or stem
-                st = self._stat(layout, (), use + ".json")
-                if st is None:
-                    continue
-                meta = None if legacy else self._meta(layout, stem)
-                summary = (meta or {}).get("summary")
-                if (meta is not None and meta.get("id") == session_id and type(summary) is dict
-                        and (meta.get("files") or {}).get("session") == list(_fs.Sig.of(st))):
-                    out.append(SessionSummary(id=session_id, size_bytes=st.st_size, **summary))
-                    continue
-                try:
-                    session = self._load_session(layout, session_id)
-                except CorruptDataError:
-                    continue  # listed by verify, not here
-                if session is not None:
-                    out.append(SessionSummary.of(session, st.st_size))
-        return out
+            rows = self._rows(layout)
+        make = SessionSummary._make
+        return [make(r[1:9]) for r in rows if r[1] is not None]
 
     # -- snapshots --------------------------------------------------------------
 
@@ -509,7 +572,7 @@ class FileSessionStore:
         sid = session.id
         stem = file_stem(sid)
         docs = {
-            "session": _codec.encode_session(session),
+            "session": _codec.encode_session(session, self._messages),
             "artifacts": _codec.encode_artifacts(snapshot.artifacts, session_id=sid),
             "traces": _codec.encode_list(snapshot.trace_events, session_id=sid),
             "runs": _codec.encode_list(snapshot.run_records, session_id=sid),
@@ -539,15 +602,17 @@ class FileSessionStore:
                 return None
             stem, legacy = self._resolve(layout, session_id)
             use = legacy or stem
-            artifacts = self._load_artifacts(layout, use, session_id)
+            meta = (None if legacy else self._meta(layout, stem)) or {}
+            artifacts = self._load_artifacts(layout, use, session_id, meta)
             snap = SessionSnapshot(
                 session=session,
                 artifacts=artifacts if artifacts is not None else ArtifactStore(),
-                trace_events=self._load_side(layout, "traces", use, session_id) or [],
-                run_records=self._load_side(layout, "runs", use, session_id) or [],
-                verification_reports=self._load_side(layout, "verification", use,
-                                                     session_id) or [],
-                subagent_tasks=self._load_side(layout, "subagent_tasks", use, session_id) or [],
+                trace_events=self._load_side(layout, "traces", use, session_id, meta) or [],
+                run_records=self._load_side(layout, "runs", use, session_id, meta) or [],
+                verification_reports=self._load_side(layout, "verification", use, session_id,
+                                                     meta) or [],
+                subagent_tasks=self._load_side(layout, "subagent_tasks", use, session_id,
+                                               meta) or [],
             )
             snap.revision = session.revision
             return snap
@@ -574,23 +639,35 @@ class FileSessionStore:
             stem, legacy = self._resolve(layout, session_id)
             return loader(layout, legacy or stem)
 
-    def _load_side(self, layout: Layout, component: str, stem: str, session_id: str):
+    def _trusted(self, layout: Layout, stem: str, component: str, sig: _fs.Sig,
+                 meta: dict | None) -> bool:
+        """Whether a file is exactly the one this store wrote (so it can be parsed
+        on the fast path: it holds no duplicate keys or lone surrogates)."""
+        if meta is None:
+            meta = self._meta(layout, stem)
+        return meta is not None and (meta.get("files") or {}).get(component) == list(sig)
+
+    def _load_side(self, layout: Layout, component: str, stem: str, session_id: str,
+                   meta: dict | None = None):
         cls = _SIDE[component][0]
         folder, name = _where(component, stem)
         got = self._read(layout, folder, name)
         if got is None:
             return None
-        return _codec.decode_list(got[0], cls, strict=True, path=self._path(folder, name),
+        strict = not self._trusted(layout, stem, component, got[1], meta)
+        return _codec.decode_list(got[0], cls, strict=strict, path=self._path(folder, name),
                                   session_id=session_id)
 
-    def _load_artifacts(self, layout: Layout, stem: str, session_id: str):
+    def _load_artifacts(self, layout: Layout, stem: str, session_id: str,
+                        meta: dict | None = None):
         if self._stat(layout, ("artifacts",), stem) is None:
             return None
         folder, name = _where("artifacts", stem)
         got = self._read(layout, folder, name)
         if got is None:
             return ArtifactStore()
-        return _codec.decode_artifacts(got[0], strict=True, path=self._path(folder, name),
+        strict = not self._trusted(layout, stem, "artifacts", got[1], meta)
+        return _codec.decode_artifacts(got[0], strict=strict, path=self._path(folder, name),
                                        session_id=session_id)
 
     def save_artifacts(self, session_id: str, artifacts: ArtifactStore, /) -> None:
@@ -653,6 +730,7 @@ class FileSessionStore:
 
     def save_loop_checkpoint(self, run_id: str, checkpoint: LoopCheckpoint, /) -> None:
         """Save (overwrite) the latest loop checkpoint of a run."""
+        file_stem(run_id, "run")  # InvalidIdError first: the key check would hide why
         check_loop_checkpoint_key(run_id, checkpoint)
         self._save_checkpoint("loop_checkpoints", run_id, "run", checkpoint)
 
@@ -675,6 +753,7 @@ class FileSessionStore:
     def save_workflow_checkpoint(self, workflow_id: str, checkpoint: WorkflowCheckpoint, /
                                  ) -> None:
         """Save (overwrite) the checkpoint of a workflow."""
+        file_stem(workflow_id, "workflow")  # InvalidIdError first, as for loop checkpoints
         check_workflow_checkpoint_key(workflow_id, checkpoint)
         self._save_checkpoint("workflow_checkpoints", workflow_id, "workflow", checkpoint)
 
