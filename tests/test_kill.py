@@ -1,0 +1,103 @@
+"""kill -9 of a saving process: at random moments and at every filesystem call.
+
+See ``killer.py`` for the protocol. A process crash must never lose an
+acknowledged save, in either durability mode (the page cache survives), nor
+leave a mix of generations or a temporary file after recovery.
+``tests/stress_kill.py`` runs the same loop 10,000 times.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import pytest
+
+from a3s_store import FileSessionStore
+from crashkit import gens_of, leftovers, seed_from_env, snapshot_gen
+from killer import KillLoop, calls_of_next_op, kill_at_call
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
+
+RANDOM_KILLS = 500
+
+
+def test_random_kills_lose_no_acknowledged_save(tmp_path):
+    seed = seed_from_env()
+    loop = KillLoop(tmp_path / "store", random.Random(seed))
+    while loop.figures.kills < RANDOM_KILLS:
+        loop.kill_once()
+    print(f"seed {seed}: {loop.figures.line()}")
+    assert not loop.figures.violations, (seed, loop.figures.violations[:10])
+    # The kills must hit saves in progress, or the test proves little.
+    assert loop.figures.kills_mid_operation >= RANDOM_KILLS // 2, loop.figures.line()
+
+
+@pytest.mark.parametrize("durable", [True, False])
+@pytest.mark.parametrize("sid", ["k-full", "k-plain"])
+def test_a_kill_at_every_call_of_a_save(tmp_path, sid, durable):
+    loop = KillLoop(tmp_path / "store", random.Random(0), durable_modes=(durable,))
+    n = calls_of_next_op(loop.root, sid, loop.attempted[sid] + 1, durable)
+    for k in range(1, n + 1):
+        loop.kill_once(kill_at=k, target=sid)
+    print(f"{sid} durable={durable}: {n} calls; {loop.figures.line()}")
+    assert loop.figures.kills == n
+    assert not loop.figures.violations, loop.figures.violations[:10]
+
+
+@pytest.mark.parametrize("durable", [True, False])
+def test_a_kill_at_every_call_of_a_delete(tmp_path, durable):
+    root = tmp_path / "store"
+    store = FileSessionStore(root)
+    k, n, kills = 0, None, 0
+    while n is None or k < n:
+        k += 1
+        store.save_snapshot(snapshot_gen("d", k))
+        if n is None:
+            n = _calls(root, lambda st: st.delete("d"), durable)
+        kills += kill_at_call(root, lambda st: st.delete("d"), k, durable=durable)
+        after = FileSessionStore(root)
+        snap = after.load_snapshot("d")
+        if snap is None:  # deleted: every side file too
+            assert after.load_trace_events("d") is None and after.load_artifacts("d") is None, k
+        else:
+            assert gens_of(snap) == {k}, k
+        assert leftovers(root) == [], k
+    assert kills == n
+
+
+def _calls(root, operation, durable) -> int:
+    import shutil
+
+    from faults import count_calls
+
+    copy = str(root) + "-count"
+    shutil.copytree(root, copy)
+    store = FileSessionStore(copy, durable=durable)
+    n = len(count_calls(lambda: operation(store)))
+    shutil.rmtree(copy)
+    return n
+
+
+def test_the_verifier_catches_a_lost_save(tmp_path, monkeypatch):
+    # A store that drops acknowledged saves must be caught: make every
+    # save_snapshot a no-op in the child and look for the violation.
+    loop = KillLoop(tmp_path / "store", random.Random(1))
+    from a3s_store import FileSessionStore
+
+    monkeypatch.setattr(FileSessionStore, "save_snapshot", lambda self, snap, **kw: "r")
+    for _ in range(5):
+        loop.kill_once(delay=0.05)
+    assert any("k-full holds" in v for v in loop.figures.violations), loop.figures.violations
+
+
+def test_the_verifier_catches_a_mix(tmp_path):
+    from a3s_store import _codec
+    from killer import observed
+
+    store = FileSessionStore(tmp_path / "s")
+    store.save_snapshot(snapshot_gen("k-full", 2))
+    older = _codec.encode_list(snapshot_gen("k-full", 1).trace_events)
+    (tmp_path / "s" / "traces" / "k-full.json").write_bytes(older)
+    with pytest.raises(AssertionError, match="mixed generations"):
+        observed(FileSessionStore(tmp_path / "s"), "k-full")
