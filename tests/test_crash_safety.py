@@ -19,6 +19,7 @@ and the case checks:
   the returned revision is the one a load gives;
 * **P6**: nothing is left in ``.a3s_store/tx`` or ``.a3s_store/tmp``, and
   opening the store again changes nothing;
+* **P7**: a failed fsync fails the operation (never a silent success);
 * no parse error, no undocumented exception, no call after a crash, and
   nothing outside the root touched.
 
@@ -303,6 +304,14 @@ def _scenarios() -> list[Scenario]:
                  watch=(LEGACY,)),
         Scenario("delete-missing", lambda st: st.delete("new"), watch=("new",)),
     ]
+    # Reads that refresh the listing caches (a3s-code added files since).
+    out += [
+        Scenario("read-list", lambda st: st.list(), None, {"legacy": True}, watch=(LEGACY,)),
+        Scenario("read-summaries", lambda st: st.list_summaries(), None, {"legacy": True},
+                 watch=(LEGACY,)),
+        Scenario("read-load-snapshot", lambda st: st.load_snapshot(LEGACY), None,
+                 {"legacy": True}, watch=(LEGACY,)),
+    ]
     # Recovery on open, from crashed states of a snapshot save, a delete and a save.
     for label, where in (("staging", ("write", 3)), ("record-written", "commit"),
                          ("half-published", "commit+2"), ("meta", ("replace", -1))):
@@ -409,8 +418,13 @@ def run_scenario(tmp_path, sc: Scenario, *, modes=MODES, durable=True, seed=SEED
         new_vis, new_obs = visible(probe / "store"), observe(store, sc.watch)
         old_vis, old_obs, old_rev = new_vis, new_obs, None  # one right answer
     else:
+        # Observing can refresh caches, so OLD is observed on a copy of its own
+        # and the probe starts exactly as every case does.
+        copy_tree(template, tmp_path / "old", link=True)
+        old_vis = visible(tmp_path / "old" / "store")
+        old_obs = observe(FileSessionStore(tmp_path / "old" / "store"), sc.watch)
+        shutil.rmtree(tmp_path / "old")
         store = FileSessionStore(probe / "store", durable=durable)
-        old_vis, old_obs = visible(probe / "store"), observe(store, sc.watch)
         old_rev = revision(store, sc.target)
         counter = CallCounter()
         with hooked(counter):
@@ -453,6 +467,9 @@ def run_scenario(tmp_path, sc: Scenario, *, modes=MODES, durable=True, seed=SEED
                                 f"{fault.after_crash[:4]}")
             if mode == "crash" and fault.fired and outcome != "crash":
                 problems.append(f"the crash was swallowed (outcome {outcome})")
+            if (mode != "crash" and outcome == "ok" and k <= len(calls)
+                    and calls[k - 1] in ("fsync", "fsync_dir")):
+                problems.append("a failed fsync was swallowed (P7)")
             if k > len(calls) and (fault.fired or outcome != "ok"):
                 problems.append(f"no fault was due, yet {outcome} (fired {fault.fired})")
             if _outside(case) != outside_before:
@@ -753,3 +770,45 @@ def test_other_refusals_are_not_retried(work, winerror):
         with pytest.raises(PermissionError) as info:
             SAVES["save"](FileSessionStore(work / "s"))
     assert refuse.n == 1 and "still in use" not in str(info.value)
+
+
+# -- regressions found by the sweep above, as plain tests ---------------------------
+
+
+def test_a_failed_first_artifact_save_leaves_no_empty_artifact_store(work):
+    # Found by side-artifacts-first: the save made artifacts/<id>/ before its
+    # commit point, so after the rollback load_artifacts gave an empty store.
+    store = FileSessionStore(work / "s")
+    store.save(snapshot_gen(T, 1).session)
+    calls = CallCounter()
+    copy_tree(work / "s", work / "p", link=True)
+    probe = FileSessionStore(work / "p")
+    with hooked(calls):
+        probe.save_artifacts(T, f.artifact_store("x"))
+    first_write = calls.calls.index("write") + 1  # the new data, before its rename
+    with hooked(StoreFault(first_write, "crash", random.Random(0))):
+        with pytest.raises(SimulatedCrash):
+            store.save_artifacts(T, f.artifact_store("x"))
+    store = FileSessionStore(work / "s")
+    assert store.load_artifacts(T) is None
+    assert not (work / "s" / "artifacts" / T).exists()
+
+
+def test_a_save_whose_record_fsync_fails_keeps_the_old_generation(work):
+    # Found by snapshot-*: a persistent error at the fsync that makes the commit
+    # record durable (the cleanup fails too) came back as the new generation.
+    build(work / "s")
+    old = visible(work / "s")
+    store = FileSessionStore(work / "s")
+    calls = CallCounter()
+    copy_tree(work / "s", work / "p", link=True)
+    probe = FileSessionStore(work / "p")
+    with hooked(calls):
+        probe.save_snapshot(snapshot_gen(S, 2))
+    record_sync = calls.calls.index("replace")  # the fsync_dir just before the first rename
+    assert calls.calls[record_sync - 1] == "fsync_dir"
+    with hooked(StoreFault(record_sync, "persistent", random.Random(0))):
+        with pytest.raises(OSError):
+            store.save_snapshot(snapshot_gen(S, 2))
+    FileSessionStore(work / "s")
+    assert visible(work / "s") == old and leftovers(work / "s") == []
