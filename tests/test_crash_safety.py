@@ -385,6 +385,7 @@ SCENARIOS = _scenarios()
 class Tally:
     calls: int = 0
     cases: int = 0
+    faults: int = 0  # cases in which the fault fired
     violations: list = field(default_factory=list)
     labels: dict = field(default_factory=dict)  # (k, mode) -> "old" / "new"
     outcomes: dict = field(default_factory=dict)
@@ -486,12 +487,13 @@ def run_scenario(tmp_path, sc: Scenario, *, modes=MODES, durable=True, seed=SEED
                 problems.append(f"returned, yet the store holds {label}")
             tally.violations += [f"{where}: {p}" for p in problems]
             tally.cases += 1
+            tally.faults += fault.fired > 0
             shutil.rmtree(case)
     if whole_tree(template) != template_before:
         tally.violations.append(f"{sc.name}: a file was changed in place (seen through a link)")
     _check_point_of_no_return(sc, calls, tally, old_vis == new_vis and old_obs == new_obs)
     print(f"{sc.name} durable={durable}: {len(calls)} calls, {tally.cases} cases, "
-          f"{len(tally.violations)} violations")
+          f"{tally.faults} faults injected, {len(tally.violations)} violations")
     return tally
 
 
@@ -576,7 +578,7 @@ def _report(tally: Tally) -> str:
 @pytest.mark.parametrize("sc", SCENARIOS, ids=[sc.name for sc in SCENARIOS])
 def test_fault_at_every_call_in_every_mode(work, sc):
     tally = run_scenario(work, sc)
-    assert tally.cases == 3 * (tally.calls + 1)
+    assert tally.cases == 3 * (tally.calls + 1) and tally.faults == 3 * tally.calls
     assert not tally.violations, _report(tally)
 
 
@@ -654,7 +656,7 @@ def test_not_durable_still_all_or_nothing_under_crashes(work, sc):
     # The documented promise of durable=False: a crash of the process (not of
     # the OS) never leaves a torn or mixed session.
     tally = run_scenario(work, sc, modes=("crash",), durable=False)
-    assert tally.cases == tally.calls + 1
+    assert tally.cases == tally.calls + 1 and tally.faults == tally.calls
     assert not tally.violations, _report(tally)
 
 
