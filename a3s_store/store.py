@@ -150,6 +150,8 @@ class SessionStore(Protocol):
 
 def check_loop_checkpoint_key(run_id: str, checkpoint: LoopCheckpoint) -> None:
     """Refuse to store a checkpoint under a run id that is not its own."""
+    if not isinstance(checkpoint, LoopCheckpoint):
+        raise InvalidDataError(f"expected a LoopCheckpoint, got {type(checkpoint).__name__}")
     if checkpoint.run_id != run_id:
         raise InvalidDataError(
             f"loop checkpoint of run {checkpoint.run_id!r} cannot be saved under run {run_id!r}",
@@ -159,6 +161,9 @@ def check_loop_checkpoint_key(run_id: str, checkpoint: LoopCheckpoint) -> None:
 
 def check_workflow_checkpoint_key(workflow_id: str, checkpoint: WorkflowCheckpoint) -> None:
     """Refuse to store a checkpoint under a workflow id that is not its own."""
+    if not isinstance(checkpoint, WorkflowCheckpoint):
+        raise InvalidDataError(
+            f"expected a WorkflowCheckpoint, got {type(checkpoint).__name__}")
     if checkpoint.workflow_id != workflow_id:
         raise InvalidDataError(
             f"workflow checkpoint of {checkpoint.workflow_id!r} cannot be saved under "
