@@ -385,7 +385,8 @@ class Checker:
             return None
         return sig
 
-    def _check_meta(self, stem: str, session_id: str, sigs: dict, findings) -> None:
+    def _check_meta(self, stem: str, session_id: str, sigs: dict, reported: set,
+                    findings) -> None:
         """Compare the files of a session with the generation the store last wrote."""
         meta_dir = self._dir(_META)
         try:
@@ -399,7 +400,7 @@ class Checker:
         if type(meta) is not dict or meta.get("id") != session_id:
             return  # never saved by a3s_store (or saved under its a3s-code name)
         recorded = meta.get("files") if type(meta.get("files")) is dict else {}
-        for component in sorted(set(recorded) | set(sigs)):
+        for component in sorted((set(recorded) | set(sigs)) - reported):
             where = sigs.get(component)
             if where is None:
                 folder, name = _where(component, stem)
@@ -422,21 +423,25 @@ class Checker:
         if session_name is not None:
             scan.sessions += 1
             sound = self._check_session(session_name, findings)
-        sigs = {}
+        sigs = {}  # component -> (folder, name, sig) of the sound files
+        reported = set()  # components already reported as problems
         if sound is not None:
             sigs["session"] = ((), session_name, sound[1])
         for folder, name in side_files:
             scan.side_files += 1
             sig = self._check_side(folder, name, findings)
+            component = "artifacts" if folder[0] == "artifacts" else folder[0]
             if sig is not None:
-                sigs["artifacts" if folder[0] == "artifacts" else folder[0]] = (folder, name, sig)
+                sigs[component] = (folder, name, sig)
+            else:
+                reported.add(component)
             if session_name is None:
                 where = ("its session file is in quarantine; kept" if stem in quarantined else
                          "its session is gone (gc removes it)")
                 findings.append(Finding("note", "orphan", self.path(folder, name),
                                         f"side data of session file {stem}.json: {where}"))
         if sound is not None:
-            self._check_meta(stem, sound[0], sigs, findings)
+            self._check_meta(stem, sound[0], sigs, reported, findings)
 
     def _check_checkpoint(self, folder: str, name: str, findings) -> tuple | None:
         """Check a checkpoint; return (record, sig) when it is sound."""

@@ -40,6 +40,9 @@ from ._transcript import (
 __all__ = ["esc", "render_document", "render_notebook"]
 
 _RASTER = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+_ROLES = {"user", "assistant", "tool", "system"}  # the roles that get their own style
+_STATUSES = {"passed", "failed", "needs_review", "skipped", "created", "planning", "executing",
+             "verifying", "completed", "cancelled", "running"}
 _BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*\Z")
 # Notebook view: the first and last messages of a long session, and a cap per text.
 _HEAD, _TAIL = 3, 12
@@ -76,6 +79,12 @@ _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 def esc(value: object) -> str:
     """``value`` as text that cannot become markup (quotes escaped too)."""
     return html.escape(value if isinstance(value, str) else str(value), quote=True)
+
+
+def _status(value: object) -> str:
+    """``<span class="...">status</span>``: only known statuses become a class."""
+    cls = value if value in _STATUSES else "other"
+    return f'<span class="{cls}">{esc(value)}</span>'
 
 
 def _ms_time(value: object) -> str:
@@ -130,7 +139,8 @@ def _part(part: Part, limit: int | None, inline_images: bool) -> str:
 
 def _turn(turn: Turn, limit: int | None = None, inline_images: bool = True) -> str:
     body = "".join(_part(p, limit, inline_images) for p in turn.parts)
-    return (f'<article class="msg {esc(turn.role)}" id="m{turn.index}">'
+    role_class = turn.role if turn.role in _ROLES else "other"
+    return (f'<article class="msg {role_class}" id="m{turn.index}">'
             f'<div class="role">{esc(turn.role)} <span class="muted">#{turn.index}</span></div>'
             f"{body}</article>")
 
@@ -151,9 +161,8 @@ def _runs(runs: list[dict]) -> str:
     out = ['<section id="runs"><h2>Run timeline</h2>']
     for run in runs:
         r = run.get("snapshot") if isinstance(run.get("snapshot"), dict) else {}
-        status = esc(r.get("status"))
         out.append(f'<details class="run" open><summary>Run <code>{esc(r.get("id"))}</code> '
-                   f'<span class="{status}">{status}</span> &middot; {_ms_time(r.get("created_at_ms"))}'
+                   f'{_status(r.get("status"))} &middot; {_ms_time(r.get("created_at_ms"))}'
                    f' &middot; {esc(r.get("event_count"))} events</summary>')
         if r.get("prompt"):
             out.append(f'<div class="text"><b>Prompt:</b> {esc(r.get("prompt"))}</div>')
@@ -179,19 +188,17 @@ def _runs(runs: list[dict]) -> str:
 def _verification(reports: list[dict]) -> str:
     out = ['<section id="verification"><h2>Verification</h2>']
     for r in reports:
-        status = esc(r.get("status"))
         checks = [c for c in r.get("checks") or () if isinstance(c, dict)]
         out.append(f'<details class="report" open><summary>{esc(r.get("subject"))} '
-                   f'<span class="{status}">{status}</span> &middot; {len(checks):,} '
+                   f'{_status(r.get("status"))} &middot; {len(checks):,} '
                    f'check{"s" * (len(checks) != 1)}</summary><table><thead><tr><th>check</th>'
                    "<th>kind</th><th>status</th><th>required</th><th>description</th></tr>"
                    "</thead><tbody>")
         for c in checks:
-            cs = esc(c.get("status"))
             risk = (f'<div class="muted">risk: {esc(c.get("residual_risk"))}</div>'
                     if c.get("residual_risk") else "")
             out.append(f'<tr class="check"><td>{esc(c.get("id"))}</td><td>{esc(c.get("kind"))}'
-                       f'</td><td class="{cs}">{cs}</td><td>{"yes" if c.get("required") else "no"}'
+                       f'</td><td>{_status(c.get("status"))}</td><td>{"yes" if c.get("required") else "no"}'
                        f'</td><td>{esc(c.get("description"))}{risk}</td></tr>')
         out.append("</tbody></table>")
         risks = [x for x in r.get("residual_risks") or () if isinstance(x, str)]
