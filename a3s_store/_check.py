@@ -576,7 +576,7 @@ class Checker:
                                              sig[0] if sig else 0, stem=stem))
             for entry in self._entries(_META):
                 stem = entry.name[:-5]
-                if entry.name.endswith(".json") and stem not in present:
+                if entry.name.endswith(".json") and stem not in present | quarantined:
                     sig = self._sig(_META, entry.name)
                     found.append(Garbage(self.path(_META, entry.name), "metadata of a session "
                                          "that is gone", _META, entry.name, sig[0] if sig else 0,
