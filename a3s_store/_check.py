@@ -229,24 +229,52 @@ class Checker:
         """The full path of ``folder/name`` under the root."""
         return os.path.join(self.root, *folder, *([name] if name else []))
 
-    def _dir(self, folder: tuple[str, ...]) -> _fs.Dir | None:
-        return self.layout.folder(folder, create=False)
+    @contextmanager
+    def _opened(self, folder: tuple[str, ...]):
+        """The open folder, or None when it is missing.
+
+        Category folders and ours stay open (the layout caches them) for the
+        whole run; a folder per session (``artifacts/<id>``) is closed after
+        use, so a store of many sessions never runs out of descriptors.
+        """
+        if len(folder) <= 1 or folder[0] == INTERNAL:
+            yield self.layout.folder(folder, create=False)
+            return
+        d = self.layout.folder(folder[:1], create=False)
+        opened = []
+        try:
+            for name in folder[1:]:
+                d = None if d is None else _fs.open_dir(d, name)
+                if d is not None:
+                    opened.append(d)
+            yield d
+        finally:
+            for o in opened:
+                _fs.close_dir(o)
 
     def _entries(self, folder: tuple[str, ...], findings: list | None = None) -> list:
         """The entries of a folder; [] when missing. A link or a file where the
         folder should be is a problem (when ``findings`` collects them)."""
         try:
-            d = self._dir(folder)
+            with self._opened(folder) as d:
+                return [] if d is None else _fs.list_dir(d)
         except (UnsafePathError, CorruptDataError) as exc:
             if findings is not None:
                 findings.append(Finding("problem", "unsafe", self.path(folder), exc.message))
             return []
-        return [] if d is None else _fs.list_dir(d)
 
     def _sig(self, folder: tuple[str, ...], name: str) -> tuple | None:
-        d = self._dir(folder)
-        st = None if d is None else _fs.stat_entry(d, name)
+        """(size, mtime_ns, inode) of a file, or None when it is not there."""
+        try:
+            with self._opened(folder) as d:
+                st = None if d is None else _fs.stat_entry(d, name)
+        except (UnsafePathError, CorruptDataError):
+            return None
         return None if st is None else tuple(_fs.Sig.of(st))
+
+    def _unlink(self, folder: tuple[str, ...], name: str) -> bool:
+        with self._opened(folder) as d:
+            return d is not None and _fs.unlink(d, name)
 
     def _step(self, done: int, total: int) -> None:
         if self.progress is not None:
@@ -335,7 +363,8 @@ class Checker:
     def _read(self, folder, name, findings) -> tuple[bytes, tuple] | None:
         """The bytes and sig of a file, or None (a finding says why)."""
         try:
-            got = _fs.read_file(self._dir(folder), name, self.max_file_bytes)
+            with self._opened(folder) as d:
+                got = None if d is None else _fs.read_file(d, name, self.max_file_bytes)
         except UnsafePathError as exc:
             findings.append(Finding("problem", "unsafe", self.path(folder, name), exc.message))
             return None
@@ -388,9 +417,10 @@ class Checker:
     def _check_meta(self, stem: str, session_id: str, sigs: dict, reported: set,
                     findings) -> None:
         """Compare the files of a session with the generation the store last wrote."""
-        meta_dir = self._dir(_META)
         try:
-            got = None if meta_dir is None else _fs.read_file(meta_dir, stem + ".json", 1 << 20)
+            with self._opened(_META) as meta_dir:
+                got = None if meta_dir is None else _fs.read_file(meta_dir, stem + ".json",
+                                                                  1 << 20)
             meta = _json.decode(got[0], strict=False) if got else None
         except (CorruptDataError, UnsafePathError):
             findings.append(Finding("note", "metadata", self.path(_META, stem + ".json"),
@@ -518,7 +548,7 @@ class Checker:
                 actions.extend(self._quarantine(finding))
             elif finding.fix == "drop-meta":
                 with self.locked(exclusive=True):
-                    if _fs.unlink(self._dir(finding.folder), finding.name):
+                    if self._unlink(finding.folder, finding.name):
                         actions.append((finding.path, "removed unreadable metadata"))
         return actions
 
@@ -531,7 +561,7 @@ class Checker:
         with self.locked(exclusive=True):
             if self._sig(finding.folder, finding.name) != finding.sig:
                 return [(finding.path, "left: it changed while being checked")]
-            _fs.unlink(self._dir(finding.folder), finding.name)
+            self._unlink(finding.folder, finding.name)
         return [(finding.path, "removed temporary file")]
 
     def _quarantine(self, finding: Finding) -> list[tuple[str, str]]:
@@ -574,9 +604,10 @@ class Checker:
                         found.append(Garbage(self.path(folder, name),
                                              f"side data of {stem}.json, {gone}", folder, name,
                                              sig[0] if sig else 0, stem=stem))
+            kept = present | quarantined
             for entry in self._entries(_META):
                 stem = entry.name[:-5]
-                if entry.name.endswith(".json") and stem not in present | quarantined:
+                if entry.name.endswith(".json") and stem not in kept:
                     sig = self._sig(_META, entry.name)
                     found.append(Garbage(self.path(_META, entry.name), "metadata of a session "
                                          "that is gone", _META, entry.name, sig[0] if sig else 0,
@@ -619,14 +650,21 @@ class Checker:
     def _sizes(self, folder: tuple[str, ...]) -> tuple[int, int]:
         """(files, bytes) under ``folder``, recursively, links not followed."""
         files = size = 0
-        for entry in self._entries(folder):
-            if entry.is_dir(follow_symlinks=False):
-                f, s = self._sizes(folder + (entry.name,))
-                files, size = files + f, size + s
-            elif entry.is_file(follow_symlinks=False):
-                sig = self._sig(folder, entry.name)
-                if sig is not None:
-                    files, size = files + 1, size + sig[0]
+        subfolders = []
+        try:
+            with self._opened(folder) as d:
+                for entry in [] if d is None else _fs.list_dir(d):
+                    if entry.is_dir(follow_symlinks=False):
+                        subfolders.append(entry.name)
+                    elif entry.is_file(follow_symlinks=False):
+                        st = _fs.stat_entry(d, entry.name)
+                        if st is not None:
+                            files, size = files + 1, size + st.st_size
+        except (UnsafePathError, CorruptDataError):
+            return 0, 0  # verify reports it
+        for name in subfolders:  # after closing this one: descriptors stay few
+            f, s = self._sizes(folder + (name,))
+            files, size = files + f, size + s
         return files, size
 
     def usage(self) -> dict[str, tuple[int, int]]:

@@ -134,7 +134,8 @@ def _part(part: Part, limit: int | None, inline_images: bool) -> str:
     if part.kind == "image":
         return _image(part, inline_images)
     return (f'<details class="unknown"><summary>Block of unknown type '
-            f'<code>{esc(part.name)}</code></summary><pre>{_clip(part.text, limit)}</pre></details>')
+            f"<code>{esc(part.name)}</code></summary><pre>{_clip(part.text, limit)}</pre>"
+            "</details>")
 
 
 def _turn(turn: Turn, limit: int | None = None, inline_images: bool = True) -> str:
@@ -197,9 +198,10 @@ def _verification(reports: list[dict]) -> str:
         for c in checks:
             risk = (f'<div class="muted">risk: {esc(c.get("residual_risk"))}</div>'
                     if c.get("residual_risk") else "")
+            required = "yes" if c.get("required") else "no"
             out.append(f'<tr class="check"><td>{esc(c.get("id"))}</td><td>{esc(c.get("kind"))}'
-                       f'</td><td>{_status(c.get("status"))}</td><td>{"yes" if c.get("required") else "no"}'
-                       f'</td><td>{esc(c.get("description"))}{risk}</td></tr>')
+                       f"</td><td>{_status(c.get('status'))}</td><td>{required}</td>"
+                       f'<td>{esc(c.get("description"))}{risk}</td></tr>')
         out.append("</tbody></table>")
         risks = [x for x in r.get("residual_risks") or () if isinstance(x, str)]
         if risks:

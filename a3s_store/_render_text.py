@@ -151,9 +151,10 @@ def _side_lines(snap: dict, full: bool) -> list[str]:
     lines.append(f"runs ({len(runs):,})")
     for run in runs:
         s = run.get("snapshot") if isinstance(run.get("snapshot"), dict) else {}
-        lines.append(f"  {safe(s.get('id'))}  {safe(s.get('status'))}  {_ms(s.get('created_at_ms'))}"
-                     f"  {safe(s.get('event_count'))} events  "
-                     f"{safe(shorten(str(s.get('prompt') or ''), max_lines=1, max_chars=60)[0])}")
+        prompt = shorten(str(s.get("prompt") or ""), max_lines=1, max_chars=60)[0]
+        lines.append(f"  {safe(s.get('id'))}  {safe(s.get('status'))}  "
+                     f"{_ms(s.get('created_at_ms'))}  {safe(s.get('event_count'))} events  "
+                     f"{safe(prompt)}")
         if s.get("error"):
             lines.append(f"    error: {safe(s.get('error'))}")
         if full:

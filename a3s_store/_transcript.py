@@ -15,8 +15,10 @@ generic part instead of failing.
 ...     {"role": "user", "content": [
 ...         {"type": "tool_result", "tool_use_id": "t1", "content": "a\\nb", "is_error": None}]},
 ... ]
->>> [(t.role, [(p.kind, p.name, p.text) for p in t.parts]) for t in turns(msgs)]
-[('assistant', [('tool_call', 'bash', '{\\n  "cmd": "ls"\\n}')]), ('tool', [('tool_result', 'bash', 'a\\nb')])]
+>>> for t in turns(msgs):
+...     print(t.role, [(p.kind, p.name, p.text) for p in t.parts])
+assistant [('tool_call', 'bash', '{\\n  "cmd": "ls"\\n}')]
+tool [('tool_result', 'bash', 'a\\nb')]
 >>> shorten("x" * 10, max_chars=4)
 ('xxxx', '6 more characters')
 """

@@ -22,7 +22,7 @@ import pytest
 import factories
 from a3s_store import FileSessionStore, SessionSnapshot
 from a3s_store._check import TEMP_GRACE_SECONDS, Checker, Finding
-from faults import Fault, SimulatedCrash, hooked
+from faults import SimulatedCrash, hooked
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 RUST_TMP = "chat-1.json.1700000000123456789.4242.0.tmp"

@@ -417,3 +417,57 @@ def test_verify_json_lists_the_findings(root):
     doc = json.loads(out)
     assert [(f["severity"], f["kind"], f["path"]) for f in doc["findings"]] == [
         ("problem", "damaged", str(root / "traces" / "chat-2.json"))]
+
+
+# -- progress -------------------------------------------------------------------------------
+
+
+class _Stream:
+    def __init__(self, tty: bool) -> None:
+        self.tty, self.text = tty, ""
+
+    def isatty(self) -> bool:
+        return self.tty
+
+    def write(self, text: str) -> None:
+        self.text += text
+
+    def flush(self) -> None:
+        pass
+
+
+def test_progress_is_drawn_on_a_terminal_and_erased():
+    from a3s_store._term import Progress
+
+    stream = _Stream(tty=True)
+    progress = Progress("checking", stream)
+    progress(1, 10_000)
+    progress(10_000, 10_000)
+    assert stream.text == "\rchecking 1/10,000\rchecking 10,000/10,000"
+    progress.close()
+    assert stream.text.endswith("\r" + " " * len("checking 10,000/10,000") + "\r")
+
+
+def test_progress_is_silent_when_not_a_terminal():
+    from a3s_store._term import Progress
+
+    stream = _Stream(tty=False)
+    progress = Progress("checking", stream)
+    progress(1, 2)
+    progress.close()
+    assert stream.text == ""
+
+
+def test_output_cut_short_by_the_reader_ends_quietly(tmp_path):
+    # As `a3s-store show big | head`: the reader is gone before the output is written.
+    store = FileSessionStore(tmp_path / "s", durable=False)
+    session = factories.session("big")
+    session.messages.append(Message(role="user", content=[TextBlock(text="z\n" * 200_000)]))
+    store.save(session)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "A3S_STORE_ROOT": str(tmp_path / "s")}
+    for command in (["show", "big", "--full"], ["export", "big", "-f", "markdown"]):
+        proc = subprocess.Popen([sys.executable, "-m", "a3s_store", *command], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc.stdout.close()
+        err = proc.stderr.read()
+        assert (proc.wait(timeout=120), err) == (0, b""), command

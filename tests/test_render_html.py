@@ -103,7 +103,8 @@ def hostile_snapshot(messages: int = 0) -> SessionSnapshot:
                                      "model_name": f"model {IMG}"})
     tool = f"tool{IMG}"
     session.messages += [
-        Message.from_dict({"role": "user", "content": [{"type": "text", "text": f"text {HOSTILE}"}]}),
+        Message.from_dict({"role": "user",
+                           "content": [{"type": "text", "text": f"text {HOSTILE}"}]}),
         Message.from_dict({"role": "assistant", "reasoning_content": f"reasoning {HOSTILE}",
                            "content": [{"type": "tool_use", "id": f"call{HOSTILE}", "name": tool,
                                         "input": {"cmd": f"input {HOSTILE}"}}]}),
@@ -116,7 +117,7 @@ def hostile_snapshot(messages: int = 0) -> SessionSnapshot:
                 {"type": "image", "source": {"type": "base64", "media_type": "image/png",
                                              "data": PNG}},
                 {"type": "image", "source": {"type": "base64",
-                                             "media_type": f'image/svg+xml" onload="alert(5)',
+                                             "media_type": 'image/svg+xml" onload="alert(5)',
                                              "data": PNG}}]}]}),
         Message.from_dict({"role": f"role{IMG}", "content": [{"type": "text", "text": "x"}]}),
     ]
