@@ -47,11 +47,12 @@ a3s_store.errors.CorruptDataError: duplicate key 'id'
 
 Nesting limit: serde_json refuses to read documents nested 128 containers
 deep, so :func:`encode` refuses values nested deeper than :data:`MAX_DEPTH`
-(127): nothing a3s-code cannot read is ever written. :func:`decode` does not
-count levels (that would cost as much as the parse); it refuses what the
-parser's own recursion guard refuses (about 1,000 levels on CPython 3.11), so
-a document nested between 128 and that many levels reads but cannot be
-written back.
+(127): nothing a3s-code cannot read is ever written. ``decode(strict=True)``
+refuses deeper documents too, on every Python version (a walk over the
+containers after the parse, about a third of the parse's time).
+``decode(strict=False)`` skips that walk: it is meant for files this package
+wrote, which cannot be deeper; it still refuses what the parser's recursion
+guard refuses (about 1,000 levels on CPython 3.11, more on 3.12+).
 """
 
 from __future__ import annotations
@@ -59,9 +60,9 @@ from __future__ import annotations
 import json
 import math
 import re
-import struct
 from json.encoder import encode_basestring as _encode_str  # C, ensure_ascii=False
 
+from ._floats import format_f32, format_f64
 from .errors import CorruptDataError, InvalidDataError
 
 __all__ = [
@@ -106,146 +107,9 @@ class Raw(str):
     __slots__ = ()
 
 
-# ----------------------------------------------------------------- floats
+# ---------------------------------------------------------------- encoder
 
 _INF = math.inf
-
-
-def _layout(negative: bool, digits: str, exp: int, max_kk: int, min_kk: int) -> str:
-    """Place ``digits * 10**exp`` the way ryu's ``format32``/``format64`` do."""
-    sign = "-" if negative else ""
-    length = len(digits)
-    kk = length + exp  # 10**(kk-1) <= value < 10**kk
-    if 0 <= exp and kk <= max_kk:
-        return f"{sign}{digits}{'0' * exp}.0"
-    if 0 < kk <= max_kk:
-        return f"{sign}{digits[:kk]}.{digits[kk:]}"
-    if min_kk < kk <= 0:
-        return f"{sign}0.{'0' * -kk}{digits}"
-    if length == 1:
-        return f"{sign}{digits}e{kk - 1}"
-    return f"{sign}{digits[0]}.{digits[1:]}e{kk - 1}"
-
-
-def format_f64(x: float) -> str:
-    """Return ``x`` as serde_json writes an ``f64`` (ryu's shortest digits).
-
-    Fixed notation for 1e-5 <= |x| < 1e16, otherwise ``<digits>e<exp>``
-    without ``+`` or exponent padding; integral values keep ``.0``.
-
-    >>> [format_f64(v) for v in (2.0, -0.0, 1.5e-07, 1.2345678901234568e17)]
-    ['2.0', '-0.0', '1.5e-7', '1.2345678901234568e17']
-    """
-    if x != x or x == _INF or x == -_INF:
-        raise InvalidDataError(f"cannot write the non-finite number {float.__repr__(x)}")
-    text = float.__repr__(x)
-    if "e" not in text:
-        # Python's fixed range (1e-4 <= |x| < 1e16) lies inside ryu's and
-        # both print the same shortest round-trip digits the same way.
-        return text
-    mantissa, _, exponent = text.partition("e")
-    negative = mantissa[0] == "-"
-    if negative:
-        mantissa = mantissa[1:]
-    head, _, tail = mantissa.partition(".")
-    digits = head + tail
-    return _layout(negative, digits, int(exponent) - len(tail), 16, -5)
-
-
-_FLOAT32 = struct.Struct("<f")
-_UINT32 = struct.Struct("<I")
-
-
-def _f32_bits(x: float) -> int:
-    try:
-        packed = _FLOAT32.pack(x)
-    except (OverflowError, struct.error):
-        raise InvalidDataError(
-            f"the number {float.__repr__(x)} does not fit in an f32"
-        ) from None
-    return _UINT32.unpack(packed)[0]
-
-
-def f32_fits(x: float) -> bool:
-    """Whether ``x`` is finite and stays finite when rounded to an ``f32``."""
-    if x != x or x == _INF or x == -_INF:
-        return False
-    try:
-        _FLOAT32.pack(x)
-    except (OverflowError, struct.error):
-        return False
-    return True
-
-
-def _shortest_f32(bits: int) -> tuple[str, int]:
-    """Shortest decimal ``(digits, exp)`` inside the f32's rounding interval.
-
-    Exact integer arithmetic, the same contract as ryu's ``f2s``: shortest
-    digit count first, then the candidate closest to the value (ties to
-    even); interval bounds count only when the mantissa is even.
-    """
-    ieee_m = bits & 0x7FFFFF
-    ieee_e = (bits >> 23) & 0xFF
-    if ieee_e == 0:
-        m, e2 = ieee_m, -149
-    else:
-        m, e2 = ieee_m | 0x800000, ieee_e - 150
-    accept = m % 2 == 0
-    mv = 4 * m
-    mp = mv + 2
-    mm = mv - (2 if (ieee_m != 0 or ieee_e <= 1) else 1)
-    e2 -= 2  # every bound is (integer) * 2**e2
-    # value = n * 2**e2: represent as fraction num/den with integer parts.
-    if e2 >= 0:
-        scale_num, den = 1 << e2, 1
-    else:
-        scale_num, den = 1, 1 << -e2
-    lo_num, v_num, hi_num = mm * scale_num, mv * scale_num, mp * scale_num
-    exp = math.floor(math.log10(hi_num / den)) + 1
-    while True:
-        if exp >= 0:
-            step_num, step_den = 10**exp, 1
-        else:
-            step_num, step_den = 1, 10**-exp
-        # candidate n satisfies lo <= n * 10**exp <= hi, i.e.
-        # n >= lo_num * step_den / (den * step_num).
-        d = den * step_num
-        lo_q, lo_r = divmod(lo_num * step_den, d)
-        hi_q, hi_r = divmod(hi_num * step_den, d)
-        low = lo_q + (1 if lo_r or not accept else 0)
-        high = hi_q if (hi_r or accept) else hi_q - 1
-        if low <= high:
-            q, r = divmod(v_num * step_den, d)
-            twice = 2 * r
-            if twice > d or (twice == d and q % 2 == 1):
-                q += 1
-            n = min(max(q, low), high)
-            digits = str(n)
-            stripped = digits.rstrip("0")
-            return stripped, exp + (len(digits) - len(stripped))
-        exp -= 1
-
-
-def format_f32(x: float) -> str:
-    """Return ``x`` rounded to an ``f32``, as serde_json writes an ``f32``.
-
-    Shortest digits that read back as the same ``f32``; fixed notation for
-    1e-6 <= |x| < 1e13.
-
-    >>> [format_f32(v) for v in (0.8, 0.0005, 1e13, 3.4028234663852886e38)]
-    ['0.8', '0.0005', '1e13', '3.4028235e38']
-    """
-    if x != x or x == _INF or x == -_INF:
-        raise InvalidDataError(f"cannot write the non-finite number {float.__repr__(x)}")
-    bits = _f32_bits(x)
-    negative = bool(bits >> 31)
-    if bits & 0x7FFFFFFF == 0:
-        return "-0.0" if negative else "0.0"
-    digits, exp = _shortest_f32(bits & 0x7FFFFFFF)
-    return _layout(negative, digits, exp, 13, -6)
-
-
-# ---------------------------------------------------------------- encoder
 
 _NEWLINE = ["\n" + "  " * i for i in range(MAX_DEPTH + 2)]
 _COMMA = ["," + nl for nl in _NEWLINE]
@@ -456,6 +320,7 @@ def encode_bytes(value: object, *, level: int = 0) -> bytes:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:
         path, bad = _find_surrogate(value)
+        bad = bad or ""
         where = repr(bad) if len(bad) <= 60 else repr(bad[:57]) + "..."
         raise InvalidDataError(
             f"string {where} holds a lone surrogate (U+{ord(exc.object[exc.start]):04X})"
@@ -467,8 +332,9 @@ def encode_bytes(value: object, *, level: int = 0) -> bytes:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _find_surrogate(value: object) -> tuple[str | None, str]:
-    """Path and text of the first string (key or value) with a surrogate."""
+def _find_surrogate(value: object) -> tuple[str | None, str | None]:
+    """Path and text of the first string (key or value) with a surrogate;
+    ``(None, None)`` when there is none."""
     stack: list[tuple[object, list]] = [(value, [])]
     while stack:
         item, path = stack.pop()
@@ -483,7 +349,7 @@ def _find_surrogate(value: object) -> tuple[str | None, str]:
         elif isinstance(item, (list, tuple)):
             for index in range(len(item) - 1, -1, -1):
                 stack.append((item[index], path + [index]))
-    return None, ""
+    return None, None
 
 
 # ---------------------------------------------------------------- decoder
@@ -518,30 +384,29 @@ _STRICT = json.JSONDecoder(
     object_pairs_hook=_no_duplicates,
 )
 _ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
-def _check_surrogates(value: object) -> None:
-    stack = [(value, "")]
-    while stack:
-        item, path = stack.pop()
-        if type(item) is str:
-            if _SURROGATE.search(item):
-                raise CorruptDataError(
-                    "string holds an unpaired surrogate escape (not valid Unicode)",
-                    key=path or None,
-                )
-        elif type(item) is dict:
-            for key, sub in item.items():
-                sub_path = f"{path}.{key}" if path else key
-                if _SURROGATE.search(key):
-                    raise CorruptDataError(
-                        "object key holds an unpaired surrogate escape (not valid Unicode)",
-                        key=path or None,
-                    )
-                if type(sub) is str or type(sub) is dict or type(sub) is list:
-                    stack.append((sub, sub_path))
-        elif type(item) is list:
-            for index, sub in enumerate(item):
-                if type(sub) is str or type(sub) is dict or type(sub) is list:
-                    stack.append((sub, f"{path}[{index}]"))
+_CONTAINERS = frozenset((dict, list))
+
+
+def _too_deep(value: object) -> bool:
+    """Whether ``value`` nests containers deeper than :data:`MAX_DEPTH`.
+
+    Walks level by level without recursion; a container whose items hold
+    no container is dismissed by a C-level type scan.
+    """
+    level = [value] if type(value) in _CONTAINERS else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > MAX_DEPTH:
+            return True
+        below: list = []
+        extend = below.extend
+        for container in level:
+            items = container.values() if type(container) is dict else container
+            if not _CONTAINERS.isdisjoint(map(type, items)):
+                extend([x for x in items if type(x) is dict or type(x) is list])
+        level = below
+    return False
 
 
 def decode(data: bytes, *, strict: bool = True) -> object:
@@ -549,10 +414,13 @@ def decode(data: bytes, *, strict: bool = True) -> object:
 
     Always rejected: invalid UTF-8, a UTF-8 byte order mark, UTF-16/32 text,
     ``NaN``/``Infinity``, numbers that overflow a 64-bit float (``1e400``),
-    integers beyond Python's digit limit, nesting the parser cannot take,
+    integers beyond Python's digit limit, nesting the parser cannot take
+    (a ``RecursionError``),
     and anything after the document. With ``strict=True`` (the default) also
-    duplicate keys in one object and strings holding unpaired surrogate
-    escapes (``"\\ud800"``), as serde_json does. ``strict=False`` is the fast path for files this package wrote.
+    duplicate keys in one object, strings holding unpaired surrogate escapes
+    (``"\\ud800"``) and nesting deeper than :data:`MAX_DEPTH`, as serde_json
+    does. ``strict=False`` is the
+    fast path for files this package wrote and verified.
 
     :raises CorruptDataError: for every failure; the message says what. The
         caller adds the file with ``err.located(path=...)``.
@@ -591,6 +459,13 @@ def decode(data: bytes, *, strict: bool = True) -> object:
         raise CorruptDataError("document too large to parse") from None
     except ValueError as exc:  # e.g. the int digit limit
         raise CorruptDataError(f"invalid JSON: {exc}") from None
-    if strict and _ESCAPED_SURROGATE.search(data):
-        _check_surrogates(value)
+    if strict:
+        if _too_deep(value):
+            raise CorruptDataError(f"JSON nesting too deep (more than {MAX_DEPTH} levels)")
+        if _ESCAPED_SURROGATE.search(data):
+            path, bad = _find_surrogate(value)
+            if bad is not None:
+                raise CorruptDataError(
+                    "string holds an unpaired surrogate escape (not valid Unicode)", key=path
+                )
     return value

@@ -54,7 +54,7 @@ from __future__ import annotations
 from typing import Any, Iterable, TypeVar
 
 from ..errors import CorruptDataError, InvalidDataError
-from ._fields import nest, read_error, write_error
+from ._keys import nest, read_error, write_error
 from .artifacts import (
     DEFAULT_MAX_ARTIFACT_BYTES,
     DEFAULT_MAX_ARTIFACTS,

@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from ..errors import CorruptDataError, InvalidDataError
-from ._fields import STR, U64, Field, Record, Schema, check_extra, merge_extra, nest, read_error, split_extra
+from ._fields import STR, U64
+from ._keys import check_extra, merge_extra, nest, read_error, split_extra
+from ._schema import Field, Record, Schema
 
 __all__ = [
     "DEFAULT_MAX_ARTIFACTS",

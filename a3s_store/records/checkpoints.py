@@ -5,35 +5,25 @@ Both carry ``schema_version`` (missing reads as 0; the current version is
 :data:`CURRENT_SCHEMA_VERSION`). A checkpoint from a newer format is refused
 by ``from_dict`` and by ``ensure_loadable``:
 
->>> WorkflowCheckpoint.from_dict({"workflow_id": "wf", "steps": [], "checkpoint_ms": 0}).schema_version
+>>> old = {"workflow_id": "wf", "steps": [], "checkpoint_ms": 0}
+>>> WorkflowCheckpoint.from_dict(old).schema_version
 0
->>> WorkflowCheckpoint(workflow_id="wf", schema_version=2).ensure_loadable()
+>>> WorkflowCheckpoint(workflow_id="wf", schema_version=2).ensure_loadable()  # doctest: +ELLIPSIS
 Traceback (most recent call last):
     ...
-a3s_store.errors.UnsupportedVersionError: schema_version: checkpoint schema version 2 is newer than the supported version 1
+a3s_store.errors.UnsupportedVersionError: schema_version: checkpoint schema version 2 is ...
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from ..errors import UnsupportedVersionError
-from ._fields import (
-    BOOL,
-    DEFAULT,
-    OPAQUE,
-    SKIP_NONE,
-    STR,
-    U32,
-    U64,
-    Field,
-    ListConv,
-    Record,
-    RecordConv,
-    Schema,
-)
-from .messages import Message, MessagesConv
+from ._decode import MessagesConv
+from ._fields import BOOL, OPAQUE, STR, U32, U64, ListConv, RecordConv
+from ._schema import DEFAULT, SKIP_NONE, Field, Record, Schema
+from .messages import Message
 from .usage import TokenUsage
 from .verification import VerificationReport
 
@@ -68,6 +58,8 @@ def _read_checked(cls: type, data: Any) -> Any:
 class LoopCheckpoint(Record):
     """The state of a run after its latest tool round (``turn``, 1-based;
     0 = none yet). ``checkpoint_ms`` is Unix epoch milliseconds."""
+
+    CURRENT_SCHEMA_VERSION: ClassVar[int] = CURRENT_SCHEMA_VERSION
 
     schema_version: int = CURRENT_SCHEMA_VERSION
     run_id: str
@@ -154,6 +146,8 @@ WorkflowStepRecord._schema = Schema(
 class WorkflowCheckpoint(Record):
     """The completed steps of a workflow. Rust builds ``steps`` from a hash
     map, so their order is not meaningful."""
+
+    CURRENT_SCHEMA_VERSION: ClassVar[int] = CURRENT_SCHEMA_VERSION
 
     schema_version: int = CURRENT_SCHEMA_VERSION
     workflow_id: str

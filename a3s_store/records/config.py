@@ -11,22 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ._fields import (
-    BOOL,
-    DEFAULT,
-    F32_,
-    NULLABLE,
-    OBJECT,
-    SKIP_NONE,
-    STR,
-    U32,
-    U64,
-    EnumConv,
-    Field,
-    Record,
-    RecordConv,
-    Schema,
-)
+from ._fields import BOOL, F32_, OBJECT, STR, U32, U64, EnumConv, RecordConv
+from ._schema import DEFAULT, NULLABLE, SKIP_NONE, Field, Record, Schema
 from .enums import PlanningMode, StorageBackend
 from .policies import AutoDelegationConfig, ConfirmationPolicy, PermissionPolicy
 from .queue import SessionQueueConfig

@@ -11,7 +11,7 @@ True
 
 from __future__ import annotations
 
-from ._fields import StrEnum
+from ._schema import StrEnum
 
 __all__ = [
     "PermissionDecision",

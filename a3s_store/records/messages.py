@@ -1,7 +1,9 @@
 """Chat messages and their content blocks (Rust ``crate::llm``).
 
 A :class:`Message` is an immutable value: ``role``, a tuple of content
-blocks, and the optional ``reasoning_content``. Blocks are tagged by
+blocks, and the optional ``reasoning_content``. Messages and blocks are
+hashable (opaque values such as ``input`` and ``extra`` are left out of the
+hash, not out of ``==``). Blocks are tagged by
 ``"type"`` in JSON: :class:`TextBlock` (``text``), :class:`ImageBlock`
 (``image``), :class:`ToolUseBlock` (``tool_use``) and
 :class:`ToolResultBlock` (``tool_result``). A block of any other type is kept
@@ -16,10 +18,7 @@ and are written back unchanged (a 3.4 Rust reader refuses them).
 >>> Message.from_dict(m.to_dict()) == m
 True
 
-Decoding is on the hot path of every session load (a session may hold
-10,000 messages), so the decoders below check exact types and build the
-frozen instances through a plain slotted twin class whose ``__class__`` is
-then switched (about 2.5x faster than the frozen dataclass ``__init__``).
+Decoding lives in :mod:`._decode` (the hot path of every session load).
 """
 
 from __future__ import annotations
@@ -27,8 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-from ..errors import CorruptDataError, InvalidDataError
-from ._fields import MISSING, Conv, check_extra, field_error, merge_extra, nest, read_error
+from ..errors import InvalidDataError
+from ._keys import check_extra, field_error, merge_extra, read_error
 
 __all__ = [
     "ContentBlock",
@@ -61,7 +60,7 @@ class ImageSource:
     source_type: str = "base64"
     media_type: str
     data: str
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict = field(default_factory=dict, repr=False, hash=False)
 
     def __post_init__(self) -> None:
         _need_str(self.source_type, "type")
@@ -77,7 +76,7 @@ class ImageSource:
     @classmethod
     def from_dict(cls, data: Any) -> ImageSource:
         """Build from decoded JSON; :class:`CorruptDataError` if bad."""
-        return _image_source(data)
+        return _decode.image_source(data)
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)
@@ -85,7 +84,7 @@ class TextBlock:
     """``{"type": "text", "text": ...}``."""
 
     text: str
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict = field(default_factory=dict, repr=False, hash=False)
 
     def __post_init__(self) -> None:
         _need_str(self.text, "text")
@@ -99,7 +98,7 @@ class TextBlock:
     @classmethod
     def from_dict(cls, data: Any) -> TextBlock:
         """Build from decoded JSON; :class:`CorruptDataError` if bad."""
-        return _typed(data, "text", _text)
+        return _decode.typed(data, "text")
 
     @property
     def type(self) -> str:
@@ -112,7 +111,7 @@ class ImageBlock:
     """``{"type": "image", "source": {...}}``."""
 
     source: ImageSource
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict = field(default_factory=dict, repr=False, hash=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.source, ImageSource):
@@ -129,7 +128,7 @@ class ImageBlock:
     @classmethod
     def from_dict(cls, data: Any) -> ImageBlock:
         """Build from decoded JSON; :class:`CorruptDataError` if bad."""
-        return _typed(data, "image", _image)
+        return _decode.typed(data, "image")
 
     @property
     def type(self) -> str:
@@ -144,8 +143,8 @@ class ToolUseBlock:
 
     id: str
     name: str
-    input: Any = field(default_factory=dict)
-    extra: dict = field(default_factory=dict, repr=False)
+    input: Any = field(default_factory=dict, hash=False)
+    extra: dict = field(default_factory=dict, repr=False, hash=False)
 
     def __post_init__(self) -> None:
         _need_str(self.id, "id")
@@ -160,7 +159,7 @@ class ToolUseBlock:
     @classmethod
     def from_dict(cls, data: Any) -> ToolUseBlock:
         """Build from decoded JSON; :class:`CorruptDataError` if bad."""
-        return _typed(data, "tool_use", _tool_use)
+        return _decode.typed(data, "tool_use")
 
     @property
     def type(self) -> str:
@@ -181,7 +180,7 @@ class ToolResultBlock:
     tool_use_id: str
     content: str | tuple = ""
     is_error: bool | None = None
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict = field(default_factory=dict, repr=False, hash=False)
 
     def __post_init__(self) -> None:
         _need_str(self.tool_use_id, "tool_use_id")
@@ -219,7 +218,7 @@ class ToolResultBlock:
     @classmethod
     def from_dict(cls, data: Any) -> ToolResultBlock:
         """Build from decoded JSON; :class:`CorruptDataError` if bad."""
-        return _typed(data, "tool_result", _tool_result)
+        return _decode.typed(data, "tool_result")
 
     @property
     def type(self) -> str:
@@ -234,7 +233,7 @@ class UnknownBlock:
     ``data`` is the whole JSON object (including ``"type"``).
     """
 
-    data: dict
+    data: dict = field(hash=False)
 
     def __post_init__(self) -> None:
         if type(self.data) is not dict or not isinstance(self.data.get("type"), str):
@@ -251,7 +250,7 @@ class UnknownBlock:
             raise read_error("an object", data)
         if type(data.get("type")) is not str:
             raise field_error(data, "type", "a string")
-        return _unknown(data)
+        return _decode.unknown(data)
 
     @property
     def type(self) -> str:
@@ -275,7 +274,7 @@ class Message:
     role: str
     content: tuple = ()
     reasoning_content: str | None = None
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict = field(default_factory=dict, repr=False, hash=False)
 
     def __post_init__(self) -> None:
         _need_str(self.role, "role")
@@ -311,7 +310,7 @@ class Message:
         :raises CorruptDataError: a missing or mistyped key; ``key`` is the
             path inside the message, e.g. ``content[0].text``.
         """
-        message = _message(data)
+        message = _decode.message(data)
         if cls is not Message:
             return cls(
                 role=message.role,
@@ -330,275 +329,4 @@ _TOOL_RESULT_KEYS = frozenset({"type", "tool_use_id", "content", "is_error"})
 _MESSAGE_KEYS = frozenset({"role", "content", "reasoning_content"})
 
 
-# ------------------------------------------------------------- fast decode
-#
-# Each ``_Xb`` twin has exactly the slots of its frozen class, so an
-# instance can be filled with plain attribute stores and then become the
-# frozen class by ``__class__`` assignment.
-
-
-def _twin(cls: type) -> type:
-    return type(f"_{cls.__name__}Builder", (), {"__slots__": cls.__slots__})
-
-
-_new = object.__new__
-_SourceB = _twin(ImageSource)
-_TextB = _twin(TextBlock)
-_ImageB = _twin(ImageBlock)
-_ToolUseB = _twin(ToolUseBlock)
-_ToolResultB = _twin(ToolResultBlock)
-_UnknownB = _twin(UnknownBlock)
-_MessageB = _twin(Message)
-
-
-def _extra(data: dict, known: frozenset) -> dict:
-    return {k: v for k, v in data.items() if k not in known}
-
-
-def _first_missing(data: dict, keys: tuple) -> CorruptDataError:
-    for key in keys:
-        if key not in data:
-            return CorruptDataError("missing required key", key=key)
-    return CorruptDataError("missing required key")  # pragma: no cover
-
-
-def _locate(err: CorruptDataError, items: list, decode: Any, prefix: str) -> CorruptDataError:
-    """Find which item of ``items`` fails and prefix the error with it."""
-    for index, item in enumerate(items):
-        try:
-            decode(item)
-        except CorruptDataError as again:
-            return nest(again, f"{prefix}[{index}]")
-    return nest(err, prefix)
-
-
-def _image_source(data: Any) -> ImageSource:
-    if type(data) is not dict:
-        raise read_error("an object", data)
-    kind = data.get("type", MISSING)
-    media_type = data.get("media_type", MISSING)
-    payload = data.get("data", MISSING)
-    if type(kind) is not str:
-        raise field_error(data, "type", "a string")
-    if type(media_type) is not str:
-        raise field_error(data, "media_type", "a string")
-    if type(payload) is not str:
-        raise field_error(data, "data", "a string")
-    s = _new(_SourceB)
-    s.source_type = kind
-    s.media_type = media_type
-    s.data = payload
-    s.extra = {} if len(data) == 3 else _extra(data, _SOURCE_KEYS)
-    s.__class__ = ImageSource
-    return s  # type: ignore[return-value]
-
-
-def _text(data: dict) -> TextBlock:
-    text = data.get("text", MISSING)
-    if type(text) is not str:
-        raise field_error(data, "text", "a string")
-    b = _new(_TextB)
-    b.text = text
-    b.extra = {} if len(data) == 2 else _extra(data, _TEXT_KEYS)
-    b.__class__ = TextBlock
-    return b  # type: ignore[return-value]
-
-
-def _image(data: dict) -> ImageBlock:
-    if "source" not in data:
-        raise CorruptDataError("missing required key", key="source")
-    try:
-        source = _image_source(data["source"])
-    except CorruptDataError as err:
-        raise nest(err, "source")
-    b = _new(_ImageB)
-    b.source = source
-    b.extra = {} if len(data) == 2 else _extra(data, _IMAGE_KEYS)
-    b.__class__ = ImageBlock
-    return b  # type: ignore[return-value]
-
-
-def _tool_use(data: dict) -> ToolUseBlock:
-    try:
-        ident = data["id"]
-        name = data["name"]
-        tool_input = data["input"]
-    except KeyError:
-        raise _first_missing(data, ("id", "name", "input")) from None
-    if type(ident) is not str:
-        raise read_error("a string", ident, "id")
-    if type(name) is not str:
-        raise read_error("a string", name, "name")
-    b = _new(_ToolUseB)
-    b.id = ident
-    b.name = name
-    b.input = tool_input
-    b.extra = {} if len(data) == 4 else _extra(data, _TOOL_USE_KEYS)
-    b.__class__ = ToolUseBlock
-    return b  # type: ignore[return-value]
-
-
-def _tool_result(data: dict) -> ToolResultBlock:
-    try:
-        tool_use_id = data["tool_use_id"]
-        content = data["content"]
-    except KeyError:
-        raise _first_missing(data, ("tool_use_id", "content")) from None
-    if type(tool_use_id) is not str:
-        raise read_error("a string", tool_use_id, "tool_use_id")
-    if type(content) is not str:
-        if type(content) is not list:
-            raise read_error("a string or an array of text/image items", content, "content")
-        try:
-            content = tuple(map(_result_item, content))
-        except CorruptDataError as err:
-            raise _locate(err, content, _result_item, "content")
-    is_error = data.get("is_error")
-    if is_error is not None and type(is_error) is not bool:
-        raise read_error("a boolean or null", is_error, "is_error")
-    n = len(data)
-    b = _new(_ToolResultB)
-    b.tool_use_id = tool_use_id
-    b.content = content
-    b.is_error = is_error
-    if n == 4 and (is_error is not None or "is_error" in data):
-        b.extra = {}
-    else:
-        b.extra = {} if n == 3 and "is_error" not in data else _extra(data, _TOOL_RESULT_KEYS)
-    b.__class__ = ToolResultBlock
-    return b  # type: ignore[return-value]
-
-
-def _unknown(data: dict) -> UnknownBlock:
-    b = _new(_UnknownB)
-    b.data = data
-    b.__class__ = UnknownBlock
-    return b  # type: ignore[return-value]
-
-
-_BLOCK_DECODERS = {
-    "text": _text,
-    "image": _image,
-    "tool_use": _tool_use,
-    "tool_result": _tool_result,
-}
-_ITEM_DECODERS = {"text": _text, "image": _image}
-
-
-def _block(data: Any) -> Any:
-    if type(data) is dict:
-        kind = data.get("type")
-        if kind == "text" and len(data) == 2:  # the common case, inlined
-            text = data.get("text")
-            if type(text) is str:
-                b = _new(_TextB)
-                b.text = text
-                b.extra = {}
-                b.__class__ = TextBlock
-                return b
-        if type(kind) is str:
-            decode = _BLOCK_DECODERS.get(kind)
-            return decode(data) if decode is not None else _unknown(data)
-        raise field_error(data, "type", "a string")
-    raise read_error("an object", data)
-
-
-def _result_item(data: Any) -> Any:
-    if type(data) is dict:
-        kind = data.get("type")
-        if type(kind) is str:
-            decode = _ITEM_DECODERS.get(kind)
-            return decode(data) if decode is not None else _unknown(data)
-        raise field_error(data, "type", "a string")
-    raise read_error("an object", data)
-
-
-def _typed(data: Any, kind: str, decode: Any) -> Any:
-    """``Block.from_dict``: an object whose ``type`` is ``kind``."""
-    if type(data) is not dict:
-        raise read_error("an object", data)
-    if data.get("type") != kind:
-        raise CorruptDataError(
-            f"expected a {kind!r} block, found type {data.get('type')!r}", key="type"
-        )
-    return decode(data)
-
-
-def _message(data: Any) -> Message:
-    if type(data) is not dict:
-        raise read_error("an object", data)
-    try:
-        role = data["role"]
-        content = data["content"]
-    except KeyError:
-        raise _first_missing(data, ("role", "content")) from None
-    if type(role) is not str:
-        raise read_error("a string", role, "role")
-    if type(content) is not list:
-        raise read_error("an array of content blocks", content, "content")
-    try:
-        if len(content) == 1:
-            blocks: tuple = (_block(content[0]),)
-        else:
-            blocks = tuple(map(_block, content))
-    except CorruptDataError as err:
-        raise _locate(err, content, _block, "content")
-    if len(data) == 2:
-        reasoning = None
-        extra = {}
-    else:
-        reasoning = data.get("reasoning_content")
-        if reasoning is not None and type(reasoning) is not str:
-            raise read_error("a string or null", reasoning, "reasoning_content")
-        known = 3 if "reasoning_content" in data else 2
-        extra = {} if len(data) == known else _extra(data, _MESSAGE_KEYS)
-    m = _new(_MessageB)
-    m.role = role
-    m.content = blocks
-    m.reasoning_content = reasoning
-    m.extra = extra
-    m.__class__ = Message
-    return m  # type: ignore[return-value]
-
-
-def decode_messages(items: Any) -> list:
-    """Decode a JSON array of messages; errors name ``[i]...`` (internal)."""
-    if type(items) is not list:
-        raise read_error("an array of messages", items)
-    try:
-        return [_message(item) for item in items]
-    except CorruptDataError as err:
-        raise _locate(err, items, _message, "")
-
-
-def _message_dict(message: Any) -> dict:
-    if type(message) is not Message and not isinstance(message, Message):
-        raise InvalidDataError(f"expected a Message, got {type(message).__name__}")
-    return message.to_dict()
-
-
-def encode_messages(messages: Any) -> list:
-    """The JSON array of a list of :class:`Message` (internal)."""
-    if not isinstance(messages, (list, tuple)):
-        raise InvalidDataError(f"expected a list of Message, got {type(messages).__name__}")
-    try:
-        return [_message_dict(m) for m in messages]
-    except InvalidDataError as err:
-        for index, m in enumerate(messages):
-            try:
-                _message_dict(m)
-            except InvalidDataError as again:
-                raise nest(again, f"[{index}]") from None
-        raise err
-
-
-class MessagesConv(Conv):
-    """A JSON array of :class:`Message` for record schemas (internal)."""
-
-    __slots__ = ()
-
-    def read(self, value: Any) -> list:
-        return decode_messages(value)
-
-    def write(self, value: Any) -> list:
-        return encode_messages(value)
+from . import _decode  # noqa: E402  (it needs the classes above)

@@ -16,19 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._fields import (
-    BOOL,
-    DEFAULT,
-    F32_,
-    STR,
-    U64,
-    EnumConv,
-    Field,
-    ListConv,
-    Record,
-    RecordConv,
-    Schema,
-)
+from ._fields import BOOL, F32_, STR, U64, EnumConv, ListConv, RecordConv
+from ._schema import DEFAULT, Field, Record, Schema
 from .enums import PermissionDecision, SessionLane, TimeoutAction
 
 __all__ = [

@@ -19,20 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ._fields import (
-    BOOL,
-    DEFAULT,
-    NULLABLE,
-    STR,
-    U32,
-    U64,
-    EnumConv,
-    EnumKeyMapConv,
-    Field,
-    RecordConv,
-    Record,
-    Schema,
-)
+from ._fields import BOOL, STR, U32, U64, EnumConv, EnumKeyMapConv, RecordConv
+from ._schema import DEFAULT, NULLABLE, Field, Record, Schema
 from .enums import SessionLane, TaskHandlerMode
 
 __all__ = [

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._fields import OPAQUE, SKIP_NONE, STR, U64, EnumConv, Field, ListConv, Record, RecordConv, Schema
+from ._fields import OPAQUE, STR, U64, EnumConv, ListConv, RecordConv
+from ._schema import SKIP_NONE, Field, Record, Schema
 from .enums import RunStatus
 
 __all__ = ["RunEventRecord", "RunRecord", "RunSnapshot"]

@@ -22,25 +22,12 @@ from typing import Any, Iterable
 from .._render_html import render_notebook
 from .._render_text import session_repr
 from ..errors import InvalidDataError
-from ._fields import (
-    BOOL,
-    DEFAULT,
-    F64,
-    I64,
-    NULLABLE,
-    SKIP_NONE,
-    STR,
-    U64,
-    EnumConv,
-    Field,
-    ListConv,
-    Record,
-    RecordConv,
-    Schema,
-)
+from ._decode import MessagesConv
+from ._fields import BOOL, F64, I64, STR, U64, EnumConv, ListConv, RecordConv
+from ._schema import DEFAULT, NULLABLE, SKIP_NONE, Field, Record, Schema
 from .config import SessionConfig
 from .enums import SessionState
-from .messages import Message, MessagesConv
+from .messages import Message
 from .tasks import Task
 from .usage import ContextUsage, LlmConfigData, LlmCostRecord, TokenUsage
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ._fields import DEFAULT, SKIP_EMPTY, SKIP_NONE, STR, EnumConv, Field, ListConv, Record, Schema
+from ._fields import STR, EnumConv, ListConv
+from ._schema import DEFAULT, SKIP_EMPTY, SKIP_NONE, Field, Record, Schema
 from .enums import TaskPriority, TaskStatus
 
 __all__ = ["Task"]

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._fields import BOOL, I32, OPAQUE, SKIP_EMPTY, SKIP_NONE, STR, U64, EnumConv, Field, ListConv, Record, Schema
+from ._fields import BOOL, I32, OPAQUE, STR, U64, EnumConv, ListConv
+from ._schema import SKIP_EMPTY, SKIP_NONE, Field, Record, Schema
 from .enums import TraceEventKind
 
 __all__ = ["TRACE_EVENT_SCHEMA", "TraceEvent"]

@@ -19,21 +19,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..errors import CorruptDataError, InvalidDataError
-from ._fields import (
-    F32_,
-    F64,
-    NULLABLE,
-    READ_ONLY,
-    REQUIRED,
-    STR,
-    U64,
-    Conv,
-    Field,
-    Record,
-    Schema,
-    read_error,
-    write_error,
-)
+from ._fields import F32_, F64, STR, U64, Conv
+from ._keys import read_error, write_error
+from ._schema import NULLABLE, READ_ONLY, REQUIRED, Field, Record, Schema
 
 __all__ = [
     "ContextUsage",

@@ -16,19 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from ._fields import (
-    BOOL,
-    DEFAULT,
-    SKIP_EMPTY,
-    SKIP_NONE,
-    STR,
-    EnumConv,
-    Field,
-    ListConv,
-    Record,
-    RecordConv,
-    Schema,
-)
+from ._fields import BOOL, STR, EnumConv, ListConv, RecordConv
+from ._schema import DEFAULT, SKIP_EMPTY, SKIP_NONE, Field, Record, Schema
 from .enums import VerificationStatus
 
 __all__ = ["VERIFICATION_REPORT_SCHEMA", "VerificationCheck", "VerificationReport"]
