@@ -120,13 +120,20 @@ def _new_txid() -> str:
     return f"{time.time_ns():x}-{os.getpid()}-{secrets.token_hex(4)}"
 
 
-def write_one(layout: Layout, folder: tuple[str, ...], name: str, data: bytes) -> _fs.Sig:
-    """Atomically replace one file: temporary file, fsync, rename, fsync the folder."""
+def write_one(layout: Layout, folder: tuple[str, ...], name: str, data: bytes, *,
+              durable: bool | None = None) -> _fs.Sig:
+    """Atomically replace one file: temporary file, fsync, rename, fsync the folder.
+
+    ``durable=False`` (for caches such as metadata and the listing index)
+    skips both fsyncs whatever the store's setting: the rename is still
+    atomic, and a lost or torn cache file is rebuilt.
+    """
+    durable = layout.durable if durable is None else durable
     target = layout.folder(folder, create=True)
     tmp = layout.folder((INTERNAL, _TMP), create=True)
     mode = layout.mode_for(target, name)
     tmp_name = _new_txid() + ".tmp"
-    sig = _fs.write_new(tmp, tmp_name, data, mode=mode, durable=layout.durable)
+    sig = _fs.write_new(tmp, tmp_name, data, mode=mode, durable=durable)
     try:
         _fs.replace(tmp, tmp_name, target, name)
     except Exception:
@@ -135,7 +142,7 @@ def write_one(layout: Layout, folder: tuple[str, ...], name: str, data: bytes) -
         except Exception:
             pass  # swept by recovery
         raise
-    if layout.durable:
+    if durable:
         _fs.fsync_dir(target)
     return sig
 

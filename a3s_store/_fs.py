@@ -50,6 +50,8 @@ __all__ = [
     "write_file",
     "fsync_dir",
     "list_dir",
+    "stat_dir",
+    "entry_stat",
     "lock",
     "unlock",
 ]
@@ -182,6 +184,19 @@ def fsync_dir(d: Dir) -> None:
         return
     _tick("fsync_dir")
     os.fsync(d.fd)
+
+
+def stat_dir(d: Dir) -> os.stat_result:
+    """``fstat`` of an open folder (its mtime changes when an entry is added,
+    removed or renamed)."""
+    _tick("fstat")
+    return os.stat(d.path) if WINDOWS else os.fstat(d.fd)
+
+
+def entry_stat(entry: os.DirEntry) -> os.stat_result:
+    """``lstat`` of a listed entry (does not follow links)."""
+    _tick("stat")
+    return entry.stat(follow_symlinks=False)
 
 
 def list_dir(d: Dir) -> list[os.DirEntry]:

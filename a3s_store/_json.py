@@ -72,6 +72,8 @@ __all__ = [
     "decode",
     "encode",
     "encode_bytes",
+    "encode_compact",
+    "fingerprint",
     "format_f32",
     "format_f64",
 ]
@@ -469,3 +471,19 @@ def decode(data: bytes, *, strict: bool = True) -> object:
                     "string holds an unpaired surrogate escape (not valid Unicode)", key=path
                 )
     return value
+
+
+def encode_compact(value: object) -> bytes:
+    """Compact UTF-8 JSON (no spaces) for the store's own caches, such as the
+    listing index: not an a3s-code file, so the fast C encoder is used."""
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"),
+                          allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError, UnicodeEncodeError, RecursionError) as exc:
+        raise InvalidDataError(f"cannot encode: {exc}") from None
+
+
+def fingerprint(value: object) -> str:
+    """A compact text that changes whenever ``value`` (plain JSON) changes,
+    including key order and the type of a number; for change detection only."""
+    return json.dumps(value, separators=(",", ":"), default=repr)

@@ -27,7 +27,7 @@ import os
 import secrets
 from contextlib import contextmanager
 
-from . import _codec, _commit, _fs, _json
+from . import _codec, _commit, _fs, _index, _json
 from ._commit import INTERNAL, Layout, Move, Put, Remove, RemoveTree
 from ._names import file_stem, id_from_stem, legacy_stem
 from .errors import (
@@ -36,6 +36,7 @@ from .errors import (
     InvalidDataError,
     InvalidIdError,
     NameCollisionError,
+    UnsafePathError,
 )
 from .records import (
     ArtifactStore,
@@ -129,6 +130,7 @@ class FileSessionStore:
         self.max_file_bytes = int(max_file_bytes)
         self.file_mode = file_mode
         self.dir_mode = dir_mode
+        self._messages = _codec.MessageCache()
         d = _fs.open_root(self.root, create=True, mode=dir_mode)
         _fs.close_dir(d)
         with self._op(exclusive=False):
@@ -228,12 +230,8 @@ class FileSessionStore:
                   "files": self._sigs(layout, stem), "summary": summary}
         # Not fsynced: a lost or torn record only makes the next load take
         # the slow path and see a new revision; it never hides data.
-        saved = layout.durable
-        layout.durable = False
-        try:
-            _commit.write_one(layout, _META, stem + ".json", _json.encode_bytes(record))
-        finally:
-            layout.durable = saved
+        _commit.write_one(layout, _META, stem + ".json", _json.encode_bytes(record),
+                          durable=False)
         return revision
 
     def _owner(self, layout: Layout, folder, name: str) -> tuple[bool, str | None]:
@@ -286,7 +284,7 @@ class FileSessionStore:
         """
         session = check_session_type(session)
         stem = file_stem(session.id)
-        data = self._checked_size(_codec.encode_session(session), session.id)
+        data = self._checked_size(_codec.encode_session(session, self._messages), session.id)
         with self._op(exclusive=True) as layout:
             stem, legacy = self._resolve(layout, session.id)
             meta, ops = self._prepare_write(layout, session.id, stem, legacy,
@@ -401,6 +399,7 @@ class FileSessionStore:
         left (as in a3s-code); ``a3s-store gc`` removes orphaned ones.
         """
         file_stem(session_id)
+        self._messages.forget(session_id)
         with self._op(exclusive=True) as layout:
             stem, legacy = self._resolve(layout, session_id)
             ops: list = []
@@ -421,39 +420,69 @@ class FileSessionStore:
         """The ids of every stored session, sorted (real ids, not file names).
 
         Files in the root that are not sessions (a stray ``notes.json``, a
-        temporary file) are skipped.
+        damaged file, a temporary file) are skipped; ``verify`` reports them.
+        Served from the listing index when the folder has not changed.
         """
         with self._op(exclusive=False) as layout:
-            return self._list_ids(layout)
+            return sorted({row[1] for row in self._rows(layout) if row[1] is not None})
 
-    def _list_ids(self, layout: Layout) -> list[str]:
-        ours = set()
-        meta_dir = layout.folder(_META, create=False)
-        if meta_dir is not None:
-            ours = {e.name for e in _fs.list_dir(meta_dir)}
-        found = set()
-        for entry in _fs.list_dir(layout.root):
-            name = entry.name
-            if not name.endswith(".json") or not entry.is_file(follow_symlinks=False):
-                continue
-            stem = name[:-5]
-            if name in ours:  # written by this store under its own name
-                own = id_from_stem(stem)
-                if own is not None:
-                    found.add(own)
-                    continue
-            # Anything else (a3s-code's files, stray JSON): ask the file.
-            _, owner = self._owner(layout, (), name)
-            if owner is None:
-                continue
+    def _rows(self, layout: Layout) -> list:
+        """The listing index rows, refreshed if the folder changed (see ``_index``)."""
+        internal = layout.folder((INTERNAL,), create=False)
+        root_mtime = _fs.stat_dir(layout.root).st_mtime_ns
+        index = _index.load_rows(internal, self.max_file_bytes)
+        if _index.rows_are_fresh(index, root_mtime):
+            return index[2]
+        old = {row[0]: row for row in index[2]} if index else {}
+        entries = [e for e in _fs.list_dir(layout.root)
+                   if e.name.endswith(".json") and e.is_file(follow_symlinks=False)]
+        names = {e.name for e in entries}
+        rows = []
+        for entry in entries:
+            sig = list(_fs.Sig.of(_fs.entry_stat(entry)))
+            row = old.get(entry.name)
+            if row is None or row[8:] != sig:
+                row = self._index_row(layout, entry.name, sig)
+            rows.append(row)
+        for row in rows:  # a lossy a3s-code name yields to the id's own file
+            if row[1] is not None and file_stem(row[1]) + ".json" != row[0] and \
+                    file_stem(row[1]) + ".json" in names:
+                row[1] = None
+        rows.sort(key=lambda r: (r[1] is None, r[1] or "", r[0]))
+        if internal is not None and _index.needs_rewrite(index, root_mtime, rows):
             try:
-                primary = file_stem(owner)
-            except InvalidIdError:
-                continue
-            if primary == stem or (legacy_stem(owner) == stem
-                                   and self._primary_missing(layout, owner)):
-                found.add(owner)
-        return sorted(found)
+                _commit.write_one(layout, (INTERNAL,), _index.INDEX_NAME,
+                                  _index.encode_rows(root_mtime, rows), durable=False)
+            except OSError:
+                pass  # a read-only store lists all the same, just more slowly
+        return rows
+
+    def _index_row(self, layout: Layout, name: str, sig: list) -> list:
+        """The index row of one root file: its session id and summary, or id None."""
+        stem = name[:-5]
+        blank = [name, None, "", "", None, 0, 0, 0] + sig
+        meta = self._meta(layout, stem)
+        if meta is not None and (meta.get("files") or {}).get("session") == sig \
+                and type(meta.get("summary")) is dict:
+            sm = meta["summary"]
+            return [name, meta.get("id"), sm.get("name"), sm.get("state"), sm.get("model"),
+                    sm.get("messages"), sm.get("created_at"), sm.get("updated_at")] + sig
+        try:
+            got = _fs.read_file(layout.root, name, self.max_file_bytes)
+            if got is None:
+                return blank
+            session = _codec.decode_session(got[0], strict=True, path=self._path((), name))
+        except (CorruptDataError, UnsafePathError):
+            return blank  # not a session: skipped here, reported by verify
+        try:
+            primary = file_stem(session.id)
+        except InvalidIdError:
+            return blank
+        if primary != stem and legacy_stem(session.id) != stem:
+            return blank
+        sm = _codec.summary_of(session)
+        return [name, session.id, sm["name"], sm["state"], sm["model"], sm["messages"],
+                sm["created_at"], sm["updated_at"]] + sig
 
     def _primary_missing(self, layout: Layout, session_id: str) -> bool:
         try:
@@ -462,34 +491,18 @@ class FileSessionStore:
             return False
         return self._stat(layout, (), stem + ".json") is None
 
-    def list_summaries(self) -> list["SessionSummary"]:
+    def list_summaries(self) -> list[SessionSummary]:
         """A :class:`~a3s_store.SessionSummary` of every session, sorted by id.
 
-        Read from the store's own metadata when the session file is the one
-        the store last wrote; parsed from the file otherwise (a session
-        written or changed by a3s-code), so the listing is always current.
+        Served from the listing index (see ``_index``): no session file is
+        read unless it changed since the last listing, and a session written
+        or changed by a3s-code is parsed once, so the listing stays current.
         """
-        out = []
         with self._op(exclusive=False) as layout:
-            for session_id in self._list_ids(layout):
-                stem, legacy = self._resolve(layout, session_id)
-                use = legacy or stem
-                st = self._stat(layout, (), use + ".json")
-                if st is None:
-                    continue
-                meta = None if legacy else self._meta(layout, stem)
-                summary = (meta or {}).get("summary")
-                if (meta is not None and meta.get("id") == session_id and type(summary) is dict
-                        and (meta.get("files") or {}).get("session") == list(_fs.Sig.of(st))):
-                    out.append(SessionSummary(id=session_id, size_bytes=st.st_size, **summary))
-                    continue
-                try:
-                    session = self._load_session(layout, session_id)
-                except CorruptDataError:
-                    continue  # listed by verify, not here
-                if session is not None:
-                    out.append(SessionSummary.of(session, st.st_size))
-        return out
+            rows = self._rows(layout)
+        return [SessionSummary(id=r[1], name=r[2], state=r[3], model=r[4], messages=r[5],
+                               created_at=r[6], updated_at=r[7], size_bytes=r[8])
+                for r in rows if r[1] is not None]
 
     # -- snapshots --------------------------------------------------------------
 
@@ -506,7 +519,7 @@ class FileSessionStore:
         sid = session.id
         stem = file_stem(sid)
         docs = {
-            "session": _codec.encode_session(session),
+            "session": _codec.encode_session(session, self._messages),
             "artifacts": _codec.encode_artifacts(snapshot.artifacts, session_id=sid),
             "traces": _codec.encode_list(snapshot.trace_events, session_id=sid),
             "runs": _codec.encode_list(snapshot.run_records, session_id=sid),

@@ -131,8 +131,8 @@ def subagent_task(parent: str = "test-session-1", task_id: str = "task-1") -> Su
 
 def loop_checkpoint(run_id: str = "run-x", session_id: str = "test-session-1",
                     schema_version: int = 1) -> LoopCheckpoint:
-    return LoopCheckpoint.from_dict({
-        "schema_version": schema_version,
+    cp = LoopCheckpoint.from_dict({
+        "schema_version": 1,
         "run_id": run_id,
         "session_id": session_id,
         "turn": 2,
@@ -142,12 +142,14 @@ def loop_checkpoint(run_id: str = "run-x", session_id: str = "test-session-1",
         "verification_reports": [],
         "checkpoint_ms": 1700000000000,
     })
+    cp.schema_version = schema_version  # a newer writer's version, which loads refuse
+    return cp
 
 
 def workflow_checkpoint(workflow_id: str = "wf-1", steps: int = 2,
                         schema_version: int = 1) -> WorkflowCheckpoint:
-    return WorkflowCheckpoint.from_dict({
-        "schema_version": schema_version,
+    cp = WorkflowCheckpoint.from_dict({
+        "schema_version": 1,
         "workflow_id": workflow_id,
         "steps": [
             {"task_id": f"t{i}", "outcome": {"task_id": f"t{i}", "session_id": "s", "agent": "a",
@@ -156,3 +158,5 @@ def workflow_checkpoint(workflow_id: str = "wf-1", steps: int = 2,
         ],
         "checkpoint_ms": 1700000000000,
     })
+    cp.schema_version = schema_version
+    return cp

@@ -115,7 +115,8 @@ def test_a_directory_written_by_a3s_code_opens_as_it_is(tmp_path):
     # The lossy Rust name proves nothing: another id mapping to it gets nothing.
     assert store.load("foo/bar/baz") is None
     assert not store.exists("foo/bar/baz")
-    assert store.load("notes") is None or pytest.fail("notes.json is not a session")
+    with pytest.raises(CorruptDataError, match="notes.json"):
+        store.load("notes")  # listed as no session, but the name is taken by a bad file
 
 
 def test_legacy_session_moves_to_its_own_name_on_save(tmp_path):
@@ -282,3 +283,46 @@ def test_store_accepts_str_and_pathlike_roots(tmp_path):
     b = FileSessionStore(tmp_path / "b")
     assert a.root.endswith("a") and b.root.endswith("b")
     assert "FileSessionStore(" in repr(a)
+
+
+def test_saves_reuse_encodings_but_never_write_a_message_changed_in_place(tmp_path):
+    from a3s_store import ImageBlock, ImageSource, Message, TextBlock, ToolResultBlock, \
+        ToolUseBlock, UnknownBlock
+
+    root = tmp_path / "store"
+    store = FileSessionStore(root)
+    session = f.session(messages=0)
+    use = ToolUseBlock(id="t1", name="bash", input={"command": "ls", "n": 1})
+    image = ImageBlock(source=ImageSource(source_type="base64", media_type="image/png",
+                                          data="AAAA"))
+    result = ToolResultBlock(tool_use_id="t1", content=[TextBlock(text="out"), image])
+    unknown = UnknownBlock(data={"type": "thinking", "thinking": "hmm"})
+    session.messages.extend([
+        Message(role="user", content=[TextBlock(text="hi")]),
+        Message(role="assistant", content=[use, unknown]),
+        Message(role="user", content=[result]),
+    ])
+    store.save(session)
+    changes = [
+        lambda: use.input.__setitem__("n", 2),
+        lambda: use.input.__setitem__("n", 2.0),  # equal in Python, not in JSON
+        lambda: use.input.__setitem__("n", True),
+        lambda: session.messages[0].extra.__setitem__("transcript_text", "new key"),
+        lambda: unknown.data.__setitem__("thinking", "changed"),
+        lambda: image.source.extra.__setitem__("detail", "high"),
+        lambda: result.content[0].extra.__setitem__("cache", True),
+        lambda: session.messages.append(Message(role="user", content=[TextBlock(text="x")])),
+    ]
+    for change in changes:
+        change()
+        store.save(session)
+        fresh = FileSessionStore(root).load(session.id)  # a new store: nothing cached
+        assert fresh.messages == session.messages
+        assert [m.to_dict() for m in fresh.messages] == [m.to_dict() for m in session.messages]
+    assert (root / "test-session-1.json").read_bytes() == _json_bytes(session)
+
+
+def _json_bytes(session) -> bytes:
+    from a3s_store import _json
+
+    return _json.encode_bytes(session.to_dict())
