@@ -32,9 +32,12 @@ _CONTROL_ALL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 def safe(text: object, *, keep_newlines: bool = False) -> str:
     """``text`` with control characters shown as ``\\xNN`` (tabs and, when
     asked, newlines are kept), so printing it cannot drive the terminal."""
+    text = str(text)
+    if text.isprintable():  # the common case, checked in C
+        return text
     pattern = _CONTROL if keep_newlines else _CONTROL_ALL
     return pattern.sub(lambda m: "\\x%02x" % ord(m.group()) if ord(m.group()) < 256
-                       else "\\u%04x" % ord(m.group()), str(text))
+                       else "\\u%04x" % ord(m.group()), text)
 
 
 def human_size(n: int) -> str:
@@ -85,23 +88,11 @@ def clock(ts: float | int | None) -> str:
 
 def table(headers: list[str], rows: list[list[str]], *, right: set[int] = frozenset()) -> str:
     """Columns separated by two spaces; the last column is not padded."""
-    widths = [len(h) for h in headers]
-    for row in rows:
-        for i, cell in enumerate(row):
-            widths[i] = max(widths[i], len(cell))
+    widths = [max(map(len, column)) for column in zip(headers, *rows)]
     last = len(headers) - 1
-    lines = []
-    for row in [headers, *rows]:
-        cells = []
-        for i, cell in enumerate(row):
-            if i in right:
-                cells.append(cell.rjust(widths[i]))
-            elif i == last:
-                cells.append(cell)
-            else:
-                cells.append(cell.ljust(widths[i]))
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
+    fmt = "  ".join("{:>%d}" % w if i in right else "{}" if i == last else "{:<%d}" % w
+                    for i, w in enumerate(widths))
+    return "\n".join(fmt.format(*row).rstrip() for row in [headers, *rows])
 
 
 class Progress:
