@@ -127,10 +127,12 @@ class Scan:
 
     @property
     def problems(self) -> list[Finding]:
+        """The findings that make ``verify`` fail."""
         return [f for f in self.findings if f.severity == "problem"]
 
     @property
     def notes(self) -> list[Finding]:
+        """The informational findings."""
         return [f for f in self.findings if f.severity == "note"]
 
 
@@ -206,6 +208,7 @@ class Checker:
         self.close()
 
     def close(self) -> None:
+        """Close the root and every folder held open."""
         if self.layout is not None:
             self.layout.close()
             _fs.close_dir(self.layout.root)

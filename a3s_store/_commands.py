@@ -82,6 +82,7 @@ def _cut(text: str, width: int) -> str:
 
 
 def cmd_list(args, root: str, out, err) -> int:
+    """``list``: a table of the sessions, newest first (``--json``: an array)."""
     check_root(root)
     summaries = FileSessionStore(root).list_summaries()
     summaries.sort(key=lambda s: (s.updated_at, s.id), reverse=True)
@@ -117,6 +118,7 @@ def _load(root: str, wanted: str):
 
 
 def cmd_show(args, root: str, out, err) -> int:
+    """``show ID``: the transcript and the side data of one session."""
     snap = _load(root, args.id)
     out.write(render_show(snapshot_dict(snap), full=args.full) + "\n")
     return 0
@@ -134,6 +136,7 @@ def export_bytes(snap, fmt: str) -> bytes:
 
 
 def cmd_export(args, root: str, out, err) -> int:
+    """``export ID``: JSON, markdown or HTML, to stdout or atomically to a file."""
     snap = _load(root, args.id)
     data = export_bytes(snap, args.format)
     if args.output in (None, "-"):
@@ -152,6 +155,7 @@ def cmd_export(args, root: str, out, err) -> int:
 
 
 def cmd_delete(args, root: str, out, err) -> int:
+    """``delete ID``: the session and its side files (the whole id, no prefix)."""
     check_root(root)
     store = FileSessionStore(root)
     if not store.exists(args.id):
@@ -165,6 +169,7 @@ def cmd_delete(args, root: str, out, err) -> int:
 
 
 def cmd_verify(args, root: str, out, err) -> int:
+    """``verify [--repair]``: every finding with its path; exit 1 on a problem."""
     check_root(root)
     progress = Progress("checking", err)
     actions = []
@@ -209,6 +214,7 @@ def cmd_verify(args, root: str, out, err) -> int:
 
 
 def cmd_gc(args, root: str, out, err) -> int:
+    """``gc``: list old checkpoints and orphaned data; remove them with ``--yes``."""
     try:
         older_than = parse_age(args.older_than)
     except ValueError as exc:
@@ -237,6 +243,7 @@ def cmd_gc(args, root: str, out, err) -> int:
 
 
 def cmd_stats(args, root: str, out, err) -> int:
+    """``stats``: sessions, messages, oldest and newest, files and bytes per category."""
     check_root(root)
     summaries = FileSessionStore(root).list_summaries()
     with Checker(root) as checker:

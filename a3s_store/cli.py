@@ -53,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, summary: str, description: str = "") -> argparse.ArgumentParser:
+        """A sub-command that also takes ``--root``."""
         return sub.add_parser(name, parents=[common], help=summary,
                               description=description or summary)
 
