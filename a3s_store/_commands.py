@@ -180,7 +180,8 @@ def cmd_verify(args, root: str, out, err) -> int:
             scan = checker.scan()
     finally:
         progress.close()
-    shown = [f for f in scan.findings if not (args.quiet and f.severity == "note")]
+    shown = sorted((f for f in scan.findings if not (args.quiet and f.severity == "note")),
+                   key=lambda f: (f.severity != "problem", f.path))
     if args.json:
         _write_json(out, {"root": root, "sessions": scan.sessions, "side_files": scan.side_files,
                           "checkpoints": scan.checkpoints, "quarantined": scan.quarantined,
