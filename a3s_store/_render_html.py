@@ -212,9 +212,14 @@ def _verification(reports: list[dict]) -> str:
     return "".join(out)
 
 
+def _cell(value: object) -> object:
+    return "yes" if value is True else "no" if value is False else "" if value is None else value
+
+
 def _table(section: str, title: str, headers: list[str], rows: list[list[object]]) -> str:
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in rows)
+    body = "".join("<tr>" + "".join(f"<td>{esc(_cell(c))}</td>" for c in row) + "</tr>"
+                   for row in rows)
     return (f'<section id="{section}"><h2>{esc(title)}</h2><table><thead><tr>{head}</tr></thead>'
             f"<tbody>{body}</tbody></table></section>")
 
