@@ -29,8 +29,11 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from . import records as _records
+from .agent_run import AgentResult, AgentRun, resume_run
+from .agent_session import AgentConfig, AgentSession, PersistableSession
 from .errors import (
     A3SStoreError,
+    CheckpointNotFoundError,
     ConflictError,
     CorruptDataError,
     InvalidDataError,
@@ -43,11 +46,25 @@ from .errors import (
 )
 from .file_store import DEFAULT_MAX_FILE_BYTES, FileSessionStore
 from .memory_store import MemorySessionStore
+from .persistence import (
+    SessionPersistence,
+    build_session_data_snapshot,
+    model_config_data,
+    persisted_model_name,
+    persisted_model_ref,
+)
 from .records import *  # noqa: F401,F403 - every record type, listed in records.__all__
+from .resume import load_session_data, restore_persisted_session_state, resume_session
+from .session_options import SessionOptions, apply_persisted_runtime_options
 from .store import SessionSnapshot, SessionStore, SessionSummary
 
 __all__ = sorted([
     "A3SStoreError",
+    "AgentConfig",
+    "AgentResult",
+    "AgentRun",
+    "AgentSession",
+    "CheckpointNotFoundError",
     "ConflictError",
     "CorruptDataError",
     "DEFAULT_MAX_FILE_BYTES",
@@ -57,11 +74,25 @@ __all__ = sorted([
     "LockTimeoutError",
     "MemorySessionStore",
     "NameCollisionError",
+    "PersistableSession",
     "SessionNotFoundError",
+    "SessionOptions",
+    "SessionPersistence",
     "SessionSnapshot",
     "SessionStore",
     "SessionSummary",
     "UnsafePathError",
     "UnsupportedVersionError",
-    *_records.__all__,
+    "apply_persisted_runtime_options",
+    "build_session_data_snapshot",
+    "load_session_data",
+    "model_config_data",
+    "persisted_model_name",
+    "persisted_model_ref",
+    "restore_persisted_session_state",
+    "resume_run",
+    "resume_session",
+    # ContentBlock is a typing alias (no docstring of its own): it stays in
+    # a3s_store.records, with the block classes it unites exported here.
+    *(name for name in _records.__all__ if name != "ContentBlock"),
 ])

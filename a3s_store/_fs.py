@@ -86,13 +86,25 @@ class Sig(NamedTuple):
 
 
 class Dir:
-    """An open folder of the store (a descriptor on POSIX, a path on Windows)."""
+    """An open folder of the store (a descriptor on POSIX, a path on Windows).
 
-    __slots__ = ("fd", "path")
+    The path is only for messages and is worked out when first asked for.
+    """
 
-    def __init__(self, fd: int, path: str) -> None:
+    __slots__ = ("fd", "_parent", "_name", "_path")
+
+    def __init__(self, fd: int, path: str | None, parent: "Dir | None" = None,
+                 name: str = "") -> None:
         self.fd = fd
-        self.path = path
+        self._path = path
+        self._parent = parent
+        self._name = name
+
+    @property
+    def path(self) -> str:
+        if self._path is None:
+            self._path = os.path.join(self._parent.path, self._name)
+        return self._path
 
     def join(self, name: str) -> str:
         return os.path.join(self.path, name)
@@ -133,43 +145,53 @@ def open_dir(parent: Dir, name: str, *, create: bool = False, mode: int = 0o700,
     With ``create``, make it when missing (and fsync ``parent`` so the new
     entry survives a power cut). Returns None when missing and not created.
     """
+    if WINDOWS:
+        return _open_dir_by_path(parent, name, create=create, mode=mode, durable=durable)
+    flags = os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC
+    for attempt in (0, 1):
+        _tick("open")
+        try:
+            return Dir(os.open(name, flags, dir_fd=parent.fd), None, parent, name)
+        except FileNotFoundError:
+            if not create or attempt:
+                return None
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+                st = os.stat(name, dir_fd=parent.fd, follow_symlinks=False)
+                if _stat.S_ISLNK(st.st_mode):
+                    raise _unsafe(parent.join(name)) from None
+                raise CorruptDataError("expected a folder, found something else",
+                                       path=parent.join(name)) from None
+            raise
+        _tick("mkdir")
+        try:
+            os.mkdir(name, mode, dir_fd=parent.fd)
+        except FileExistsError:
+            continue  # made by someone else meanwhile, or not a folder: see above
+        if durable:
+            fsync_dir(parent)
+    return None  # pragma: no cover - the loop always returns
+
+
+def _open_dir_by_path(parent: Dir, name: str, *, create: bool, mode: int,
+                      durable: bool) -> Dir | None:  # pragma: no cover - Windows
     path = parent.join(name)
     if create:
         _tick("mkdir")
         try:
-            if WINDOWS:
-                os.mkdir(path, mode)
-            else:
-                os.mkdir(name, mode, dir_fd=parent.fd)
+            os.mkdir(path, mode)
         except FileExistsError:
             pass
-        else:
-            if durable:
-                fsync_dir(parent)
-    if WINDOWS:
-        _tick("stat")
-        try:
-            st = os.lstat(path)
-        except FileNotFoundError:
-            return None
-        if _stat.S_ISLNK(st.st_mode) or getattr(st, "st_reparse_tag", 0):
-            raise _unsafe(path)
-        if not _stat.S_ISDIR(st.st_mode):
-            raise CorruptDataError("expected a folder, found a file", path=path)
-        return Dir(-1, path)
-    _tick("open")
+    _tick("stat")
     try:
-        fd = os.open(name, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC, dir_fd=parent.fd)
+        st = os.lstat(path)
     except FileNotFoundError:
         return None
-    except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
-            st = os.stat(name, dir_fd=parent.fd, follow_symlinks=False)
-            if _stat.S_ISLNK(st.st_mode):
-                raise _unsafe(path) from None
-            raise CorruptDataError("expected a folder, found something else", path=path) from None
-        raise
-    return Dir(fd, path)
+    if _stat.S_ISLNK(st.st_mode) or getattr(st, "st_reparse_tag", 0):
+        raise _unsafe(path)
+    if not _stat.S_ISDIR(st.st_mode):
+        raise CorruptDataError("expected a folder, found a file", path=path)
+    return Dir(-1, path)
 
 
 def close_dir(d: Dir | None) -> None:
@@ -210,8 +232,8 @@ def list_dir(d: Dir) -> list[os.DirEntry]:
 
 
 def _open_file(d: Dir, name: str, flags: int, mode: int = 0o600) -> int:
-    path = d.join(name)
     if WINDOWS:
+        path = d.join(name)
         try:
             st = os.lstat(path)
         except FileNotFoundError:
@@ -224,7 +246,7 @@ def _open_file(d: Dir, name: str, flags: int, mode: int = 0o600) -> int:
         return os.open(name, flags | _NOFOLLOW | _CLOEXEC, mode, dir_fd=d.fd)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise _unsafe(path) from None
+            raise _unsafe(d.join(name)) from None
         raise
 
 
@@ -237,23 +259,23 @@ def read_file(d: Dir, name: str, limit: int) -> tuple[bytes, Sig] | None:
     file should be is :class:`CorruptDataError`; a symlink is
     :class:`UnsafePathError`. Opening uses ``O_NONBLOCK`` so a FIFO never hangs.
     """
-    path = d.join(name)
     _tick("open")
     try:
         fd = _open_file(d, name, os.O_RDONLY | _NONBLOCK)
     except FileNotFoundError:
         return None
     except IsADirectoryError:
-        raise CorruptDataError("expected a file, found a folder", path=path) from None
+        raise CorruptDataError("expected a file, found a folder", path=d.join(name)) from None
     try:
         _tick("fstat")
         st = os.fstat(fd)
         if not _stat.S_ISREG(st.st_mode):
             kind = "a folder" if _stat.S_ISDIR(st.st_mode) else "a special file"
-            raise CorruptDataError(f"expected a file, found {kind}", path=path)
+            raise CorruptDataError(f"expected a file, found {kind}", path=d.join(name))
         if st.st_size > limit:
             raise CorruptDataError(
-                f"file of {st.st_size} bytes exceeds the byte limit of {limit}", path=path
+                f"file of {st.st_size} bytes exceeds the byte limit of {limit}",
+                path=d.join(name)
             )
         chunks = []
         total = 0
@@ -267,7 +289,8 @@ def read_file(d: Dir, name: str, limit: int) -> tuple[bytes, Sig] | None:
             total += len(chunk)
             if total > limit:
                 raise CorruptDataError(
-                    f"file grew past the byte limit of {limit} while being read", path=path
+                    f"file grew past the byte limit of {limit} while being read",
+                    path=d.join(name)
                 )
             want = 65536
         return b"".join(chunks), Sig.of(st)

@@ -28,11 +28,14 @@ import time
 from . import _fs, _json
 from .errors import CorruptDataError
 
-__all__ = ["RACY_NS", "INDEX_NAME", "Row", "load_rows", "rows_are_fresh", "encode_rows"]
+__all__ = ["RACY_NS", "INDEX_NAME", "IDS_NAME", "Row", "load_rows", "load_ids",
+           "rows_are_fresh", "encode_rows", "encode_ids", "needs_rewrite"]
 
 #: An index built less than this long after the folder changed is re-checked.
 RACY_NS = 2_000_000_000
 INDEX_NAME = "index.json"
+#: The sorted ids alone, so that ``list()`` reads a small file.
+IDS_NAME = "ids.json"
 _VERSION = 1
 
 # A row: [file name, id or None, name, state, model, messages, created_at,
@@ -40,25 +43,37 @@ _VERSION = 1
 Row = list
 
 
-def load_rows(internal: _fs.Dir | None, max_bytes: int) -> tuple[int, int, list[Row]] | None:
-    """(root mtime it was built for, build time, rows), or None when unusable."""
+def _load(internal: _fs.Dir | None, name: str, key: str, max_bytes: int):
     if internal is None:
         return None
     try:
-        got = _fs.read_file(internal, INDEX_NAME, max_bytes)
+        got = _fs.read_file(internal, name, max_bytes)
         if got is None:
             return None
         doc = _json.decode(got[0], strict=False)
     except CorruptDataError:
         return None
     if (type(doc) is not dict or doc.get("version") != _VERSION
-            or type(doc.get("rows")) is not list or type(doc.get("root_mtime_ns")) is not int
+            or type(doc.get(key)) is not list or type(doc.get("root_mtime_ns")) is not int
             or type(doc.get("built_ns")) is not int):
         return None
-    rows = doc["rows"]
-    if not all(type(r) is list and len(r) == 11 for r in rows):
+    return doc["root_mtime_ns"], doc["built_ns"], doc[key]
+
+
+def load_rows(internal: _fs.Dir | None, max_bytes: int) -> tuple[int, int, list[Row]] | None:
+    """(root mtime it was built for, build time, rows), or None when unusable."""
+    index = _load(internal, INDEX_NAME, "rows", max_bytes)
+    if index is None or not all(type(r) is list and len(r) == 11 for r in index[2]):
         return None
-    return doc["root_mtime_ns"], doc["built_ns"], rows
+    return index
+
+
+def load_ids(internal: _fs.Dir | None, max_bytes: int) -> tuple[int, int, list[str]] | None:
+    """(root mtime, build time, sorted ids), or None when unusable."""
+    index = _load(internal, IDS_NAME, "ids", max_bytes)
+    if index is None or not all(type(i) is str for i in index[2]):
+        return None
+    return index
 
 
 def rows_are_fresh(index: tuple[int, int, list[Row]] | None, root_mtime_ns: int) -> bool:
@@ -71,6 +86,12 @@ def encode_rows(root_mtime_ns: int, rows: list[Row]) -> bytes:
     """The index file for ``rows``, built now against ``root_mtime_ns``."""
     return _json.encode_compact({"version": _VERSION, "root_mtime_ns": root_mtime_ns,
                                  "built_ns": time.time_ns(), "rows": rows})
+
+
+def encode_ids(root_mtime_ns: int, ids: list[str]) -> bytes:
+    """The ids file for ``ids``, built now against ``root_mtime_ns``."""
+    return _json.encode_compact({"version": _VERSION, "root_mtime_ns": root_mtime_ns,
+                                 "built_ns": time.time_ns(), "ids": ids})
 
 
 def needs_rewrite(index, root_mtime_ns: int, rows: list[Row]) -> bool:

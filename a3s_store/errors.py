@@ -29,6 +29,7 @@ __all__ = [
     "ConflictError",
     "NameCollisionError",
     "SessionNotFoundError",
+    "CheckpointNotFoundError",
     "LockTimeoutError",
     "UnsafePathError",
 ]
@@ -148,3 +149,10 @@ class LockTimeoutError(A3SStoreError, TimeoutError):
 class UnsafePathError(A3SStoreError):
     """A path inside the store that is a symlink or otherwise not a plain
     file or folder of the store; the store refuses to follow or write it."""
+
+
+class CheckpointNotFoundError(A3SStoreError, KeyError):
+    """A loop checkpoint that an operation needs (resuming a run) does not exist."""
+
+    def __str__(self) -> str:  # KeyError would otherwise repr() the message
+        return A3SStoreError.__str__(self)

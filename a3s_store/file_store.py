@@ -77,6 +77,11 @@ _SIDE = {
 _COMPONENTS = ("session", "artifacts", "traces", "runs", "verification", "subagent_tasks")
 
 
+def _ids_of(rows: list) -> list[str]:
+    """The sorted, distinct session ids of index rows."""
+    return sorted({row[1] for row in rows if row[1] is not None})
+
+
 def _without_put(ops: list, folder: tuple[str, ...], name: str) -> list:
     """``ops`` less a migration copy of the file the caller is about to write."""
     return [op for op in ops if not (isinstance(op, Put) and op.folder == folder
@@ -424,14 +429,21 @@ class FileSessionStore:
         Served from the listing index when the folder has not changed.
         """
         with self._op(exclusive=False) as layout:
-            return sorted({row[1] for row in self._rows(layout) if row[1] is not None})
+            internal = layout.folder((INTERNAL,), create=False)
+            ids = _index.load_ids(internal, self.max_file_bytes)
+            if _index.rows_are_fresh(ids, _fs.stat_dir(layout.root).st_mtime_ns):
+                return ids[2]
+            return _ids_of(self._rows(layout, ids_stale=True))
 
-    def _rows(self, layout: Layout) -> list:
-        """The listing index rows, refreshed if the folder changed (see ``_index``)."""
+    def _rows(self, layout: Layout, *, ids_stale: bool = False) -> list:
+        """The listing index rows, refreshed if the folder changed (see ``_index``).
+
+        ``ids_stale``: the ids file needs writing even if the rows are current.
+        """
         internal = layout.folder((INTERNAL,), create=False)
         root_mtime = _fs.stat_dir(layout.root).st_mtime_ns
         index = _index.load_rows(internal, self.max_file_bytes)
-        if _index.rows_are_fresh(index, root_mtime):
+        if _index.rows_are_fresh(index, root_mtime) and not ids_stale:
             return index[2]
         old = {row[0]: row for row in index[2]} if index else {}
         entries = [e for e in _fs.list_dir(layout.root)
@@ -445,14 +457,18 @@ class FileSessionStore:
                 row = self._index_row(layout, entry.name, sig)
             rows.append(row)
         for row in rows:  # a lossy a3s-code name yields to the id's own file
-            if row[1] is not None and file_stem(row[1]) + ".json" != row[0] and \
-                    file_stem(row[1]) + ".json" in names:
-                row[1] = None
+            if row[1] is not None and row[1] != row[0][:-5]:
+                own = file_stem(row[1]) + ".json"
+                if own != row[0] and own in names:
+                    row[1] = None
         rows.sort(key=lambda r: (r[1] is None, r[1] or "", r[0]))
-        if internal is not None and _index.needs_rewrite(index, root_mtime, rows):
+        if internal is not None and (_index.needs_rewrite(index, root_mtime, rows)
+                                     or ids_stale):
             try:
                 _commit.write_one(layout, (INTERNAL,), _index.INDEX_NAME,
                                   _index.encode_rows(root_mtime, rows), durable=False)
+                _commit.write_one(layout, (INTERNAL,), _index.IDS_NAME,
+                                  _index.encode_ids(root_mtime, _ids_of(rows)), durable=False)
             except OSError:
                 pass  # a read-only store lists all the same, just more slowly
         return rows
@@ -500,9 +516,8 @@ class FileSessionStore:
         """
         with self._op(exclusive=False) as layout:
             rows = self._rows(layout)
-        return [SessionSummary(id=r[1], name=r[2], state=r[3], model=r[4], messages=r[5],
-                               created_at=r[6], updated_at=r[7], size_bytes=r[8])
-                for r in rows if r[1] is not None]
+        make = SessionSummary._make
+        return [make(r[1:9]) for r in rows if r[1] is not None]
 
     # -- snapshots --------------------------------------------------------------
 
@@ -549,15 +564,17 @@ class FileSessionStore:
                 return None
             stem, legacy = self._resolve(layout, session_id)
             use = legacy or stem
-            artifacts = self._load_artifacts(layout, use, session_id)
+            meta = (None if legacy else self._meta(layout, stem)) or {}
+            artifacts = self._load_artifacts(layout, use, session_id, meta)
             snap = SessionSnapshot(
                 session=session,
                 artifacts=artifacts if artifacts is not None else ArtifactStore(),
-                trace_events=self._load_side(layout, "traces", use, session_id) or [],
-                run_records=self._load_side(layout, "runs", use, session_id) or [],
-                verification_reports=self._load_side(layout, "verification", use,
-                                                     session_id) or [],
-                subagent_tasks=self._load_side(layout, "subagent_tasks", use, session_id) or [],
+                trace_events=self._load_side(layout, "traces", use, session_id, meta) or [],
+                run_records=self._load_side(layout, "runs", use, session_id, meta) or [],
+                verification_reports=self._load_side(layout, "verification", use, session_id,
+                                                     meta) or [],
+                subagent_tasks=self._load_side(layout, "subagent_tasks", use, session_id,
+                                               meta) or [],
             )
             snap.revision = session.revision
             return snap
@@ -584,23 +601,35 @@ class FileSessionStore:
             stem, legacy = self._resolve(layout, session_id)
             return loader(layout, legacy or stem)
 
-    def _load_side(self, layout: Layout, component: str, stem: str, session_id: str):
+    def _trusted(self, layout: Layout, stem: str, component: str, sig: _fs.Sig,
+                 meta: dict | None) -> bool:
+        """Whether a file is exactly the one this store wrote (so it can be parsed
+        on the fast path: it holds no duplicate keys or lone surrogates)."""
+        if meta is None:
+            meta = self._meta(layout, stem)
+        return meta is not None and (meta.get("files") or {}).get(component) == list(sig)
+
+    def _load_side(self, layout: Layout, component: str, stem: str, session_id: str,
+                   meta: dict | None = None):
         cls = _SIDE[component][0]
         folder, name = _where(component, stem)
         got = self._read(layout, folder, name)
         if got is None:
             return None
-        return _codec.decode_list(got[0], cls, strict=True, path=self._path(folder, name),
+        strict = not self._trusted(layout, stem, component, got[1], meta)
+        return _codec.decode_list(got[0], cls, strict=strict, path=self._path(folder, name),
                                   session_id=session_id)
 
-    def _load_artifacts(self, layout: Layout, stem: str, session_id: str):
+    def _load_artifacts(self, layout: Layout, stem: str, session_id: str,
+                        meta: dict | None = None):
         if self._stat(layout, ("artifacts",), stem) is None:
             return None
         folder, name = _where("artifacts", stem)
         got = self._read(layout, folder, name)
         if got is None:
             return ArtifactStore()
-        return _codec.decode_artifacts(got[0], strict=True, path=self._path(folder, name),
+        strict = not self._trusted(layout, stem, "artifacts", got[1], meta)
+        return _codec.decode_artifacts(got[0], strict=strict, path=self._path(folder, name),
                                        session_id=session_id)
 
     def save_artifacts(self, session_id: str, artifacts: ArtifactStore, /) -> None:

@@ -23,7 +23,7 @@ both) and which a third-party backend should pass too:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from ._render_html import render_notebook
 from ._render_text import snapshot_repr
@@ -42,13 +42,18 @@ from .records import (
 __all__ = ["SessionSnapshot", "SessionStore", "SessionSummary"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SessionSummary:
+class SessionSummary(NamedTuple):
     """What a listing shows of one session, without loading its messages.
 
-    ``state`` is the state's name (``"Active"``...), ``model`` may be None,
-    times are epoch seconds as in the session file, ``size_bytes`` is the
-    size of the session file (0 for a memory store).
+    A named tuple (listings build thousands of them): fields are read by
+    name, ``to_dict()`` gives a JSON-ready dict. ``state`` is the state's name
+    (``"Active"``...), ``model`` may be None, times are epoch seconds as in
+    the session file, ``size_bytes`` is the size of the session file (0 for a
+    memory store).
+
+    >>> s = SessionSummary("s-1", "Chat", "Active", None, 2, 1700000000, 1700000100, 512)
+    >>> s.messages, s.to_dict()["updated_at"]
+    (2, 1700000100)
     """
 
     id: str
@@ -64,10 +69,13 @@ class SessionSummary:
     def of(cls, session: SessionData, size_bytes: int = 0) -> "SessionSummary":
         """The summary of a loaded session."""
         state = session.state
-        return cls(id=session.id, name=session.config.name,
-                   state=getattr(state, "value", state), model=session.model_name,
-                   messages=len(session.messages), created_at=session.created_at,
-                   updated_at=session.updated_at, size_bytes=size_bytes)
+        return cls(session.id, session.config.name, getattr(state, "value", state),
+                   session.model_name, len(session.messages), session.created_at,
+                   session.updated_at, size_bytes)
+
+    def to_dict(self) -> dict:
+        """The fields as a dict (for JSON output)."""
+        return self._asdict()
 
 
 @dataclass(slots=True, kw_only=True)

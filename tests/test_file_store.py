@@ -326,3 +326,82 @@ def _json_bytes(session) -> bytes:
     from a3s_store import _json
 
     return _json.encode_bytes(session.to_dict())
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_loading_leaves_the_garbage_collector_as_it_was(tmp_path, enabled):
+    import gc
+
+    root = tmp_path / "store"
+    store = FileSessionStore(root)
+    store.save_snapshot(SessionSnapshot(session=f.session(messages=300),
+                                        trace_events=[f.trace_event()]))
+    (root / "broken.json").write_text('{"id": "broken"')
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        store.load_snapshot("test-session-1")
+        with pytest.raises(CorruptDataError):
+            store.load("broken")
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def test_the_empty_id_is_a_session_like_any_other(tmp_path):
+    # a3s-code stored "" as ".json", which its list() could not see (format.md §5.2).
+    store = FileSessionStore(tmp_path / "store")
+    store.save(f.session(""))
+    assert store.list() == [""] and store.load("").id == ""
+    store.delete("")
+    assert store.list() == []
+
+
+def test_a_permission_error_is_not_taken_for_a_missing_session(tmp_path, monkeypatch):
+    # Rust's Path::exists() says "no" when it cannot look (format.md §5.10).
+    store = FileSessionStore(tmp_path / "store")
+    store.save(f.session())
+
+    def deny(name):
+        if name == "stat":
+            raise PermissionError(13, "injected: permission denied")
+
+    monkeypatch.setattr(_fs, "fault_hook", deny)
+    with pytest.raises(PermissionError):
+        store.exists("test-session-1")
+
+
+def test_a_session_deleted_between_list_and_load_is_none_not_an_error(tmp_path):
+    store = FileSessionStore(tmp_path / "store")
+    store.save(f.session())
+    ids = store.list()
+    FileSessionStore(tmp_path / "store").delete(ids[0])
+    assert store.load(ids[0]) is None
+    store.delete(ids[0])  # and deleting again is fine
+
+
+def test_health_check_refuses_a_symlinked_category_folder(tmp_path):
+    from a3s_store import UnsafePathError
+
+    root = tmp_path / "store"
+    store = FileSessionStore(root)
+    (tmp_path / "elsewhere").mkdir()
+    os.symlink(tmp_path / "elsewhere", root / "traces")
+    with pytest.raises(UnsafePathError, match="traces"):
+        store.health_check()
+
+
+def test_a_backend_missing_methods_is_not_a_session_store():
+    # The Rust trait's defaults silently dropped data (format.md §5.29); the
+    # protocol has none, so a partial backend is visibly incomplete.
+    from a3s_store import MemorySessionStore, SessionStore
+
+    class OnlySessions:
+        def save(self, session): ...
+        def load(self, session_id): ...
+        def delete(self, session_id): ...
+        def list(self): ...
+        def exists(self, session_id): ...
+
+    assert not isinstance(OnlySessions(), SessionStore)
+    assert isinstance(MemorySessionStore(), SessionStore)

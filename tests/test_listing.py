@@ -110,3 +110,15 @@ def test_a_recent_index_is_not_trusted(tmp_path, monkeypatch):
     # timestamp tick would not show, so the folder is scanned again.
     calls = _opens(store, store.list)
     assert "scandir" in calls
+
+
+def test_a_lost_ids_file_is_written_again(tmp_path, trusting):
+    root = tmp_path / "s"
+    store = FileSessionStore(root)
+    store.save(f.session("a"))
+    store.list()
+    (root / INTERNAL / "ids.json").unlink()
+    assert store.list() == ["a"]
+    assert (root / INTERNAL / "ids.json").exists()
+    calls = _opens(store, store.list)
+    assert calls.count("scandir") == _opens(store, store.list).count("scandir")
