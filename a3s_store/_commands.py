@@ -9,7 +9,6 @@ usage or a store folder that is missing or unreadable.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 
 from . import _fs, _json
@@ -89,7 +88,7 @@ def cmd_list(args, root: str, out, err) -> int:
     if args.limit is not None:
         summaries = summaries[: args.limit]
     if args.json:
-        _write_json(out, [dataclasses.asdict(s) for s in summaries])
+        _write_json(out, [s.to_dict() for s in summaries])
         return 0
     if not summaries:
         if _tty(err):
