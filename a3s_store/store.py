@@ -25,6 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol, runtime_checkable
 
+from ._render_html import render_notebook
+from ._render_text import snapshot_repr
 from .errors import CorruptDataError, InvalidDataError
 from .records import (
     ArtifactStore,
@@ -101,6 +103,14 @@ class SessionSnapshot:
     def session_id(self) -> str:
         """The id of the session this snapshot holds."""
         return self.session.id
+
+    def __repr__(self) -> str:
+        # Counts, not contents: a snapshot may hold thousands of messages.
+        return snapshot_repr(self)
+
+    def _repr_html_(self) -> str:
+        """A compact, escaped transcript (notebooks call this to show the snapshot)."""
+        return render_notebook(self)
 
 
 @runtime_checkable
