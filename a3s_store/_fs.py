@@ -47,6 +47,7 @@ __all__ = [
     "replace",
     "unlink",
     "remove_tree",
+    "write_file",
     "fsync_dir",
     "list_dir",
     "stat_dir",
@@ -524,6 +525,33 @@ def remove_tree(d: Dir, name: str) -> bool:
             continue
         removed = True
     return removed
+
+
+def write_file(path: str, data: bytes, *, mode: int = 0o600) -> None:
+    """Atomically write ``data`` as the file ``path`` outside any store (an export).
+
+    A temporary file beside it, fsync, rename, fsync the folder: a reader of
+    ``path`` sees the old file or the new one, never a torn one. A file that
+    exists keeps its mode; a new one gets ``mode``. The folder must exist.
+    """
+    folder, name = os.path.split(os.path.abspath(path))
+    d = open_root(folder, create=False)
+    if d is None:
+        raise FileNotFoundError(errno.ENOENT, "folder does not exist", folder)
+    try:
+        st = stat_entry(d, name)
+        if st is not None and _stat.S_ISREG(st.st_mode):
+            mode = st.st_mode & 0o777
+        tmp = f".{name[:100]}.{os.getpid()}.{time.time_ns():x}.tmp"
+        write_new(d, tmp, data, mode=mode)
+        try:
+            replace(d, tmp, d, name)
+        except Exception:
+            unlink(d, tmp)
+            raise
+        fsync_dir(d)
+    finally:
+        close_dir(d)
 
 
 # -- locks -------------------------------------------------------------------

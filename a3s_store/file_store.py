@@ -147,7 +147,9 @@ class FileSessionStore:
         self.root = os.path.abspath(os.fspath(root))
         self.durable = bool(durable)
         self.lock_timeout = float(lock_timeout)
-        self.max_file_bytes = int(max_file_bytes)
+        if type(max_file_bytes) is not int or max_file_bytes < 1:
+            raise ValueError(f"max_file_bytes must be a positive int, not {max_file_bytes!r}")
+        self.max_file_bytes = max_file_bytes
         self.file_mode = file_mode
         self.dir_mode = dir_mode
         self._messages = _codec.MessageCache()
@@ -402,7 +404,7 @@ class FileSessionStore:
         :raises CorruptDataError: the file exists but cannot be read as this
             session (the file is left untouched).
         """
-        stem = file_stem(session_id)
+        file_stem(session_id)  # refuse a bad id before any I/O
         with self._op(exclusive=False) as layout:
             return self._load_session(layout, session_id)
 

@@ -25,6 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol, runtime_checkable
 
+from ._render_html import render_notebook
+from ._render_text import snapshot_repr
 from .errors import CorruptDataError, InvalidDataError
 from .records import (
     ArtifactStore,
@@ -102,6 +104,14 @@ class SessionSnapshot:
         """The id of the session this snapshot holds."""
         return self.session.id
 
+    def __repr__(self) -> str:
+        # Counts, not contents: a snapshot may hold thousands of messages.
+        return snapshot_repr(self)
+
+    def _repr_html_(self) -> str:
+        """A compact, escaped transcript (notebooks call this to show the snapshot)."""
+        return render_notebook(self)
+
 
 @runtime_checkable
 class SessionStore(Protocol):
@@ -150,6 +160,8 @@ class SessionStore(Protocol):
 
 def check_loop_checkpoint_key(run_id: str, checkpoint: LoopCheckpoint) -> None:
     """Refuse to store a checkpoint under a run id that is not its own."""
+    if not isinstance(checkpoint, LoopCheckpoint):
+        raise InvalidDataError(f"expected a LoopCheckpoint, got {type(checkpoint).__name__}")
     if checkpoint.run_id != run_id:
         raise InvalidDataError(
             f"loop checkpoint of run {checkpoint.run_id!r} cannot be saved under run {run_id!r}",
@@ -159,6 +171,9 @@ def check_loop_checkpoint_key(run_id: str, checkpoint: LoopCheckpoint) -> None:
 
 def check_workflow_checkpoint_key(workflow_id: str, checkpoint: WorkflowCheckpoint) -> None:
     """Refuse to store a checkpoint under a workflow id that is not its own."""
+    if not isinstance(checkpoint, WorkflowCheckpoint):
+        raise InvalidDataError(
+            f"expected a WorkflowCheckpoint, got {type(checkpoint).__name__}")
     if checkpoint.workflow_id != workflow_id:
         raise InvalidDataError(
             f"workflow checkpoint of {checkpoint.workflow_id!r} cannot be saved under "

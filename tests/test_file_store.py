@@ -405,3 +405,9 @@ def test_a_backend_missing_methods_is_not_a_session_store():
 
     assert not isinstance(OnlySessions(), SessionStore)
     assert isinstance(MemorySessionStore(), SessionStore)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "256", None])
+def test_max_file_bytes_must_be_a_positive_int(tmp_path, bad):
+    with pytest.raises(ValueError, match="max_file_bytes"):
+        FileSessionStore(tmp_path / "store", max_file_bytes=bad)

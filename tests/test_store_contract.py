@@ -383,3 +383,11 @@ def test_corrupt_data_error_is_raised_not_none(file_store, tmp_path):
     with pytest.raises(CorruptDataError) as info:
         file_store.load("test-id")
     assert "test-id.json" in str(info.value)
+
+
+def test_checkpoints_of_the_wrong_type_are_refused(store):
+    with pytest.raises(InvalidDataError, match="LoopCheckpoint"):
+        store.save_loop_checkpoint("run-1", object())
+    with pytest.raises(InvalidDataError, match="WorkflowCheckpoint"):
+        store.save_workflow_checkpoint("wf-1", {"workflow_id": "wf-1"})
+    assert store.load_loop_checkpoint("run-1") is None

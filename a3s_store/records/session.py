@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from .._render_html import render_notebook
+from .._render_text import session_repr
 from ..errors import InvalidDataError
 from ._decode import MessagesConv
 from ._fields import BOOL, F64, I64, STR, U64, EnumConv, ListConv, RecordConv
@@ -67,6 +69,14 @@ class SessionData(Record):
     correlation_id: str | None = None
     extra: dict = field(default_factory=dict, repr=False)
     revision: str | None = field(default=None, compare=False, repr=False)
+
+    def __repr__(self) -> str:
+        # Counts, not contents: a session may hold thousands of messages.
+        return session_repr(self)
+
+    def _repr_html_(self) -> str:
+        """A compact, escaped transcript (notebooks call this to show the session)."""
+        return render_notebook(self)
 
     def _to_dict_with_messages(self, messages: list) -> dict:
         """:meth:`to_dict` with ``messages`` (pre-encoded :class:`Raw`

@@ -1,0 +1,265 @@
+"""A session as text: the ``show`` transcript, the markdown export, and the
+short ``__repr__`` of sessions and snapshots.
+
+Both renderers take a snapshot as plain dicts (:func:`snapshot_dict`), so
+they work the same on a loaded snapshot and on anything with ``to_dict()``.
+``show`` passes every piece of session text through
+:func:`~a3s_store._term.safe`, so stored content cannot send escape
+sequences to the terminal. The markdown export keeps message text as
+written (it usually is markdown) and puts tool inputs and results in code
+fences long enough that no content can close them early; for content from
+untrusted tools, the HTML export is the safe one to open in a browser.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ._term import clock, human_size, safe
+from ._transcript import Turn, one_line_json, shorten, timeline, turns, usage_line
+
+__all__ = ["snapshot_dict", "render_show", "render_markdown", "session_repr", "snapshot_repr"]
+
+_SIDE = ("trace_events", "run_records", "verification_reports", "subagent_tasks")
+
+
+def snapshot_dict(snapshot) -> dict:
+    """A snapshot (or a bare session) as one dict of JSON shapes:
+    ``session``, ``artifacts`` (a list), and the four side lists."""
+    if not hasattr(snapshot, "session"):
+        return {"session": snapshot.to_dict(), "artifacts": [],
+                **{k: [] for k in _SIDE}}
+    artifacts = snapshot.artifacts.to_dict() if snapshot.artifacts is not None else {}
+    return {"session": snapshot.session.to_dict(),
+            "artifacts": list(artifacts.get("artifacts") or []),
+            **{k: [item.to_dict() for item in getattr(snapshot, k) or ()] for k in _SIDE}}
+
+
+def _state(value: object) -> str:
+    return str(getattr(value, "value", value))
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def session_repr(session) -> str:
+    """``SessionData(id='x', 1,204 messages, model='openai/gpt-4o', state=Active)``."""
+    model = f", model={session.model_name!r}" if session.model_name else ""
+    return (f"SessionData(id={session.id!r}, {_count(len(session.messages), 'message')}"
+            f"{model}, state={_state(session.state)})")
+
+
+def snapshot_repr(snapshot) -> str:
+    """``SessionSnapshot(id='x', 12 messages, 2 runs, revision='3-ab')``: the
+    session, then only the components that hold something."""
+    parts = [f"id={snapshot.session.id!r}", _count(len(snapshot.session.messages), "message")]
+    if snapshot.artifacts is not None and len(snapshot.artifacts):
+        parts.append(_count(len(snapshot.artifacts), "artifact"))
+    for attr, word in (("trace_events", "trace event"), ("run_records", "run"),
+                       ("verification_reports", "verification report"),
+                       ("subagent_tasks", "subagent task")):
+        n = len(getattr(snapshot, attr) or ())
+        if n:
+            parts.append(_count(n, word))
+    if snapshot.revision is not None:
+        parts.append(f"revision={snapshot.revision!r}")
+    return f"SessionSnapshot({', '.join(parts)})"
+
+
+# -- show ------------------------------------------------------------------------
+
+
+def _indent(text: str, prefix: str = "      ") -> str:
+    return "\n".join(prefix + line if line else line for line in text.split("\n"))
+
+
+def _header(s: dict) -> list[str]:
+    config = s.get("config") if isinstance(s.get("config"), dict) else {}
+    name = config.get("name")
+    lines = [f"session {safe(repr(s.get('id')))}" + (f"  {safe(name)}" if name else "")]
+    facts = [f"state {safe(_state(s.get('state')))}"]
+    if s.get("model_name"):
+        facts.append(f"model {safe(s.get('model_name'))}")
+    facts.append(_count(len(s.get("messages") or ()), "message"))
+    lines.append(", ".join(facts))
+    lines.append(f"created {clock(s.get('created_at'))}, updated {clock(s.get('updated_at'))}")
+    lines.append(f"usage: {usage_line(s)}")
+    if config.get("workspace"):
+        lines.append(f"workspace {safe(config.get('workspace'))}")
+    for key in ("parent_id", "tenant_id", "principal", "agent_template_id", "correlation_id"):
+        if s.get(key):
+            lines.append(f"{key} {safe(s.get(key))}")
+    return lines
+
+
+def _body(text: str, full: bool, tail: str = "") -> str:
+    if not full:
+        text, cut = shorten(text)
+        if cut:
+            tail = f"[... {cut}; --full shows all]"
+    out = _indent(safe(text, keep_newlines=True))
+    return out + ("\n      " + tail if tail else "")
+
+
+def _show_turn(turn: Turn, full: bool) -> list[str]:
+    lines = [f"[{turn.index}] {turn.role}"]
+    for part in turn.parts:
+        if part.kind == "text":
+            lines.append(_indent(safe(part.text, keep_newlines=True), "  "))
+        elif part.kind == "reasoning":
+            lines.append("  (reasoning)")
+            lines.append(_body(part.text, full))
+        elif part.kind == "tool_call":
+            short = one_line_json(part.text)
+            if len(short) <= 100:
+                lines.append(f"  -> {safe(part.name)} {safe(short)}  ({safe(part.ref)})")
+            else:
+                lines.append(f"  -> {safe(part.name)}  ({safe(part.ref)})")
+                lines.append(_body(part.text, full))
+        elif part.kind == "tool_result":
+            name = f"{safe(part.name)} " if part.name else ""
+            flag = "  ERROR" if part.error else ""
+            lines.append(f"  <- {name}({safe(part.ref)}){flag}")
+            lines.append(_body(part.text, full) if part.text else "      (empty)")
+        else:
+            lines.append(f"  [{safe(part.text if part.kind == 'image' else part.name)}]")
+            if part.kind == "unknown":
+                lines.append(_body(part.text, full))
+    return lines
+
+
+def _ms(value: object) -> str:
+    return clock(value / 1000) if isinstance(value, int) and value > 0 else "-"
+
+
+def _side_lines(snap: dict, full: bool) -> list[str]:
+    lines = []
+    artifacts = snap["artifacts"]
+    lines.append(f"artifacts ({len(artifacts):,})")
+    for a in artifacts:
+        lines.append(f"  {safe(a.get('artifact_uri'))}  {safe(a.get('tool_name'))}  "
+                     f"{human_size(a.get('original_bytes') or 0)}")
+    traces = snap["trace_events"]
+    lines.append(f"trace events ({len(traces):,})")
+    for t in traces:
+        ok = "ok" if t.get("success") else "FAILED"
+        lines.append(f"  {safe(t.get('kind'))} {safe(t.get('name'))} {ok}, exit "
+                     f"{safe(t.get('exit_code'))}, {safe(t.get('duration_ms'))} ms, "
+                     f"{human_size(t.get('output_bytes') or 0)}")
+    runs = snap["run_records"]
+    lines.append(f"runs ({len(runs):,})")
+    for run in runs:
+        s = run.get("snapshot") if isinstance(run.get("snapshot"), dict) else {}
+        prompt = shorten(str(s.get("prompt") or ""), max_lines=1, max_chars=60)[0]
+        lines.append(f"  {safe(s.get('id'))}  {safe(s.get('status'))}  "
+                     f"{_ms(s.get('created_at_ms'))}  {safe(s.get('event_count'))} events  "
+                     f"{safe(prompt)}")
+        if s.get("error"):
+            lines.append(f"    error: {safe(s.get('error'))}")
+        if full:
+            for e in timeline(run):
+                lines.append(f"    +{e.offset_ms / 1000:.3f}s {safe(e.type)} {safe(e.summary)}")
+    reports = snap["verification_reports"]
+    lines.append(f"verification reports ({len(reports):,})")
+    for r in reports:
+        checks = r.get("checks") or []
+        passed = sum(1 for c in checks if isinstance(c, dict) and c.get("status") == "passed")
+        lines.append(f"  {safe(r.get('status'))}  {safe(r.get('subject'))}  "
+                     f"({passed}/{len(checks)} checks passed)")
+        for c in checks if full else ():
+            if isinstance(c, dict):
+                req = " (required)" if c.get("required") else ""
+                lines.append(f"    {safe(c.get('status'))}  {safe(c.get('id'))}: "
+                             f"{safe(c.get('description'))}{req}")
+    tasks = snap["subagent_tasks"]
+    lines.append(f"subagent tasks ({len(tasks):,})")
+    for t in tasks:
+        lines.append(f"  {safe(t.get('task_id'))}  {safe(t.get('agent'))}  "
+                     f"{safe(t.get('status'))}  {safe(t.get('description'))}")
+    return lines
+
+
+def render_show(snap: dict, *, full: bool = False) -> str:
+    """The transcript ``a3s-store show`` prints."""
+    s = snap["session"]
+    lines = _header(s)
+    lines.append("")
+    for turn in turns(s.get("messages") or []):
+        lines.extend(_show_turn(turn, full))
+        lines.append("")
+    lines.extend(_side_lines(snap, full))
+    return "\n".join(lines)
+
+
+# -- markdown --------------------------------------------------------------------
+
+
+def _fence(text: str, lang: str = "") -> str:
+    """``text`` in a code fence longer than any run of backticks inside it."""
+    longest = run = 0
+    for ch in text:
+        run = run + 1 if ch == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{lang}\n{text}\n{fence}"
+
+
+def _md_inline(text: object) -> str:
+    """A value inside a table cell or heading: one line, no table breaks."""
+    return (str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+            .replace("<", "&lt;").replace("`", "\\`"))
+
+
+def render_markdown(snap: dict) -> str:
+    """The whole session as a markdown document."""
+    s = snap["session"]
+    config = s.get("config") if isinstance(s.get("config"), dict) else {}
+    title = config.get("name") or s.get("id")
+    out = [f"# {_md_inline(title)}", ""]
+    facts = [("id", s.get("id")), ("state", _state(s.get("state"))),
+             ("model", s.get("model_name")), ("created", clock(s.get("created_at"))),
+             ("updated", clock(s.get("updated_at"))), ("usage", usage_line(s)),
+             ("workspace", config.get("workspace"))]
+    out += [f"- **{k}**: {_md_inline(v)}" for k, v in facts if v not in (None, "")]
+    out += ["", "## Transcript", ""]
+    for turn in turns(s.get("messages") or []):
+        out += [f"### {turn.index}. {_md_inline(turn.role)}", ""]
+        for part in turn.parts:
+            if part.kind == "text":
+                out += [part.text, ""]
+            elif part.kind == "reasoning":
+                out += ["*Reasoning:*", "", _fence(part.text), ""]
+            elif part.kind == "tool_call":
+                out += [f"**Tool call** `{_md_inline(part.name)}` ({_md_inline(part.ref)})", "",
+                        _fence(part.text, "json"), ""]
+            elif part.kind == "tool_result":
+                err = " (error)" if part.error else ""
+                out += [f"**Tool result** `{_md_inline(part.name or '?')}` "
+                        f"({_md_inline(part.ref)}){err}", "", _fence(part.text), ""]
+            else:
+                out += [f"*[{_md_inline(part.text if part.kind == 'image' else part.name)}]*", ""]
+    if snap["run_records"]:
+        out += ["## Runs", ""]
+        for run in snap["run_records"]:
+            r = run.get("snapshot") if isinstance(run.get("snapshot"), dict) else {}
+            out += [f"### Run {_md_inline(r.get('id'))} ({_md_inline(r.get('status'))})", "",
+                    "| time | event | summary |", "|---|---|---|"]
+            out += [f"| +{e.offset_ms / 1000:.3f} s | {_md_inline(e.type)} | "
+                    f"{_md_inline(shorten(e.summary, max_lines=1, max_chars=120)[0])} |"
+                    for e in timeline(run)]
+            out.append("")
+    if snap["verification_reports"]:
+        out += ["## Verification", ""]
+        for r in snap["verification_reports"]:
+            out += [f"### {_md_inline(r.get('subject'))}: {_md_inline(r.get('status'))}", "",
+                    "| check | kind | status | required | description |", "|---|---|---|---|---|"]
+            out += [f"| {_md_inline(c.get('id'))} | {_md_inline(c.get('kind'))} | "
+                    f"{_md_inline(c.get('status'))} | {'yes' if c.get('required') else 'no'} | "
+                    f"{_md_inline(c.get('description'))} |"
+                    for c in r.get("checks") or () if isinstance(c, dict)]
+            out.append("")
+    extras = [(k, len(snap[k])) for k in ("artifacts", "trace_events", "subagent_tasks")]
+    out += ["## Other data", ""] + [f"- {k.replace('_', ' ')}: {n:,}" for k, n in extras]
+    out += ["", f"*Exported by a3s_store on {time.strftime('%Y-%m-%d %H:%M:%S')}.*", ""]
+    return "\n".join(out)
