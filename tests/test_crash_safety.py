@@ -198,7 +198,7 @@ def save_parts(store: FileSessionStore, sid: str, gen: int, parts) -> None:
 
 
 def build(root, *, s_parts=SIDE_PARTS, s_present=True, legacy=False, damaged=False,
-          workflow=False, legacy_artifacts=True) -> None:
+          workflow=False, legacy_artifacts=True, orphans=False) -> None:
     """The store before an operation (generation 1 of everything)."""
     store = FileSessionStore(root)
     if s_present:
@@ -217,6 +217,8 @@ def build(root, *, s_parts=SIDE_PARTS, s_present=True, legacy=False, damaged=Fal
             _raw(root, "artifacts/a_b/artifacts.json", _codec.encode_artifacts(snap.artifacts))
     if damaged:  # a torn session file that a save must move aside, not overwrite
         _raw(root, "s.json", b'{"id": "s", "config": {"na')
+    if orphans:  # side files whose session file a3s-code removed
+        os.unlink(os.path.join(root, "s.json"))
 
 
 @dataclass
@@ -228,6 +230,7 @@ class Scenario:
     on_open: bool = False  # the operation is opening the store (recovery)
     prepare: Callable | None = None  # makes the crashed state an on_open scenario starts from
     watch: tuple = ()  # sessions observed through the API (default: the target)
+    on_root: bool = False  # op(root): an operation of the checker, not of a store
 
     def __post_init__(self):
         if not self.watch:
@@ -304,6 +307,12 @@ def _scenarios() -> list[Scenario]:
                  watch=(LEGACY,)),
         Scenario("delete-missing", lambda st: st.delete("new"), watch=("new",)),
     ]
+    # The checker's repairs: one journaled commit each.
+    out += [
+        Scenario("repair-quarantine", _repair, S, {"damaged": True}, on_root=True),
+        Scenario("gc-orphaned-side-data", _gc, None, {"orphans": True}, on_root=True,
+                 watch=(S,)),
+    ]
     # Reads that refresh the listing caches (a3s-code added files since).
     out += [
         Scenario("read-list", lambda st: st.list(), None, {"legacy": True}, watch=(LEGACY,)),
@@ -325,6 +334,20 @@ def _scenarios() -> list[Scenario]:
                                  ("replace", 1)),
                         watch=(S,)))
     return out
+
+
+def _repair(root):
+    from a3s_store._check import Checker
+
+    with Checker(str(root)) as checker:
+        return checker.repair()
+
+
+def _gc(root):
+    from a3s_store._check import Checker
+
+    with Checker(str(root)) as checker:
+        return checker.collect(checker.garbage(older_than=0))
 
 
 def _crasher(op, where):
@@ -429,7 +452,7 @@ def run_scenario(tmp_path, sc: Scenario, *, modes=MODES, durable=True, seed=SEED
         old_rev = revision(store, sc.target)
         counter = CallCounter()
         with hooked(counter):
-            sc.op(store)
+            sc.op(probe / "store") if sc.on_root else sc.op(store)
         store = FileSessionStore(probe / "store")
         new_vis, new_obs = visible(probe / "store"), observe(store, sc.watch)
     calls = counter.calls
@@ -453,7 +476,7 @@ def run_scenario(tmp_path, sc: Scenario, *, modes=MODES, durable=True, seed=SEED
                     store = FileSessionStore(case / "store", durable=durable)
                     old_rev = revision(store, sc.target)  # it names this copy's files
                     with hooked(fault):
-                        returned = sc.op(store)
+                        returned = sc.op(case / "store") if sc.on_root else sc.op(store)
                 outcome = "ok"
             except SimulatedCrash:
                 outcome = "crash"
@@ -660,7 +683,10 @@ def test_not_durable_still_all_or_nothing_under_crashes(work, sc):
     assert not tally.violations, _report(tally)
 
 
-@pytest.mark.parametrize("sc", SCENARIOS, ids=[sc.name for sc in SCENARIOS])
+STORE_OPS = [sc for sc in SCENARIOS if not sc.on_root]  # the checker has no durable=False
+
+
+@pytest.mark.parametrize("sc", STORE_OPS, ids=[sc.name for sc in STORE_OPS])
 def test_not_durable_makes_no_fsync(work, sc):
     template = work / "t"
     build(template, **sc.setup)
