@@ -351,8 +351,12 @@ class Checker:
             txs.setdefault(entry.name.split(".", 1)[0], []).append(entry.name)
         for txid, names in sorted(txs.items()):
             committed = f"{txid}.commit" in names
-            what = ("committed; --repair finishes it" if committed else
-                    "not committed; --repair rolls it back")
+            if not committed:
+                what = "not committed; --repair rolls it back"
+            elif _commit.will_finish(self.layout, txid):
+                what = "committed; --repair finishes it"
+            else:  # stopped before its first rename, or its staged files are damaged
+                what = "committed, not started or damaged; --repair rolls it back"
             first = f"{txid}.commit" if committed else sorted(names)[0]
             findings.append(Finding("problem", "interrupted", self.path((INTERNAL, "tx"), first),
                                     f"interrupted save ({what})", "recover"))

@@ -45,7 +45,7 @@ from . import _fs, _json
 from .errors import CorruptDataError, UnsafePathError
 
 __all__ = ["INTERNAL", "Put", "Remove", "Move", "RemoveTree", "Layout", "commit", "write_one", "recover",
-           "pending"]
+           "pending", "will_finish"]
 
 INTERNAL = ".a3s_store"
 _TX = "tx"
@@ -312,17 +312,13 @@ def recover(layout: Layout) -> list[str]:
         names = sorted(e.name for e in _fs.list_dir(txdir))
         committed = [n[: -len(".commit")] for n in names if n.endswith(".commit")]
         for txid in committed:
-            record = _read_record(txdir, txid)
-            if record is not None and _staged_intact(txdir, record):
-                if _untouched(layout, txdir, record):
-                    _fs.unlink(txdir, f"{txid}.commit")
-                    actions.append(f"rolled back interrupted save {txid} (nothing published)")
-                else:
-                    _apply(layout, txdir, txid, record)
-                    actions.append(f"finished interrupted save {txid}")
+            record, why = _decide(layout, txdir, txid)
+            if record is not None:
+                _apply(layout, txdir, txid, record)
+                actions.append(f"finished interrupted save {txid}")
             else:  # remove_tree: a folder or link planted at the name goes too
                 _fs.remove_tree(txdir, f"{txid}.commit")
-                actions.append(f"rolled back interrupted save {txid}")
+                actions.append(f"rolled back interrupted save {txid}{why}")
         for entry in _fs.list_dir(txdir):  # files of uncommitted transactions
             if entry.is_dir(follow_symlinks=False):
                 _fs.remove_tree(txdir, entry.name)
@@ -340,6 +336,23 @@ def recover(layout: Layout) -> list[str]:
                 _fs.unlink(tmp, entry.name)
             actions.append(f"removed leftover {INTERNAL}/{_TMP}/{entry.name}")
     return actions
+
+
+def _decide(layout: Layout, txdir: _fs.Dir, txid: str) -> tuple[list | None, str]:
+    """(the record to finish, or None to roll back; why, for the log)."""
+    record = _read_record(txdir, txid)
+    if record is None or not _staged_intact(txdir, record):
+        return None, ""
+    if _untouched(layout, txdir, record):
+        return None, " (nothing published)"
+    return record, ""
+
+
+def will_finish(layout: Layout, txid: str) -> bool:
+    """Whether :func:`recover` will finish the interrupted save ``txid`` (True)
+    or roll it back (False). Reads only; for reports made before recovery."""
+    txdir = layout.folder((INTERNAL, _TX), create=False)
+    return txdir is not None and _decide(layout, txdir, txid)[0] is not None
 
 
 def _read_record(txdir: _fs.Dir, txid: str) -> list | None:

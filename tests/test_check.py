@@ -116,7 +116,7 @@ def test_a_store_without_our_folder_is_checked_too(tmp_path):
 
 
 def test_an_interrupted_committed_save_is_reported_and_finished(root):
-    crash_during_save(root, "replace")  # after the commit point, before the renames
+    crash_during_save(root, "replace", nth=2)  # after the first rename (the commit point)
     before = files(root)
     result = scan(root)
     assert files(root) == before  # verify changes nothing
@@ -127,6 +127,19 @@ def test_an_interrupted_committed_save_is_reported_and_finished(root):
     assert any("finished interrupted save" in a for _, a in actions)
     assert scan(root).problems == []
     assert len(FileSessionStore(root).load("chat-1").messages) == 7  # the new generation
+
+
+def test_a_committed_save_stopped_before_its_first_rename_is_rolled_back(root):
+    before = files(root)
+    crash_during_save(root, "replace")  # the record is durable, nothing published yet
+    [finding] = scan(root).problems
+    assert finding.kind == "interrupted" and "not started" in finding.message
+    actions = repair(root)
+    assert any("rolled back interrupted save" in a for _, a in actions)
+    assert scan(root).problems == []
+    after = files(root)
+    assert {k: v for k, v in after.items() if ".a3s_store" not in k} == \
+        {k: v for k, v in before.items() if ".a3s_store" not in k}  # the old generation
 
 
 def test_an_interrupted_uncommitted_save_is_rolled_back(root):
@@ -359,7 +372,7 @@ def test_random_damage_is_found_exactly_and_repaired(tmp_path, seed):
 
 
 def test_verify_on_the_command_line_reports_and_repairs_an_interrupted_save(root):
-    crash_during_save(root, "replace")
+    crash_during_save(root, "replace", nth=2)
     env = {**os.environ, "PYTHONPATH": str(REPO), "A3S_STORE_ROOT": str(root)}
 
     def verify(*args):
