@@ -47,7 +47,10 @@ from . import _codec, _commit, _fs, _json
 from ._commit import INTERNAL, Layout, Move, Remove, RemoveTree
 from ._names import file_stem, legacy_stem
 from .errors import CorruptDataError, InvalidIdError, UnsafePathError, UnsupportedVersionError
-from ._session_files import LOCK, META, QUARANTINE, where
+from ._session_files import LOCK as _LOCK
+from ._session_files import META as _META
+from ._session_files import QUARANTINE as _QUARANTINE
+from ._session_files import where as _where
 from .file_store import DEFAULT_MAX_FILE_BYTES
 from .records import (
     LoopCheckpoint,
@@ -223,7 +226,7 @@ class Checker:
         if self._internal is None:
             yield
             return
-        fd = _fs.lock(self._internal, LOCK, exclusive=exclusive, timeout=self.lock_timeout)
+        fd = _fs.lock(self._internal, _LOCK, exclusive=exclusive, timeout=self.lock_timeout)
         try:
             yield
         finally:
@@ -327,7 +330,7 @@ class Checker:
                 elif entry.name.endswith(".json") and entry.is_file(follow_symlinks=False):
                     checkpoints.append((folder, entry.name))
         quarantined = {s for s in (_quarantined_stem(e.name)
-                                   for e in self._entries(QUARANTINE)) if s}
+                                   for e in self._entries(_QUARANTINE)) if s}
         return sessions, side, artifact_dirs, checkpoints, quarantined
 
     def _side_entry(self, folder, entry, side, findings, stem) -> None:
@@ -422,14 +425,14 @@ class Checker:
                     findings) -> None:
         """Compare the files of a session with the generation the store last wrote."""
         try:
-            with self._opened(META) as meta_dir:
+            with self._opened(_META) as meta_dir:
                 got = None if meta_dir is None else _fs.read_file(meta_dir, stem + ".json",
                                                                   1 << 20)
             meta = _json.decode(got[0], strict=False) if got else None
         except (CorruptDataError, UnsafePathError):
-            findings.append(Finding("note", "metadata", self.path(META, stem + ".json"),
+            findings.append(Finding("note", "metadata", self.path(_META, stem + ".json"),
                                     "unreadable metadata (rebuilt by the next save; --repair "
-                                    "removes it)", "drop-meta", META, stem + ".json"))
+                                    "removes it)", "drop-meta", _META, stem + ".json"))
             return
         if type(meta) is not dict or meta.get("id") != session_id:
             return  # never saved by a3s_store (or saved under its a3s-code name)
@@ -437,7 +440,7 @@ class Checker:
         for component in sorted((set(recorded) | set(sigs)) - reported):
             where = sigs.get(component)
             if where is None:
-                folder, name = where(component, stem)
+                folder, name = _where(component, stem)
                 findings.append(Finding("note", "changed", self.path(folder, name),
                                         "removed outside a3s_store since its last save"))
                 continue
@@ -510,7 +513,7 @@ class Checker:
         with self.locked(exclusive=False):
             self._journal(scan.findings)
             sessions, side, _, checkpoints, quarantined = self._inventory(scan.findings)
-        scan.quarantined = self._sizes(QUARANTINE)[0]
+        scan.quarantined = self._sizes(_QUARANTINE)[0]
         by_stem = {name[:-5]: name for name in sessions}
         stems = sorted(set(by_stem) | set(side))
         total = len(stems) + len(checkpoints)
@@ -571,7 +574,7 @@ class Checker:
     def _quarantine(self, finding: Finding) -> list[tuple[str, str]]:
         folder, name = finding.folder, finding.name
         stem = folder[1] if folder[:1] == ("artifacts",) else name[:-5]
-        to_folder = QUARANTINE + (folder[:1] if folder else ())
+        to_folder = _QUARANTINE + (folder[:1] if folder else ())
         to_name = f"{stem}.{secrets.token_hex(4)}.json"
         if finding.sig is None:
             return []  # gone already
@@ -609,12 +612,12 @@ class Checker:
                                              f"side data of {stem}.json, {gone}", folder, name,
                                              sig[0] if sig else 0, stem=stem))
             kept = present | quarantined
-            for entry in self._entries(META):
+            for entry in self._entries(_META):
                 stem = entry.name[:-5]
                 if entry.name.endswith(".json") and stem not in kept:
-                    sig = self._sig(META, entry.name)
-                    found.append(Garbage(self.path(META, entry.name), "metadata of a session "
-                                         "that is gone", META, entry.name, sig[0] if sig else 0,
+                    sig = self._sig(_META, entry.name)
+                    found.append(Garbage(self.path(_META, entry.name), "metadata of a session "
+                                         "that is gone", _META, entry.name, sig[0] if sig else 0,
                                          stem=stem))
         for i in range(0, len(checkpoints), _BATCH):
             with self.locked(exclusive=False):
