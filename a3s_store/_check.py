@@ -47,7 +47,11 @@ from . import _codec, _commit, _fs, _json
 from ._commit import INTERNAL, Layout, Move, Remove, RemoveTree
 from ._names import file_stem, legacy_stem
 from .errors import CorruptDataError, InvalidIdError, UnsafePathError, UnsupportedVersionError
-from .file_store import _LOCK, _META, _QUARANTINE, DEFAULT_MAX_FILE_BYTES, _where
+from ._session_files import LOCK as _LOCK
+from ._session_files import META as _META
+from ._session_files import QUARANTINE as _QUARANTINE
+from ._session_files import where as _where
+from .file_store import DEFAULT_MAX_FILE_BYTES
 from .records import (
     LoopCheckpoint,
     RunRecord,

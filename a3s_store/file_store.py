@@ -22,32 +22,21 @@ otherwise (see ``_names``).
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import secrets
 from contextlib import contextmanager
 
-from . import _codec, _commit, _fs, _index, _json
-from ._commit import INTERNAL, Layout, Move, Put, Remove, RemoveTree
-from ._names import file_stem, id_from_stem, legacy_stem
+from . import _codec, _commit, _fs, _listing
+from ._commit import INTERNAL, Move, Put, Remove, RemoveTree
+from ._names import file_stem
+from ._session_files import COMPONENTS, LOCK, META, QUARANTINE, SIDE, StoreLayout, where
 from .errors import (
     ConflictError,
     CorruptDataError,
     InvalidDataError,
-    InvalidIdError,
     NameCollisionError,
-    UnsafePathError,
 )
-from .records import (
-    ArtifactStore,
-    LoopCheckpoint,
-    RunRecord,
-    SessionData,
-    SubagentTaskSnapshot,
-    TraceEvent,
-    VerificationReport,
-    WorkflowCheckpoint,
-)
+from .records import ArtifactStore, LoopCheckpoint, SessionData, WorkflowCheckpoint
 from .store import (
     SessionSnapshot,
     SessionSummary,
@@ -64,52 +53,12 @@ __all__ = ["FileSessionStore", "DEFAULT_MAX_FILE_BYTES"]
 #: Largest file the store reads or writes (the cap of newer a3s-code builds).
 DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
 
-_LOCK = "lock"
-_META = (INTERNAL, "meta")
-_QUARANTINE = (INTERNAL, "quarantine")
-# The per-session side files, in the order a save writes them.
-_SIDE = {
-    "traces": (TraceEvent, ("traces",)),
-    "runs": (RunRecord, ("runs",)),
-    "verification": (VerificationReport, ("verification",)),
-    "subagent_tasks": (SubagentTaskSnapshot, ("subagent_tasks",)),
-}
-_COMPONENTS = ("session", "artifacts", "traces", "runs", "verification", "subagent_tasks")
-
-
-def _ids_of(rows: list) -> list[str]:
-    """The sorted, distinct session ids of index rows."""
-    return sorted({row[1] for row in rows if row[1] is not None})
 
 
 def _without_put(ops: list, folder: tuple[str, ...], name: str) -> list:
     """``ops`` less a migration copy of the file the caller is about to write."""
     return [op for op in ops if not (isinstance(op, Put) and op.folder == folder
                                       and op.name == name)]
-
-
-# The shape of a metadata record (``_write_meta``); anything else is ignored
-# like a torn record, so a damaged one can never break an operation.
-_SUMMARY_TYPES = {"name": (str,), "state": (str,), "model": (str, type(None)),
-                  "messages": (int,), "created_at": (int,), "updated_at": (int,)}
-
-
-def _meta_ok(meta: object) -> bool:
-    if type(meta) is not dict or type(meta.get("id")) is not str \
-            or type(meta.get("revision")) is not str or type(meta.get("files")) is not dict:
-        return False
-    summary = meta.get("summary")
-    return summary is None or (type(summary) is dict and summary.keys() == _SUMMARY_TYPES.keys()
-                               and all(type(summary[k]) in t for k, t in _SUMMARY_TYPES.items()))
-
-
-def _where(component: str, stem: str) -> tuple[tuple[str, ...], str]:
-    """Folder and file name of one component of the session stored as ``stem``."""
-    if component == "session":
-        return (), stem + ".json"
-    if component == "artifacts":
-        return ("artifacts", stem), "artifacts.json"
-    return _SIDE[component][1], stem + ".json"
 
 
 class FileSessionStore:
@@ -158,6 +107,9 @@ class FileSessionStore:
         with self._op(exclusive=False):
             pass  # recovers interrupted saves, if any
 
+    def _path(self, folder: tuple[str, ...], name: str) -> str:
+        return os.path.join(self.root, *folder, name)
+
     def __repr__(self) -> str:
         return f"FileSessionStore({self.root!r}, durable={self.durable})"
 
@@ -169,8 +121,8 @@ class FileSessionStore:
         root = _fs.open_root(self.root, create=False)
         if root is None:
             raise FileNotFoundError(2, "store folder does not exist", self.root)
-        layout = Layout(root, durable=self.durable, file_mode=self.file_mode,
-                        dir_mode=self.dir_mode)
+        layout = StoreLayout(root, durable=self.durable, file_mode=self.file_mode,
+                             dir_mode=self.dir_mode, max_bytes=self.max_file_bytes)
         fd = None
         try:
             try:
@@ -181,13 +133,13 @@ class FileSessionStore:
                 # A read-only store: take the lock if our folder is there.
                 internal = layout.folder((INTERNAL,), create=False)
             if internal is not None:
-                fd = _fs.lock(internal, _LOCK, exclusive=exclusive, timeout=self.lock_timeout,
+                fd = _fs.lock(internal, LOCK, exclusive=exclusive, timeout=self.lock_timeout,
                               mode=self.file_mode)
                 if _commit.pending(layout):
                     if not exclusive:
                         _fs.unlock(fd)
                         fd = None
-                        fd = _fs.lock(internal, _LOCK, exclusive=True, timeout=self.lock_timeout,
+                        fd = _fs.lock(internal, LOCK, exclusive=True, timeout=self.lock_timeout,
                                       mode=self.file_mode)
                     _commit.recover(layout)
             yield layout
@@ -196,106 +148,6 @@ class FileSessionStore:
                 _fs.unlock(fd)
             layout.close()
             _fs.close_dir(root)
-
-    def _path(self, folder: tuple[str, ...], name: str) -> str:
-        return os.path.join(self.root, *folder, name)
-
-    def _read(self, layout: Layout, folder: tuple[str, ...], name: str):
-        d = layout.folder(folder, create=False)
-        if d is None:
-            return None
-        return _fs.read_file(d, name, self.max_file_bytes)
-
-    def _stat(self, layout: Layout, folder: tuple[str, ...], name: str):
-        d = layout.folder(folder, create=False)
-        return None if d is None else _fs.stat_entry(d, name)
-
-    def _sigs(self, layout: Layout, stem: str) -> dict[str, list]:
-        out = {}
-        for component in _COMPONENTS:
-            st = self._stat(layout, *_where(component, stem))
-            if st is not None:
-                out[component] = list(_fs.Sig.of(st))
-        return out
-
-    def _meta(self, layout: Layout, stem: str) -> dict | None:
-        try:
-            got = self._read(layout, _META, stem + ".json")
-            if got is None:
-                return None
-            meta = _json.decode(got[0], strict=False)
-        except CorruptDataError:
-            return None  # a torn record after a power cut: rebuilt on next save
-        return meta if _meta_ok(meta) else None
-
-    def _revision(self, layout: Layout, stem: str, session_id: str,
-                  meta: dict | None, sigs: dict) -> str | None:
-        """The current revision of a session: the token of our last write, when
-        the files are still exactly the ones we wrote; otherwise a digest of
-        what is there (someone else, such as a3s-code, changed them)."""
-        if not sigs:
-            return None
-        if meta is not None and meta.get("id") == session_id and meta.get("files") == sigs:
-            return meta.get("revision")
-        digest = hashlib.sha256(repr(sorted(sigs.items())).encode())
-        try:
-            got = self._read(layout, *_where("session", stem)) if "session" in sigs else None
-        except CorruptDataError:
-            got = None  # a folder, FIFO or oversized file: its sizes and times identify it
-        if got is not None:
-            digest.update(got[0])
-        return "x" + digest.hexdigest()[:24]
-
-    def _write_meta(self, layout: Layout, stem: str, session_id: str, meta: dict | None,
-                    summary: dict | None) -> str:
-        counter = (meta or {}).get("counter", 0)
-        counter = counter + 1 if type(counter) is int else 1
-        revision = f"{counter}-{secrets.token_hex(6)}"
-        if summary is None and meta is not None and meta.get("id") == session_id:
-            summary = meta.get("summary")
-        record = {"id": session_id, "revision": revision, "counter": counter,
-                  "files": self._sigs(layout, stem), "summary": summary}
-        # Not fsynced: a lost or torn record only makes the next load take
-        # the slow path and see a new revision; it never hides data.
-        _commit.write_one(layout, _META, stem + ".json", _json.encode_bytes(record),
-                          durable=False)
-        return revision
-
-    def _owner(self, layout: Layout, folder, name: str) -> tuple[bool, str | None]:
-        """(exists, id inside) of a session file; id None when unreadable."""
-        d = layout.folder(folder, create=False)
-        if d is None:
-            return False, None
-        try:
-            head = _fs.peek_file(d, name, 4096)
-        except CorruptDataError:
-            return True, None
-        if head is None:
-            return False, None
-        found = _codec.peek_id(head)
-        if found is None:
-            try:
-                got = _fs.read_file(d, name, self.max_file_bytes)
-                doc = _json.decode(got[0]) if got else None
-            except CorruptDataError:
-                return True, None
-            found = doc.get("id") if type(doc) is dict and type(doc.get("id")) is str else None
-        return True, found
-
-    def _resolve(self, layout: Layout, session_id: str) -> tuple[str, str | None]:
-        """(stem, legacy stem in use or None) for a session id.
-
-        A session that a3s-code stored under its lossy name (``a/b`` as
-        ``a_b.json``) is found there only when the id inside proves it.
-        """
-        stem = file_stem(session_id)
-        legacy = legacy_stem(session_id)
-        if legacy is None or self._stat(layout, (), stem + ".json") is not None:
-            return stem, None
-        exists, owner = self._owner(layout, (), legacy + ".json")
-        if exists and owner == session_id:
-            return stem, legacy
-        return stem, None
 
     # -- sessions ---------------------------------------------------------------
 
@@ -313,16 +165,16 @@ class FileSessionStore:
         stem = file_stem(session.id)
         data = self._checked_size(_codec.encode_session(session, self._messages), session.id)
         with self._op(exclusive=True) as layout:
-            stem, legacy = self._resolve(layout, session.id)
+            stem, legacy = layout.resolve(session.id)
             meta, ops = self._prepare_write(layout, session.id, stem, legacy,
                                             expected_revision, create_only)
-            folder, name = _where("session", stem)
+            folder, name = where("session", stem)
             ops = _without_put(ops, folder, name)
             if ops:
                 _commit.commit(layout, ops + [Put(folder, name, data)])
             else:
                 _commit.write_one(layout, folder, name, data)
-            return self._write_meta(layout, stem, session.id, meta, _codec.summary_of(session))
+            return layout.write_meta(stem, session.id, meta, _codec.summary_of(session))
 
     def _checked_size(self, data: bytes, session_id) -> bytes:
         if len(data) > self.max_file_bytes:
@@ -331,7 +183,7 @@ class FileSessionStore:
                 f"{self.max_file_bytes}; nothing was written", session_id=session_id)
         return data
 
-    def _prepare_write(self, layout: Layout, session_id: str, stem: str, legacy: str | None,
+    def _prepare_write(self, layout: StoreLayout, session_id: str, stem: str, legacy: str | None,
                        expected_revision: str | None, create_only: bool,
                        writes_session: bool = True):
         """Checks every write makes under the lock; returns (meta, extra ops).
@@ -340,25 +192,25 @@ class FileSessionStore:
         and migrate a session from its a3s-code lossy name, in the same
         commit as the write.
         """
-        meta = self._meta(layout, stem)
-        sigs = self._sigs(layout, stem)
+        meta = layout.meta(stem)
+        sigs = layout.sigs(stem)
         ops: list = []
         if legacy is not None:
             ops = self._migration_ops(layout, stem, legacy, session_id)
-            sigs = self._sigs(layout, legacy)
+            sigs = layout.sigs(legacy)
         elif writes_session and "session" in sigs and not (meta and meta.get("id") == session_id
                                         and meta.get("files", {}).get("session")
                                         == sigs["session"]):
-            _, owner = self._owner(layout, (), stem + ".json")
+            _, owner = layout.owner((), stem + ".json")
             if owner is None:
-                ops.append(Move((), stem + ".json", _QUARANTINE,
+                ops.append(Move((), stem + ".json", QUARANTINE,
                                 f"{stem}.{secrets.token_hex(4)}.json"))
             elif owner != session_id:
                 raise NameCollisionError(
                     f"the file for this id holds session {owner!r}; the filesystem cannot keep "
                     "both (a case-insensitive disk?). Nothing was written",
                     session_id=session_id, path=self._path((), stem + ".json"))
-        current = self._revision(layout, legacy or stem, session_id,
+        current = layout.revision(legacy or stem, session_id,
                                  meta if legacy is None else None, sigs)
         if create_only and "session" in sigs:
             raise ConflictError("session already exists (create_only)", session_id=session_id,
@@ -369,13 +221,13 @@ class FileSessionStore:
                 "nothing was written", session_id=session_id)
         return meta, ops
 
-    def _migration_ops(self, layout: Layout, stem: str, legacy: str, session_id: str) -> list:
+    def _migration_ops(self, layout: StoreLayout, stem: str, legacy: str, session_id: str) -> list:
         ops: list = []
-        for component in _COMPONENTS:
-            folder, name = _where(component, legacy)
-            got = self._read(layout, folder, name)
+        for component in COMPONENTS:
+            folder, name = where(component, legacy)
+            got = layout.read(folder, name)
             if got is not None:
-                new_folder, new_name = _where(component, stem)
+                new_folder, new_name = where(component, stem)
                 data = got[0]
                 if component == "session":
                     data = self._rewritten_session(data, self._path(folder, name), session_id)
@@ -408,15 +260,15 @@ class FileSessionStore:
         with self._op(exclusive=False) as layout:
             return self._load_session(layout, session_id)
 
-    def _load_session(self, layout: Layout, session_id: str) -> SessionData | None:
-        stem, legacy = self._resolve(layout, session_id)
+    def _load_session(self, layout: StoreLayout, session_id: str) -> SessionData | None:
+        stem, legacy = layout.resolve(session_id)
         use = legacy or stem
-        folder, name = _where("session", use)
-        got = self._read(layout, folder, name)
+        folder, name = where("session", use)
+        got = layout.read(folder, name)
         if got is None:
             return None
         data, sig = got
-        meta = None if legacy else self._meta(layout, stem)
+        meta = None if legacy else layout.meta(stem)
         trusted = (meta is not None and meta.get("id") == session_id
                    and (meta.get("files") or {}).get("session") == list(sig))
         path = self._path(folder, name)
@@ -425,16 +277,16 @@ class FileSessionStore:
         if session.id != session_id:
             raise CorruptDataError(f"file holds session {session.id!r}", key="id", path=path,
                                    session_id=session_id)
-        sigs = self._sigs(layout, use)
-        session.revision = self._revision(layout, use, session_id, meta, sigs)
+        sigs = layout.sigs(use)
+        session.revision = layout.revision(use, session_id, meta, sigs)
         return session
 
     def exists(self, session_id: str, /) -> bool:
         """Whether a session file is stored for this id (it is not parsed)."""
         file_stem(session_id)  # a bad id is refused before any I/O
         with self._op(exclusive=False) as layout:
-            stem, legacy = self._resolve(layout, session_id)
-            st = self._stat(layout, (), (legacy or stem) + ".json")
+            stem, legacy = layout.resolve(session_id)
+            st = layout.stat((), (legacy or stem) + ".json")
             return st is not None
 
     def delete(self, session_id: str, /) -> None:
@@ -446,18 +298,18 @@ class FileSessionStore:
         file_stem(session_id)
         self._messages.forget(session_id)
         with self._op(exclusive=True) as layout:
-            stem, legacy = self._resolve(layout, session_id)
+            stem, legacy = layout.resolve(session_id)
             ops: list = []
             for use in filter(None, (stem, legacy)):
-                for component in _COMPONENTS:
-                    folder, name = _where(component, use)
+                for component in COMPONENTS:
+                    folder, name = where(component, use)
                     if component == "artifacts":
-                        if self._stat(layout, ("artifacts",), use) is not None:
+                        if layout.stat(("artifacts",), use) is not None:
                             ops.append(RemoveTree(("artifacts",), use))
-                    elif self._stat(layout, folder, name) is not None:
+                    elif layout.stat(folder, name) is not None:
                         ops.append(Remove(folder, name))
-            if self._stat(layout, _META, stem + ".json") is not None:
-                ops.append(Remove(_META, stem + ".json"))
+            if layout.stat(META, stem + ".json") is not None:
+                ops.append(Remove(META, stem + ".json"))
             if ops:
                 _commit.commit(layout, ops)
 
@@ -469,83 +321,7 @@ class FileSessionStore:
         Served from the listing index when the folder has not changed.
         """
         with self._op(exclusive=False) as layout:
-            internal = layout.folder((INTERNAL,), create=False)
-            ids = _index.load_ids(internal, self.max_file_bytes)
-            if _index.rows_are_fresh(ids, _fs.stat_dir(layout.root).st_mtime_ns):
-                return ids[2]
-            return _ids_of(self._rows(layout, ids_stale=True))
-
-    def _rows(self, layout: Layout, *, ids_stale: bool = False) -> list:
-        """The listing index rows, refreshed if the folder changed (see ``_index``).
-
-        ``ids_stale``: the ids file needs writing even if the rows are current.
-        """
-        internal = layout.folder((INTERNAL,), create=False)
-        root_mtime = _fs.stat_dir(layout.root).st_mtime_ns
-        index = _index.load_rows(internal, self.max_file_bytes)
-        if _index.rows_are_fresh(index, root_mtime) and not ids_stale:
-            return index[2]
-        old = {row[0]: row for row in index[2]} if index else {}
-        entries = [e for e in _fs.list_dir(layout.root)
-                   if e.name.endswith(".json") and e.is_file(follow_symlinks=False)]
-        names = {e.name for e in entries}
-        rows = []
-        for entry in entries:
-            sig = list(_fs.Sig.of(_fs.entry_stat(entry)))
-            row = old.get(entry.name)
-            if row is None or row[8:] != sig:
-                row = self._index_row(layout, entry.name, sig)
-            rows.append(row)
-        for row in rows:  # a lossy a3s-code name yields to the id's own file
-            if row[1] is not None and row[1] != row[0][:-5]:
-                own = file_stem(row[1]) + ".json"
-                if own != row[0] and own in names:
-                    row[1] = None
-        rows.sort(key=lambda r: (r[1] is None, r[1] or "", r[0]))
-        if internal is not None and (_index.needs_rewrite(index, root_mtime, rows)
-                                     or ids_stale):
-            try:
-                _commit.write_one(layout, (INTERNAL,), _index.INDEX_NAME,
-                                  _index.encode_rows(root_mtime, rows), durable=False)
-                _commit.write_one(layout, (INTERNAL,), _index.IDS_NAME,
-                                  _index.encode_ids(root_mtime, _ids_of(rows)), durable=False)
-            except OSError:
-                pass  # a read-only store lists all the same, just more slowly
-        return rows
-
-    def _index_row(self, layout: Layout, name: str, sig: list) -> list:
-        """The index row of one root file: its session id and summary, or id None."""
-        stem = name[:-5]
-        blank = [name, None, "", "", None, 0, 0, 0] + sig
-        meta = self._meta(layout, stem)
-        if meta is not None and (meta.get("files") or {}).get("session") == sig \
-                and type(meta.get("summary")) is dict and meta["id"] == id_from_stem(stem):
-            sm = meta["summary"]
-            return [name, meta.get("id"), sm.get("name"), sm.get("state"), sm.get("model"),
-                    sm.get("messages"), sm.get("created_at"), sm.get("updated_at")] + sig
-        try:
-            got = _fs.read_file(layout.root, name, self.max_file_bytes)
-            if got is None:
-                return blank
-            session = _codec.decode_session(got[0], strict=True, path=self._path((), name))
-        except (CorruptDataError, UnsafePathError):
-            return blank  # not a session: skipped here, reported by verify
-        try:
-            primary = file_stem(session.id)
-        except InvalidIdError:
-            return blank
-        if primary != stem and legacy_stem(session.id) != stem:
-            return blank
-        sm = _codec.summary_of(session)
-        return [name, session.id, sm["name"], sm["state"], sm["model"], sm["messages"],
-                sm["created_at"], sm["updated_at"]] + sig
-
-    def _primary_missing(self, layout: Layout, session_id: str) -> bool:
-        try:
-            stem = file_stem(session_id)
-        except InvalidIdError:
-            return False
-        return self._stat(layout, (), stem + ".json") is None
+            return _listing.ids(layout)
 
     def list_summaries(self) -> list[SessionSummary]:
         """A :class:`~a3s_store.SessionSummary` of every session, sorted by id.
@@ -555,7 +331,7 @@ class FileSessionStore:
         or changed by a3s-code is parsed once, so the listing stays current.
         """
         with self._op(exclusive=False) as layout:
-            rows = self._rows(layout)
+            rows = _listing.rows(layout)
         make = SessionSummary._make
         return [make(r[1:9]) for r in rows if r[1] is not None]
 
@@ -584,13 +360,13 @@ class FileSessionStore:
         for data in docs.values():
             self._checked_size(data, sid)
         with self._op(exclusive=True) as layout:
-            stem, legacy = self._resolve(layout, sid)
+            stem, legacy = layout.resolve(sid)
             meta, ops = self._prepare_write(layout, sid, stem, legacy, expected_revision,
                                             create_only)
             ops = [op for op in ops if not isinstance(op, Put)]  # every component is rewritten
-            ops += [Put(*_where(component, stem), data) for component, data in docs.items()]
+            ops += [Put(*where(component, stem), data) for component, data in docs.items()]
             _commit.commit(layout, ops)
-            return self._write_meta(layout, stem, sid, meta, _codec.summary_of(session))
+            return layout.write_meta(stem, sid, meta, _codec.summary_of(session))
 
     def load_snapshot(self, session_id: str, /) -> SessionSnapshot | None:
         """The session and all its components from one generation, or None.
@@ -602,9 +378,9 @@ class FileSessionStore:
             session = self._load_session(layout, session_id)
             if session is None:
                 return None
-            stem, legacy = self._resolve(layout, session_id)
+            stem, legacy = layout.resolve(session_id)
             use = legacy or stem
-            meta = (None if legacy else self._meta(layout, stem)) or {}
+            meta = (None if legacy else layout.meta(stem)) or {}
             artifacts = self._load_artifacts(layout, use, session_id, meta)
             snap = SessionSnapshot(
                 session=session,
@@ -624,51 +400,43 @@ class FileSessionStore:
     def _save_component(self, session_id: str, component: str, data: bytes) -> None:
         self._checked_size(data, session_id)
         with self._op(exclusive=True) as layout:
-            stem, legacy = self._resolve(layout, session_id)
+            stem, legacy = layout.resolve(session_id)
             meta, ops = self._prepare_write(layout, session_id, stem, legacy, None, False,
                                             writes_session=False)
-            folder, name = _where(component, stem)
+            folder, name = where(component, stem)
             ops = _without_put(ops, folder, name)
             if ops:
                 _commit.commit(layout, ops + [Put(folder, name, data)])
             else:
                 _commit.write_one(layout, folder, name, data)
-            self._write_meta(layout, stem, session_id, meta, None)
+            layout.write_meta(stem, session_id, meta, None)
 
     def _load_component(self, session_id: str, loader):
         file_stem(session_id)
         with self._op(exclusive=False) as layout:
-            stem, legacy = self._resolve(layout, session_id)
+            stem, legacy = layout.resolve(session_id)
             return loader(layout, legacy or stem)
 
-    def _trusted(self, layout: Layout, stem: str, component: str, sig: _fs.Sig,
-                 meta: dict | None) -> bool:
-        """Whether a file is exactly the one this store wrote (so it can be parsed
-        on the fast path: it holds no duplicate keys or lone surrogates)."""
-        if meta is None:
-            meta = self._meta(layout, stem)
-        return meta is not None and (meta.get("files") or {}).get(component) == list(sig)
-
-    def _load_side(self, layout: Layout, component: str, stem: str, session_id: str,
+    def _load_side(self, layout: StoreLayout, component: str, stem: str, session_id: str,
                    meta: dict | None = None):
-        cls = _SIDE[component][0]
-        folder, name = _where(component, stem)
-        got = self._read(layout, folder, name)
+        cls = SIDE[component][0]
+        folder, name = where(component, stem)
+        got = layout.read(folder, name)
         if got is None:
             return None
-        strict = not self._trusted(layout, stem, component, got[1], meta)
+        strict = not layout.trusted(stem, component, got[1], meta)
         return _codec.decode_list(got[0], cls, strict=strict, path=self._path(folder, name),
                                   session_id=session_id)
 
-    def _load_artifacts(self, layout: Layout, stem: str, session_id: str,
+    def _load_artifacts(self, layout: StoreLayout, stem: str, session_id: str,
                         meta: dict | None = None):
-        if self._stat(layout, ("artifacts",), stem) is None:
+        if layout.stat(("artifacts",), stem) is None:
             return None
-        folder, name = _where("artifacts", stem)
-        got = self._read(layout, folder, name)
+        folder, name = where("artifacts", stem)
+        got = layout.read(folder, name)
         if got is None:
             return ArtifactStore()
-        strict = not self._trusted(layout, stem, "artifacts", got[1], meta)
+        strict = not layout.trusted(stem, "artifacts", got[1], meta)
         return _codec.decode_artifacts(got[0], strict=strict, path=self._path(folder, name),
                                        session_id=session_id)
 
@@ -717,7 +485,7 @@ class FileSessionStore:
     def _load_checkpoint(self, folder: str, key: str, kind: str, cls):
         stem = file_stem(key, kind)
         with self._op(exclusive=False) as layout:
-            got = self._read(layout, (folder,), stem + ".json")
+            got = layout.read((folder,), stem + ".json")
             if got is None:
                 return None
             return _codec.decode_record(got[0], cls, strict=True,

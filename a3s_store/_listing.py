@@ -1,0 +1,97 @@
+"""Listing a store's sessions through the listing index (see ``_index``).
+
+:func:`rows` returns one row per JSON file in the root, refreshed when the
+folder changed: unchanged files keep their row, new or changed ones are
+looked up (through the store's metadata when it matches the file, by parsing
+the file otherwise).
+"""
+
+from __future__ import annotations
+
+from . import _codec, _commit, _fs, _index
+from ._commit import INTERNAL
+from ._names import file_stem, id_from_stem, legacy_stem
+from ._session_files import StoreLayout
+from .errors import CorruptDataError, InvalidIdError, UnsafePathError
+
+__all__ = ["ids", "ids_of", "rows"]
+
+
+def ids_of(index_rows: list) -> list[str]:
+    """The sorted, distinct session ids of index rows."""
+    return sorted({row[1] for row in index_rows if row[1] is not None})
+
+
+def ids(layout: StoreLayout) -> list[str]:
+    """The sorted ids of the store's sessions, from the small ids file when fresh."""
+    internal = layout.folder((INTERNAL,), create=False)
+    cached = _index.load_ids(internal, layout.max_bytes)
+    if _index.rows_are_fresh(cached, _fs.stat_dir(layout.root).st_mtime_ns):
+        return cached[2]
+    return ids_of(rows(layout, ids_stale=True))
+
+
+def rows(layout: StoreLayout, *, ids_stale: bool = False) -> list:
+    """The listing index rows, refreshed if the folder changed.
+
+    ``ids_stale``: the ids file needs writing even if the rows are current.
+    """
+    internal = layout.folder((INTERNAL,), create=False)
+    root_mtime = _fs.stat_dir(layout.root).st_mtime_ns
+    index = _index.load_rows(internal, layout.max_bytes)
+    if _index.rows_are_fresh(index, root_mtime) and not ids_stale:
+        return index[2]
+    old = {row[0]: row for row in index[2]} if index else {}
+    entries = [e for e in _fs.list_dir(layout.root)
+               if e.name.endswith(".json") and e.is_file(follow_symlinks=False)]
+    names = {e.name for e in entries}
+    out = []
+    for entry in entries:
+        sig = list(_fs.Sig.of(_fs.entry_stat(entry)))
+        row = old.get(entry.name)
+        if row is None or row[8:] != sig:
+            row = _row_of(layout, entry.name, sig)
+        out.append(row)
+    for row in out:  # a lossy a3s-code name yields to the id's own file
+        if row[1] is not None and row[1] != row[0][:-5]:
+            own = file_stem(row[1]) + ".json"
+            if own != row[0] and own in names:
+                row[1] = None
+    out.sort(key=lambda r: (r[1] is None, r[1] or "", r[0]))
+    if internal is not None and (_index.needs_rewrite(index, root_mtime, out) or ids_stale):
+        try:
+            _commit.write_one(layout, (INTERNAL,), _index.INDEX_NAME,
+                              _index.encode_rows(root_mtime, out), durable=False)
+            _commit.write_one(layout, (INTERNAL,), _index.IDS_NAME,
+                              _index.encode_ids(root_mtime, ids_of(out)), durable=False)
+        except OSError:
+            pass  # a read-only store lists all the same, just more slowly
+    return out
+
+
+def _row_of(layout: StoreLayout, name: str, sig: list) -> list:
+    """The index row of one root file: its session id and summary, or id None."""
+    stem = name[:-5]
+    blank = [name, None, "", "", None, 0, 0, 0] + sig
+    meta = layout.meta(stem)
+    if meta is not None and (meta.get("files") or {}).get("session") == sig \
+            and type(meta.get("summary")) is dict and meta["id"] == id_from_stem(stem):
+        sm = meta["summary"]
+        return [name, meta.get("id"), sm.get("name"), sm.get("state"), sm.get("model"),
+                sm.get("messages"), sm.get("created_at"), sm.get("updated_at")] + sig
+    try:
+        got = _fs.read_file(layout.root, name, layout.max_bytes)
+        if got is None:
+            return blank
+        session = _codec.decode_session(got[0], strict=True, path=layout.path((), name))
+    except (CorruptDataError, UnsafePathError):
+        return blank  # not a session: skipped here, reported by verify
+    try:
+        primary = file_stem(session.id)
+    except InvalidIdError:
+        return blank
+    if primary != stem and legacy_stem(session.id) != stem:
+        return blank
+    sm = _codec.summary_of(session)
+    return [name, session.id, sm["name"], sm["state"], sm["model"], sm["messages"],
+            sm["created_at"], sm["updated_at"]] + sig
