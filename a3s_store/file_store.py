@@ -233,7 +233,7 @@ class FileSessionStore:
                     data = self._rewritten_session(data, self._path(folder, name), session_id)
                 ops.append(Put(new_folder, new_name, data))
                 ops.append(Remove(folder, name))
-        if self._stat(layout, ("artifacts",), legacy) is not None:
+        if layout.stat(("artifacts",), legacy) is not None:
             # Only what exists: recovery rolls back a save whose steps all prove
             # they have not run, and removing a missing folder proves nothing.
             ops.append(RemoveTree(("artifacts",), legacy))
