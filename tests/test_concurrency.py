@@ -274,7 +274,9 @@ def _writer(root, w, stop, barrier, queue):
 def test_ten_thousand_reads_during_writes_are_all_whole(tmp_path):
     readers, writers, per_reader = 6, 2, 1700
     root = str(tmp_path / "store")
-    FileSessionStore(root)
+    first = FileSessionStore(root)
+    for sid in SNAPSHOT_IDS:  # so that every read has a generation to check
+        first.save_snapshot(snapshot_gen(sid, 1))
     ctx = multiprocessing.get_context("fork")
     queue, stop, barrier = ctx.Queue(), ctx.Event(), ctx.Barrier(readers + writers)
     procs = [ctx.Process(target=_reader, args=(root, per_reader, barrier, queue))
@@ -290,14 +292,11 @@ def test_ten_thousand_reads_during_writes_are_all_whole(tmp_path):
         p.join(timeout=60)
     errors = [text for kind, text in got if kind == "error"]
     assert not errors, errors[0]
-    written = {g for kind, gens in got if kind == "writer" for g in gens}
+    written = {1} | {g for kind, gens in got if kind == "writer" for g in gens}
     reads = [r for kind, seen in got if kind == "reader" for r in seen]
-    bad = [r for r in reads if r is not None and (len(r) != 1 or r[0] not in written)]
-    whole = sum(r is not None for r in reads)
+    bad = [r for r in reads if r is None or len(r) != 1 or r[0] not in written]
     assert len(reads) >= 10_000 and not bad, (len(reads), bad[:5])
-    assert whole >= len(reads) // 2, whole  # most reads found a session to check
-    print(f"{len(reads)} reads ({whole} of a saved generation) during {len(written)} "
-          "snapshot saves: 0 partial")
+    print(f"{len(reads)} reads during {len(written) - 1} snapshot saves: 0 partial")
 
 
 def test_the_partial_read_check_can_fail():
