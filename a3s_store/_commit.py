@@ -176,11 +176,14 @@ def write_one(layout: Layout, folder: tuple[str, ...], name: str, data: bytes, *
     return sig
 
 
-def commit(layout: Layout, ops: list) -> dict[tuple[tuple[str, ...], str], _fs.Sig]:
-    """Apply ``ops`` (Put/Remove/RemoveTree) all together or not at all.
+def commit(layout: Layout, ops: list, *, finish=None) -> dict[tuple[tuple[str, ...], str], _fs.Sig]:
+    """Apply ``ops`` (Put/Remove/Move/RemoveTree) all together or not at all.
 
-    Returns the :class:`~a3s_store._fs.Sig` of every file written. The caller
-    holds the exclusive store lock.
+    ``finish``, when given, is called with the :class:`~a3s_store._fs.Sig`
+    of every staged file (keyed by ``(folder, name)``) and returns more Puts
+    for the same commit: the store's metadata record, which names those
+    files, is published with them. Returns the sigs of every file written.
+    The caller holds the exclusive store lock.
     """
     txdir = layout.folder((INTERNAL, _TX), create=True)
     txid = _new_txid()
@@ -188,36 +191,42 @@ def commit(layout: Layout, ops: list) -> dict[tuple[tuple[str, ...], str], _fs.S
     sigs = {}
     staged = []
     freed = set()  # names an earlier step moves or removes
+
+    def stage(n: int, op) -> None:
+        if isinstance(op, Put):
+            # Folders are made by _apply, after the commit point, never here.
+            target = layout.folder(op.folder, create=False)
+            mode = layout.file_mode
+            src = f"{txid}.{n}"
+            if target is not None:
+                mode = layout.mode_for(target, op.name, freed=(op.folder, op.name) in freed)
+            sigs[(op.folder, op.name)] = _fs.write_new(txdir, src, op.data, mode=mode,
+                                                       durable=layout.durable)
+            staged.append(src)
+            step = {"op": "put", "folder": list(op.folder), "name": op.name, "src": src,
+                    "size": len(op.data), "sha256": hashlib.sha256(op.data).hexdigest()}
+            if target is None:
+                step["new_folder"] = True  # its existence shows _apply has begun
+            record.append(step)
+        elif isinstance(op, Remove):
+            _check_removable(layout, op)
+            freed.add((op.folder, op.name))
+            record.append({"op": "remove", "folder": list(op.folder), "name": op.name})
+        elif isinstance(op, Move):
+            freed.add((op.folder, op.name))
+            layout.folder(op.to_folder, create=True)
+            record.append({"op": "move", "folder": list(op.folder), "name": op.name,
+                           "to_folder": list(op.to_folder), "to_name": op.to_name})
+        else:
+            record.append({"op": "remove_tree", "folder": list(op.folder), "name": op.name,
+                           "trash": f"{txid}.{n}.trash"})
+
     try:
         for n, op in enumerate(ops):
-            if isinstance(op, Put):
-                # Folders are made by _apply, after the commit point, never here.
-                target = layout.folder(op.folder, create=False)
-                mode = layout.file_mode
-                src = f"{txid}.{n}"
-                if target is not None:
-                    mode = layout.mode_for(target, op.name,
-                                           freed=(op.folder, op.name) in freed)
-                sigs[(op.folder, op.name)] = _fs.write_new(txdir, src, op.data, mode=mode,
-                                                           durable=layout.durable)
-                staged.append(src)
-                step = {"op": "put", "folder": list(op.folder), "name": op.name, "src": src,
-                        "size": len(op.data), "sha256": hashlib.sha256(op.data).hexdigest()}
-                if target is None:
-                    step["new_folder"] = True  # its existence shows _apply has begun
-                record.append(step)
-            elif isinstance(op, Remove):
-                _check_removable(layout, op)
-                freed.add((op.folder, op.name))
-                record.append({"op": "remove", "folder": list(op.folder), "name": op.name})
-            elif isinstance(op, Move):
-                freed.add((op.folder, op.name))
-                layout.folder(op.to_folder, create=True)
-                record.append({"op": "move", "folder": list(op.folder), "name": op.name,
-                               "to_folder": list(op.to_folder), "to_name": op.to_name})
-            else:
-                record.append({"op": "remove_tree", "folder": list(op.folder), "name": op.name,
-                               "trash": f"{txid}.{n}.trash"})
+            stage(n, op)
+        if finish is not None:
+            for n, op in enumerate(finish(dict(sigs)), start=len(ops)):
+                stage(n, op)
         commit_name = f"{txid}.commit"
         _fs.write_new(txdir, commit_name,
                       _json.encode_bytes({"version": 1, "txid": txid, "ops": record}),

@@ -52,6 +52,15 @@ def _meta_ok(meta: object) -> bool:
                                and all(type(summary[k]) in t for k, t in _SUMMARY_TYPES.items()))
 
 
+def _removes(op, folder: tuple[str, ...], name: str) -> bool:
+    """Whether a commit step removes (or moves away) ``folder/name``."""
+    if isinstance(op, (_commit.Remove, _commit.Move)):
+        return op.folder == folder and op.name == name
+    if isinstance(op, _commit.RemoveTree):
+        return folder[:len(op.folder) + 1] == (*op.folder, op.name)
+    return False
+
+
 def where(component: str, stem: str) -> tuple[tuple[str, ...], str]:
     """Folder and file name of one component of the session stored as ``stem``."""
     if component == "session":
@@ -126,21 +135,50 @@ class StoreLayout(Layout):
             digest.update(got[0])
         return "x" + digest.hexdigest()[:24]
 
-    def write_meta(self, stem: str, session_id: str, meta: dict | None,
-                   summary: dict | None) -> str:
-        """Record the generation now on disk under a new revision; return it."""
+    def _meta_record(self, stem: str, session_id: str, meta: dict | None,
+                     summary: dict | None, files: dict) -> tuple[bytes, str]:
         counter = (meta or {}).get("counter", 0)
         counter = counter + 1 if type(counter) is int else 1
         revision = f"{counter}-{secrets.token_hex(6)}"
         if summary is None and meta is not None and meta.get("id") == session_id:
             summary = meta.get("summary")
         record = {"id": session_id, "revision": revision, "counter": counter,
-                  "files": self.sigs(stem), "summary": summary}
-        # Not fsynced: a lost or torn record only makes the next load take
-        # the slow path and see a new revision; it never hides data.
-        _commit.write_one(self, META, stem + ".json", _json.encode_bytes(record),
-                          durable=False)
+                  "files": files, "summary": summary}
+        return _json.encode_bytes(record), revision
+
+    def write_meta(self, stem: str, session_id: str, meta: dict | None,
+                   summary: dict | None) -> str:
+        """Record the generation now on disk under a new revision; return it.
+
+        Used after a single-file write. Not fsynced: a lost or torn record
+        only makes the next load take the slow path and see a new revision;
+        it never hides data.
+        """
+        data, revision = self._meta_record(stem, session_id, meta, summary, self.sigs(stem))
+        _commit.write_one(self, META, stem + ".json", data, durable=False)
         return revision
+
+    def commit_with_meta(self, ops: list, stem: str, session_id: str, meta: dict | None,
+                         summary: dict | None) -> str:
+        """Commit ``ops`` with the session's new metadata record in the same
+        commit, so that recovery, which may finish the commit, leaves the
+        record describing exactly the files it published. Returns the revision."""
+        revision = []
+
+        def finish(staged: dict) -> list:
+            files = self.sigs(stem)
+            for component in COMPONENTS:
+                folder, name = where(component, stem)
+                if (folder, name) in staged:
+                    files[component] = list(staged[(folder, name)])
+                elif any(_removes(op, folder, name) for op in ops):
+                    files.pop(component, None)
+            data, new = self._meta_record(stem, session_id, meta, summary, files)
+            revision.append(new)
+            return [_commit.Put(META, stem + ".json", data)]
+
+        _commit.commit(self, ops, finish=finish)
+        return revision[0]
 
     def owner(self, folder: tuple[str, ...], name: str) -> tuple[bool, str | None]:
         """(exists, id inside) of a session file; id None when unreadable."""

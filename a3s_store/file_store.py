@@ -170,11 +170,12 @@ class FileSessionStore:
                                             expected_revision, create_only)
             folder, name = where("session", stem)
             ops = _without_put(ops, folder, name)
+            summary = _codec.summary_of(session)
             if ops:
-                _commit.commit(layout, ops + [Put(folder, name, data)])
-            else:
-                _commit.write_one(layout, folder, name, data)
-            return layout.write_meta(stem, session.id, meta, _codec.summary_of(session))
+                return layout.commit_with_meta(ops + [Put(folder, name, data)], stem,
+                                               session.id, meta, summary)
+            _commit.write_one(layout, folder, name, data)
+            return layout.write_meta(stem, session.id, meta, summary)
 
     def _checked_size(self, data: bytes, session_id) -> bytes:
         if len(data) > self.max_file_bytes:
@@ -365,8 +366,7 @@ class FileSessionStore:
                                             create_only)
             ops = [op for op in ops if not isinstance(op, Put)]  # every component is rewritten
             ops += [Put(*where(component, stem), data) for component, data in docs.items()]
-            _commit.commit(layout, ops)
-            return layout.write_meta(stem, sid, meta, _codec.summary_of(session))
+            return layout.commit_with_meta(ops, stem, sid, meta, _codec.summary_of(session))
 
     def load_snapshot(self, session_id: str, /) -> SessionSnapshot | None:
         """The session and all its components from one generation, or None.
@@ -406,10 +406,11 @@ class FileSessionStore:
             folder, name = where(component, stem)
             ops = _without_put(ops, folder, name)
             if ops:
-                _commit.commit(layout, ops + [Put(folder, name, data)])
+                layout.commit_with_meta(ops + [Put(folder, name, data)], stem, session_id,
+                                        meta, None)
             else:
                 _commit.write_one(layout, folder, name, data)
-            layout.write_meta(stem, session_id, meta, None)
+                layout.write_meta(stem, session_id, meta, None)
 
     def _load_component(self, session_id: str, loader):
         file_stem(session_id)

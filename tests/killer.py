@@ -264,10 +264,13 @@ def calls_of_next_op(root, sid: str, next_gen: int, durable: bool = True) -> int
 
     from faults import CallCounter, hooked
 
-    scratch = tempfile.mkdtemp()
+    scratch = tempfile.mkdtemp(dir=os.path.dirname(os.path.abspath(root)))  # same disk
     try:
         copy = os.path.join(scratch, "s")
-        shutil.copytree(root, copy)
+        # Hard links keep each file's inode and mtime, so the store's metadata
+        # still matches the copy and the count is that of the real store; the
+        # store never writes a file in place, so the originals are untouched.
+        shutil.copytree(root, copy, copy_function=os.link)
         store = FileSessionStore(copy, durable=durable)
         counter = CallCounter()
         with hooked(counter):

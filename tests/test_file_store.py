@@ -411,3 +411,25 @@ def test_a_backend_missing_methods_is_not_a_session_store():
 def test_max_file_bytes_must_be_a_positive_int(tmp_path, bad):
     with pytest.raises(ValueError, match="max_file_bytes"):
         FileSessionStore(tmp_path / "store", max_file_bytes=bad)
+
+
+def test_a_save_finished_by_recovery_leaves_metadata_that_matches_its_files(tmp_path):
+    # The metadata record is part of the commit: after recovery finishes a
+    # save, the revision is the store's own token (not a digest of files
+    # "changed outside"), and loads take the fast path again.
+    import faults
+
+    snap = SessionSnapshot(session=f.session(messages=5), trace_events=[f.trace_event()])
+    stores = {}
+    for name in ("probe", "store"):  # the same history in two folders
+        stores[name] = FileSessionStore(tmp_path / name)
+        stores[name].save_snapshot(SessionSnapshot(session=f.session(messages=2)))
+    calls = faults.count_calls(lambda: stores["probe"].save_snapshot(snap))
+    after_first_rename = calls.index("replace") + 2  # past the commit point
+    assert faults.run_faulted(lambda: stores["store"].save_snapshot(snap), after_first_rename,
+                              "crash") == "crash"
+    root = tmp_path / "store"
+    reopened = FileSessionStore(root)  # recovery finishes the committed save
+    loaded = reopened.load_snapshot("test-session-1")
+    assert len(loaded.session.messages) == 5
+    assert not loaded.revision.startswith("x"), loaded.revision

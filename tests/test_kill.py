@@ -37,11 +37,17 @@ def test_random_kills_lose_no_acknowledged_save(tmp_path):
 @pytest.mark.parametrize("sid", ["k-full", "k-plain"])
 def test_a_kill_at_every_call_of_a_save(tmp_path, sid, durable):
     loop = KillLoop(tmp_path / "store", random.Random(0), durable_modes=(durable,))
-    n = calls_of_next_op(loop.root, sid, loop.attempted[sid] + 1, durable)
-    for k in range(1, n + 1):
+    # The number of calls depends on the state a kill leaves (folders made,
+    # metadata current or not), so it is counted again before each kill.
+    k = 0
+    while True:
+        k += 1
+        n = calls_of_next_op(loop.root, sid, loop.attempted[sid] + 1, durable)
+        if k > n:
+            break
         loop.kill_once(kill_at=k, target=sid)
-    print(f"{sid} durable={durable}: {n} calls; {loop.figures.line()}")
-    assert loop.figures.kills == n
+    print(f"{sid} durable={durable}: {k - 1} calls; {loop.figures.line()}")
+    assert loop.figures.kills == k - 1 >= 20
     assert not loop.figures.violations, loop.figures.violations[:10]
 
 
