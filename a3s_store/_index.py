@@ -28,18 +28,19 @@ import time
 from . import _fs, _json
 from .errors import CorruptDataError
 
-__all__ = ["RACY_NS", "INDEX_NAME", "IDS_NAME", "Row", "load_rows", "load_ids",
-           "rows_are_fresh", "encode_rows", "encode_ids", "needs_rewrite"]
+__all__ = ["RACY_NS", "INDEX_NAME", "IDS_NAME", "Row", "load_columns", "load_rows",
+           "load_ids", "rows_are_fresh", "encode_rows", "encode_ids", "needs_rewrite"]
 
 #: An index built less than this long after the folder changed is re-checked.
 RACY_NS = 2_000_000_000
 INDEX_NAME = "index.json"
 #: The sorted ids alone, so that ``list()`` reads a small file.
 IDS_NAME = "ids.json"
-_VERSION = 1
+_VERSION = 2  # 2: the index is stored by columns (about twice as fast to read)
 
 # A row: [file name, id or None, name, state, model, messages, created_at,
-#         updated_at, size, mtime_ns, ino]
+#         updated_at, size, mtime_ns, ino]. The file holds the rows as 11
+# columns, rows with an id first (sorted by id), then the other files.
 Row = list
 
 
@@ -82,24 +83,32 @@ def _are_ids(values) -> bool:
     return True
 
 
-def _rows_ok(rows: list) -> bool:
-    if not rows:
-        return True
-    if set(map(type, rows)) != {list} or set(map(len, rows)) != {11}:
+def _columns_ok(columns: list) -> bool:
+    if len(columns) != 11 or set(map(type, columns)) != {list} \
+            or len(set(map(len, columns))) != 1:
         return False
-    columns = list(zip(*rows))
     if not all([set(map(type, col)) <= t for col, t in zip(columns, _ROW_TYPES)]):
         return False
     return (all([name[-5:] == ".json" for name in columns[0]])
             and _are_ids([i for i in columns[1] if i is not None]))
 
 
-def load_rows(internal: _fs.Dir | None, max_bytes: int) -> tuple[int, int, list[Row]] | None:
-    """(root mtime it was built for, build time, rows), or None when unusable."""
-    index = _load(internal, INDEX_NAME, "rows", max_bytes)
-    if index is None or not _rows_ok(index[2]):
+def load_columns(internal: _fs.Dir | None, max_bytes: int) -> tuple[int, int, list] | None:
+    """(root mtime it was built for, build time, the 11 columns), or None when
+    unusable (missing, damaged, of another version or with fields of the
+    wrong type: a damaged index is rebuilt, never used)."""
+    index = _load(internal, INDEX_NAME, "columns", max_bytes)
+    if index is None or not _columns_ok(index[2]):
         return None
     return index
+
+
+def load_rows(internal: _fs.Dir | None, max_bytes: int) -> tuple[int, int, list[Row]] | None:
+    """(root mtime it was built for, build time, rows), or None when unusable."""
+    index = load_columns(internal, max_bytes)
+    if index is None:
+        return None
+    return index[0], index[1], [list(row) for row in zip(*index[2])]
 
 
 def load_ids(internal: _fs.Dir | None, max_bytes: int) -> tuple[int, int, list[str]] | None:
@@ -118,8 +127,9 @@ def rows_are_fresh(index: tuple[int, int, list[Row]] | None, root_mtime_ns: int)
 
 def encode_rows(root_mtime_ns: int, rows: list[Row]) -> bytes:
     """The index file for ``rows``, built now against ``root_mtime_ns``."""
+    columns = [list(col) for col in zip(*rows)] if rows else [[] for _ in range(11)]
     return _json.encode_compact({"version": _VERSION, "root_mtime_ns": root_mtime_ns,
-                                 "built_ns": time.time_ns(), "rows": rows})
+                                 "built_ns": time.time_ns(), "columns": columns})
 
 
 def encode_ids(root_mtime_ns: int, ids: list[str]) -> bytes:

@@ -13,8 +13,9 @@ from ._commit import INTERNAL
 from ._names import file_stem, id_from_stem, legacy_stem
 from ._session_files import StoreLayout
 from .errors import CorruptDataError, InvalidIdError, UnsafePathError
+from .store import SessionSummary
 
-__all__ = ["ids", "ids_of", "rows"]
+__all__ = ["ids", "ids_of", "rows", "summaries"]
 
 
 def ids_of(index_rows: list) -> list[str]:
@@ -29,6 +30,19 @@ def ids(layout: StoreLayout) -> list[str]:
     if _index.rows_are_fresh(cached, _fs.stat_dir(layout.root).st_mtime_ns):
         return cached[2]
     return ids_of(rows(layout, ids_stale=True))
+
+
+def summaries(layout: StoreLayout) -> list[SessionSummary]:
+    """A summary of every session, sorted by id; straight from the index's
+    columns when it is fresh (no file but the index is read)."""
+    internal = layout.folder((INTERNAL,), create=False)
+    index = _index.load_columns(internal, layout.max_bytes)
+    if _index.rows_are_fresh(index, _fs.stat_dir(layout.root).st_mtime_ns):
+        columns = index[2]
+        count = len(columns[1]) - columns[1].count(None)  # sessions come first
+        return list(map(SessionSummary, *(col[:count] for col in columns[1:9])))
+    make = SessionSummary._make
+    return [make(r[1:9]) for r in rows(layout) if r[1] is not None]
 
 
 def rows(layout: StoreLayout, *, ids_stale: bool = False) -> list:

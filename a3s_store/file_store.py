@@ -332,9 +332,7 @@ class FileSessionStore:
         or changed by a3s-code is parsed once, so the listing stays current.
         """
         with self._op(exclusive=False) as layout:
-            rows = _listing.rows(layout)
-        make = SessionSummary._make
-        return [make(r[1:9]) for r in rows if r[1] is not None]
+            return _listing.summaries(layout)
 
     # -- snapshots --------------------------------------------------------------
 

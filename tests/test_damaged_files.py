@@ -13,6 +13,7 @@ load; it never fails any other way.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -809,7 +810,9 @@ def _index_cases(root_mtime: int, good_rows: list, good_ids: list) -> list:
     cases = []
     for built in (root_mtime + 3_000_000_000, root_mtime):
         def doc(key, value, **over):
-            return {"version": 1, "root_mtime_ns": root_mtime, "built_ns": built,
+            if key == "rows":  # the index holds its rows as columns
+                key, value = "columns", _as_columns(value)
+            return {"version": 2, "root_mtime_ns": root_mtime, "built_ns": built,
                     key: value, **over}
 
         row = list(good_rows[0])
@@ -819,13 +822,25 @@ def _index_cases(root_mtime: int, good_rows: list, good_ids: list) -> list:
                     [None] + row[1:], row[:8] + ["s", "m", "i"], row + [1], row[:10]]
         cases += [("index.json", doc("rows", [r] + good_rows[1:])) for r in bad_rows]
         cases += [("index.json", doc("rows", 5)), ("index.json", doc("rows", [5])),
-                  ("index.json", doc("rows", good_rows, version=2)),
+                  ("index.json", doc("rows", good_rows, version=1)),
+                  ("index.json", doc("rows", good_rows, version=3)),
                   ("index.json", doc("rows", good_rows, root_mtime_ns="x")),
                   ("ids.json", doc("ids", [5])), ("ids.json", doc("ids", [None, "a"])),
                   ("ids.json", doc("ids", "victim")), ("ids.json", doc("ids", [["a"]])),
                   ("ids.json", doc("ids", good_ids, built_ns=None))]
     return cases + [(name, raw) for name in ("index.json", "ids.json")
                     for raw in (b"", b"{", b"[]", b"null", b"\xff", b"9" * 5000)]
+
+
+def _as_columns(rows):
+    """The index's column form of ``rows``; malformed rows stay malformed."""
+    if type(rows) is not list or not all(type(r) is list for r in rows):
+        return rows
+    return [list(col) for col in itertools.zip_longest(*rows, fillvalue="<missing>")]
+
+
+def _rows_of(index_doc: dict) -> list:
+    return [list(r) for r in zip(*index_doc["columns"])]
 
 
 def test_a_damaged_listing_index_never_breaks_a_listing(tmp_path, valid):
@@ -835,7 +850,7 @@ def test_a_damaged_listing_index_never_breaks_a_listing(tmp_path, valid):
     truth_ids = probe.store.list()
     truth = probe.store.list_summaries()
     internal = probe.root / ".a3s_store"
-    good_rows = json.loads((internal / "index.json").read_bytes())["rows"]
+    good_rows = _rows_of(json.loads((internal / "index.json").read_bytes()))
     good_ids = json.loads((internal / "ids.json").read_bytes())["ids"]
     for n, (name, content) in enumerate(_index_cases(0, good_rows, good_ids)):
         site = Site(tmp_path / f"s{n}", valid)
@@ -846,13 +861,15 @@ def test_a_damaged_listing_index_never_breaks_a_listing(tmp_path, valid):
                            else content["root_mtime_ns"])
             if type(content.get("built_ns")) is int:
                 content["built_ns"] += root_mtime
-            rows = content.get("rows")
-            if type(rows) is list:  # keep each row's file signature current
+            columns = content.get("columns")
+            if type(columns) is list and len(columns) == 11 and \
+                    all(type(c) is list for c in columns):  # keep file signatures current
                 here = json.loads((site.root / ".a3s_store" / "index.json").read_bytes())
-                sigs = {r[0]: r[8:] for r in here["rows"]}
-                content["rows"] = [r[:8] + sigs.get(r[0], r[8:])
-                                   if type(r) is list and len(r) == 11
-                                   and type(r[0]) is str else r for r in rows]
+                sigs = {r[0]: r[8:] for r in _rows_of(here)}
+                rows = [list(r) for r in zip(*columns)]
+                rows = [r[:8] + sigs.get(r[0], r[8:]) if type(r[0]) is str else r
+                        for r in rows]
+                content["columns"] = _as_columns(rows)
             raw = json.dumps(content).encode("utf-8", "surrogatepass")
         else:
             raw = content
