@@ -296,6 +296,7 @@ def test_ten_thousand_reads_during_writes_are_all_whole(tmp_path):
     reads = [r for kind, seen in got if kind == "reader" for r in seen]
     bad = [r for r in reads if r is None or len(r) != 1 or r[0] not in written]
     assert len(reads) >= 10_000 and not bad, (len(reads), bad[:5])
+    assert len(written) > 10  # the writers were not starved meanwhile
     print(f"{len(reads)} reads during {len(written) - 1} snapshot saves: 0 partial")
 
 

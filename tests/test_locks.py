@@ -177,3 +177,58 @@ def test_the_close_trap_test_catches_lockf(tmp_path, monkeypatch):
     use_lockf(monkeypatch)
     got = exclusion_after_unrelated_closes(tmp_path / "store", lockf=True)
     assert got["thread"] is False and got["process"] is False, got
+
+
+# -- fairness: readers cannot keep a writer out -------------------------------------
+
+
+def _loop_reads(root, stop) -> None:  # pragma: no cover - runs in a child
+    try:
+        store = FileSessionStore(root)
+        while not stop.is_set():
+            store.load_snapshot("s")
+    finally:
+        os._exit(0)
+
+
+def test_a_stream_of_readers_does_not_starve_a_writer(tmp_path):
+    # Six processes that keep the shared lock taken between them used to hold
+    # a writer off until its timeout (17 of 20 saves timed out at 2 s).
+    import multiprocessing
+
+    root = str(tmp_path / "store")
+    FileSessionStore(root).save_snapshot(snapshot_gen("s", 1))
+    ctx = multiprocessing.get_context("fork")
+    stop = ctx.Event()
+    readers = [ctx.Process(target=_loop_reads, args=(root, stop)) for _ in range(6)]
+    for p in readers:
+        p.start()
+    try:
+        time.sleep(0.3)  # the readers are busy
+        writer = FileSessionStore(root, lock_timeout=2.0)
+        timeouts = 0
+        for gen in range(2, 12):
+            try:
+                writer.save_snapshot(snapshot_gen("s", gen))
+            except LockTimeoutError:
+                timeouts += 1
+    finally:
+        stop.set()
+        for p in readers:
+            p.join(30)
+    assert timeouts == 0
+    assert gens_of(FileSessionStore(root).load_snapshot("s")) == {11}
+    assert os.path.isfile(os.path.join(root, ".a3s_store", "lock.gate"))  # it was needed
+
+
+def test_a_link_at_the_gate_is_refused_not_followed(tmp_path):
+    from a3s_store import UnsafePathError
+
+    root = tmp_path / "store"
+    FileSessionStore(root).save_snapshot(snapshot_gen("s", 1))
+    outside = tmp_path / "outside"
+    outside.write_bytes(b"not the store's")
+    os.symlink(outside, root / ".a3s_store" / "lock.gate")
+    with pytest.raises(UnsafePathError):
+        FileSessionStore(root).load("s")
+    assert outside.read_bytes() == b"not the store's"
