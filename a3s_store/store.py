@@ -182,31 +182,27 @@ def check_workflow_checkpoint_key(workflow_id: str, checkpoint: WorkflowCheckpoi
         )
 
 
-def checked_loop_checkpoint(run_id: str, checkpoint: LoopCheckpoint, path=None) -> LoopCheckpoint:
-    """A loaded loop checkpoint, after the version and key checks."""
+def _checked(checkpoint, key: str, key_field: str, kind: str, path):
     try:
         checkpoint.ensure_loadable()
     except CorruptDataError as exc:
         raise exc.located(path=path)
-    if checkpoint.run_id != run_id:
-        raise CorruptDataError(
-            f"file holds the checkpoint of run {checkpoint.run_id!r}, not {run_id!r}",
-            key="run_id", path=path)
+    held = getattr(checkpoint, key_field)
+    if held != key:
+        raise CorruptDataError(f"file holds the checkpoint of {kind} {held!r}, not {key!r}",
+                               key=key_field, path=path)
     return checkpoint
+
+
+def checked_loop_checkpoint(run_id: str, checkpoint: LoopCheckpoint, path=None) -> LoopCheckpoint:
+    """A loaded loop checkpoint, after the version and key checks."""
+    return _checked(checkpoint, run_id, "run_id", "run", path)
 
 
 def checked_workflow_checkpoint(workflow_id: str, checkpoint: WorkflowCheckpoint,
                                 path=None) -> WorkflowCheckpoint:
     """A loaded workflow checkpoint, after the version and key checks."""
-    try:
-        checkpoint.ensure_loadable()
-    except CorruptDataError as exc:
-        raise exc.located(path=path)
-    if checkpoint.workflow_id != workflow_id:
-        raise CorruptDataError(
-            f"file holds the checkpoint of workflow {checkpoint.workflow_id!r}, "
-            f"not {workflow_id!r}", key="workflow_id", path=path)
-    return checkpoint
+    return _checked(checkpoint, workflow_id, "workflow_id", "workflow", path)
 
 
 def check_session_type(session: object) -> SessionData:

@@ -15,6 +15,7 @@ import pytest
 
 from a3s_store import _commit, _fs
 from a3s_store._commit import Layout, Put, Remove, RemoveTree
+from crashkit import leftovers
 from faults import MODES, count_calls, hooked, run_faulted
 
 OLD = {
@@ -58,15 +59,6 @@ def snapshot(root) -> dict[str, bytes]:
             with open(path, "rb") as fh:
                 out[os.path.relpath(path, root)] = fh.read()
     return out
-
-
-def leftovers(root) -> list[str]:
-    found = []
-    for sub in ("tx", "tmp"):
-        d = os.path.join(root, _commit.INTERNAL, sub)
-        if os.path.isdir(d):
-            found += os.listdir(d)
-    return found
 
 
 def with_layout(root, fn):
