@@ -8,6 +8,8 @@ the file otherwise).
 
 from __future__ import annotations
 
+import functools
+
 from . import _codec, _commit, _fs, _index
 from ._commit import INTERNAL
 from ._names import file_stem, id_from_stem, legacy_stem
@@ -16,6 +18,8 @@ from .errors import CorruptDataError, InvalidIdError, UnsafePathError
 from .store import SessionSummary
 
 __all__ = ["ids", "ids_of", "rows", "summaries"]
+
+_new_summary = functools.partial(tuple.__new__, SessionSummary)
 
 
 def ids_of(index_rows: list) -> list[str]:
@@ -40,7 +44,9 @@ def summaries(layout: StoreLayout) -> list[SessionSummary]:
     if _index.rows_are_fresh(index, _fs.stat_dir(layout.root).st_mtime_ns):
         columns = index[2]
         count = len(columns[1]) - columns[1].count(None)  # sessions come first
-        return list(map(SessionSummary, *(col[:count] for col in columns[1:9])))
+        # tuple.__new__ through C-level map/zip: a named tuple's own __new__
+        # is a Python function, and this runs 10,000 times per listing.
+        return list(map(_new_summary, zip(*(col[:count] for col in columns[1:9]))))
     make = SessionSummary._make
     return [make(r[1:9]) for r in rows(layout) if r[1] is not None]
 
