@@ -262,12 +262,16 @@ class FileSessionStore:
             return self._load_session(layout, session_id)
 
     def _load_session(self, layout: StoreLayout, session_id: str) -> SessionData | None:
+        return self._load_session_and_meta(layout, session_id)[0]
+
+    def _load_session_and_meta(self, layout: StoreLayout, session_id: str):
+        """(session or None, the stem its files use, the store's metadata or {})."""
         stem, legacy = layout.resolve(session_id)
         use = legacy or stem
         folder, name = where("session", use)
         got = layout.read(folder, name)
         if got is None:
-            return None
+            return None, use, {}
         data, sig = got
         meta = None if legacy else layout.meta(stem)
         trusted = (meta is not None and meta.get("id") == session_id
@@ -280,7 +284,7 @@ class FileSessionStore:
                                    session_id=session_id)
         sigs = layout.sigs(use)
         session.revision = layout.revision(use, session_id, meta, sigs)
-        return session
+        return session, use, meta or {}
 
     def exists(self, session_id: str, /) -> bool:
         """Whether a session file is stored for this id (it is not parsed)."""
@@ -373,12 +377,9 @@ class FileSessionStore:
         """
         file_stem(session_id)
         with self._op(exclusive=False) as layout:
-            session = self._load_session(layout, session_id)
+            session, use, meta = self._load_session_and_meta(layout, session_id)
             if session is None:
                 return None
-            stem, legacy = layout.resolve(session_id)
-            use = legacy or stem
-            meta = (None if legacy else layout.meta(stem)) or {}
             artifacts = self._load_artifacts(layout, use, session_id, meta)
             snap = SessionSnapshot(
                 session=session,
