@@ -168,10 +168,16 @@ def decode_session(data: bytes, *, strict: bool, path, session_id=None) -> Sessi
         raise _located(exc, path, session_id)
 
 
-def encode_list(items: list, *, session_id=None) -> bytes:
+def encode_list(items: list, cls: type | None = None, *, session_id=None) -> bytes:
+    """A side file's bytes: a JSON array of records (of ``cls`` when given)."""
     if not isinstance(items, (list, tuple)):
         raise InvalidDataError(f"expected a list, got {type(items).__name__}",
                                session_id=session_id)
+    if cls is not None:
+        for index, item in enumerate(items):
+            if not isinstance(item, cls):
+                raise InvalidDataError(f"expected a {cls.__name__}, got {type(item).__name__}",
+                                       key=f"[{index}]", session_id=session_id)
     try:
         return _json.encode_bytes([item.to_dict() for item in items])
     except A3SStoreError as exc:
