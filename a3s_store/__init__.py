@@ -56,7 +56,8 @@ from .persistence import (
 from .records import *  # noqa: F401,F403 - every record type, listed in records.__all__
 from .resume import load_session_data, restore_persisted_session_state, resume_session
 from .session_options import SessionOptions, apply_persisted_runtime_options
-from .store import SessionSnapshot, SessionStore, SessionSummary
+from .snapshot import SessionSnapshot, SessionSummary
+from .store import SessionStore
 
 __all__ = sorted([
     "A3SStoreError",

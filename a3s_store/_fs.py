@@ -65,12 +65,25 @@ _BINARY = getattr(os, "O_BINARY", 0)
 
 #: Installed by tests: called with the name of each system call before it runs.
 fault_hook: Callable[[str], None] | None = None
+#: Installed by tests: called after each call that changes the filesystem has
+#: succeeded, with its kind and details (paths, descriptor, bytes written), so
+#: a power-loss simulator can rebuild what a crash could leave. Kinds:
+#: ``mkdir``/``rmdir``/``unlink`` (path), ``rename`` (src, dst), ``create``
+#: (path, fd), ``write`` (fd, data), ``fsync`` (fd), ``close`` (fd),
+#: ``fsync_dir`` (path).
+observer: Callable[[str, dict], None] | None = None
 
 
 def _tick(name: str) -> None:
     hook = fault_hook
     if hook is not None:
         hook(name)
+
+
+def _observe(kind: str, **details) -> None:
+    seen = observer
+    if seen is not None:
+        seen(kind, details)
 
 
 class Sig(NamedTuple):
@@ -152,6 +165,8 @@ def open_root(path: str, *, create: bool, mode: int = 0o700) -> Dir | None:
         except FileNotFoundError:
             os.makedirs(path, mode=mode, exist_ok=True)
             created = True
+        if created:
+            _observe("mkdir", path=path)
     if WINDOWS:
         _tick("stat")
         if not os.path.isdir(path):
@@ -213,6 +228,7 @@ def open_dir(parent: Dir, name: str, *, create: bool = False, mode: int = 0o700,
             os.mkdir(name, mode, dir_fd=parent.fd)
         except FileExistsError:
             continue  # made by someone else meanwhile, or not a folder: see above
+        _observe("mkdir", path=parent.join(name))
         created = True
         if durable:
             fsync_dir(parent)
@@ -252,6 +268,7 @@ def fsync_dir(d: Dir) -> None:
         return
     _tick("fsync_dir")
     os.fsync(d.fd)
+    _observe("fsync_dir", path=d.path)
 
 
 def stat_dir(d: Dir) -> os.stat_result:
@@ -394,6 +411,7 @@ def write_new(d: Dir, name: str, data: bytes, *, mode: int = 0o600, durable: boo
     """
     _tick("open")
     fd = _open_file(d, name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    _observe("create", path=d.join(name), fd=fd)
     try:
         if not WINDOWS:
             _tick("fchmod")
@@ -402,20 +420,25 @@ def write_new(d: Dir, name: str, data: bytes, *, mode: int = 0o600, durable: boo
         while view:
             _tick("write")
             written = os.write(fd, view)
+            if observer is not None:
+                _observe("write", fd=fd, data=bytes(view[:written]))
             view = view[written:]
         if durable:
             _tick("fsync")
             os.fsync(fd)
+            _observe("fsync", fd=fd)
         _tick("fstat")
         sig = Sig.of(os.fstat(fd))
     except Exception:
         os.close(fd)
+        _observe("close", fd=fd)
         try:
             unlink(d, name)
         except Exception:
             pass  # left for recovery, which sweeps temporary names
         raise
     os.close(fd)
+    _observe("close", fd=fd)
     return sig
 
 
@@ -449,6 +472,7 @@ def replace(src_dir: Dir, src: str, dst_dir: Dir, dst: str) -> None:
                 os.replace(src_dir.join(src), dst_dir.join(dst))
             else:
                 os.replace(src, dst, src_dir_fd=src_dir.fd, dst_dir_fd=dst_dir.fd)
+            _observe("rename", src=src_dir.join(src), dst=dst_dir.join(dst))
             return
         except PermissionError as exc:
             winerror = getattr(exc, "winerror", None)
@@ -476,6 +500,7 @@ def unlink(d: Dir, name: str) -> bool:
             os.unlink(name, dir_fd=d.fd)
     except FileNotFoundError:
         return False
+    _observe("unlink", path=d.join(name))
     return True
 
 
@@ -523,6 +548,7 @@ def remove_tree(d: Dir, name: str) -> bool:
                 os.rmdir(current, dir_fd=d.fd)
         except FileNotFoundError:
             continue
+        _observe("rmdir", path=d.join(current))
         removed = True
     return removed
 
@@ -614,6 +640,7 @@ def _open_lock_file(d: Dir, name: str, mode: int, *, create: bool = True) -> int
         except IsADirectoryError:
             raise _unsafe(d.join(name), "not a regular file") from None
     else:
+        _observe("create", path=d.join(name), fd=fd)
         if not WINDOWS:
             _tick("fchmod")
             os.fchmod(fd, mode)  # exact mode, whatever the umask
@@ -712,3 +739,4 @@ def unlock(fd: int) -> None:
         _release(fd)
     finally:
         os.close(fd)
+        _observe("close", fd=fd)

@@ -15,7 +15,7 @@ from ._commit import INTERNAL
 from ._names import file_stem, id_from_stem, legacy_stem
 from ._session_files import StoreLayout
 from .errors import CorruptDataError, InvalidIdError, UnsafePathError
-from .store import SessionSummary
+from .snapshot import SessionSummary
 
 __all__ = ["ids", "ids_of", "rows", "summaries"]
 

@@ -16,7 +16,7 @@ from .records import (
     ToolUseBlock,
     TraceEvent,
 )
-from .store import SessionSnapshot
+from .snapshot import SessionSnapshot
 
 __all__ = ["sample_snapshot", "run_demo"]
 

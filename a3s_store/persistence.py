@@ -58,7 +58,8 @@ from .records import (
     TokenUsage,
     TraceEvent,
 )
-from .store import SessionSnapshot, SessionStore
+from .snapshot import SessionSnapshot
+from .store import SessionStore
 
 if TYPE_CHECKING:
     from .agent_session import PersistableSession

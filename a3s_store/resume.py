@@ -28,7 +28,8 @@ from .errors import ConflictError, CorruptDataError, InvalidDataError, SessionNo
 from .persistence import SessionPersistence, _retained_trace_events
 from .records import ArtifactStore, SessionData
 from .session_options import SessionOptions, apply_persisted_runtime_options
-from .store import SessionSnapshot, SessionStore
+from .snapshot import SessionSnapshot
+from .store import SessionStore
 
 __all__ = ["load_session_data", "restore_persisted_session_state", "resume_session"]
 

@@ -19,8 +19,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from .._render_html import render_notebook
-from .._render_text import session_repr
 from ..errors import InvalidDataError
 from ._decode import MessagesConv
 from ._fields import BOOL, F64, I64, STR, U64, EnumConv, ListConv, RecordConv
@@ -72,10 +70,12 @@ class SessionData(Record):
 
     def __repr__(self) -> str:
         # Counts, not contents: a session may hold thousands of messages.
+        from .._render_text import session_repr
         return session_repr(self)
 
     def _repr_html_(self) -> str:
         """A compact, escaped transcript (notebooks call this to show the session)."""
+        from .._render_html import render_notebook
         return render_notebook(self)
 
     def _to_dict_with_messages(self, messages: list) -> dict:
