@@ -409,7 +409,7 @@ def test_recorded_usage_is_copied():
 
 HELPER = ["persistence", "resume", "session_options", "agent_session", "agent_run", "_identity"]
 # What the helper may build on: the public store API, the records, the errors, itself.
-ALLOWED_INTERNAL = {"store", "records", "errors", *HELPER}
+ALLOWED_INTERNAL = {"store", "snapshot", "records", "errors", *HELPER}
 
 
 @pytest.mark.parametrize("name", HELPER)
