@@ -9,7 +9,7 @@ import sys
 import a3s_store
 
 PACKAGE = pathlib.Path(a3s_store.__file__).parent
-SEAM = {"_fs.py"}
+SEAM = PACKAGE / "_fs"  # the I/O layer: a package of its own
 FORBIDDEN_OS = {
     "open", "replace", "rename", "renames", "remove", "unlink", "rmdir", "removedirs", "mkdir",
     "makedirs", "scandir", "listdir", "stat", "lstat", "fsync", "fdatasync", "read", "write",
@@ -41,7 +41,7 @@ def _violations(path: pathlib.Path) -> list[str]:
 def test_only_the_io_layer_touches_the_filesystem():
     bad = []
     for path in sorted(PACKAGE.rglob("*.py")):
-        if path.name in SEAM:
+        if SEAM in path.parents:
             continue
         bad += _violations(path)
     assert bad == []

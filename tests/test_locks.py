@@ -103,8 +103,8 @@ def use_lockf(target) -> None:
             return False
         return True
 
-    target.setattr(_fs, "_try_lock", try_lockf)
-    target.setattr(_fs, "_release", lambda fd: fcntl.lockf(fd, fcntl.LOCK_UN))
+    target.setattr(_fs._lock, "_try_lock", try_lockf)
+    target.setattr(_fs._lock, "_release", lambda fd: fcntl.lockf(fd, fcntl.LOCK_UN))
 
 
 _PROBE = textwrap.dedent("""
@@ -229,6 +229,8 @@ def test_a_link_at_the_gate_is_refused_not_followed(tmp_path):
     outside = tmp_path / "outside"
     outside.write_bytes(b"not the store's")
     os.symlink(outside, root / ".a3s_store" / "lock.gate")
+    FileSessionStore(root).load("s")  # the gate is open: nobody opens it
+    os.truncate(root / ".a3s_store" / "lock", 1)  # a waiter closed the gate: it is used
     with pytest.raises(UnsafePathError):
         FileSessionStore(root).load("s")
     assert outside.read_bytes() == b"not the store's"
