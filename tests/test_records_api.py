@@ -12,8 +12,9 @@ import a3s_store.records as records
 from a3s_store._json import decode, encode
 from a3s_store.records import ContextUsage, LoopCheckpoint, WorkflowCheckpoint
 
-PACKAGE = Path(codec.__file__).parent
-MINE = [PACKAGE / "_json.py", PACKAGE / "_floats.py", *sorted((PACKAGE / "records").glob("*.py"))]
+PACKAGE = Path(records.__file__).parent.parent
+MINE = [*sorted((PACKAGE / "_json").glob("*.py")), PACKAGE / "_floats.py",
+        *sorted((PACKAGE / "records").glob("*.py"))]
 
 
 def test_every_public_name_has_a_docstring():
@@ -52,7 +53,7 @@ def test_imports_are_stdlib_or_relative_and_only_json_module_imports_json():
             for name in names:
                 assert name in sys.stdlib_module_names, f"{path.name}: {name}"
                 if name == "json":
-                    assert path.name == "_json.py", path.name
+                    assert path.parent.name == "_json", path.name
                 assert name not in {"os", "pathlib", "shutil", "tempfile", "io"}, path.name
 
 

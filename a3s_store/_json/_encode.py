@@ -1,59 +1,4 @@
-"""JSON in the exact bytes of serde_json, and a strict reader.
-
-This is the only module of the package that imports :mod:`json`.
-
-Writing: :func:`encode` reproduces ``serde_json::to_string_pretty`` byte for
-byte: 2-space indent, ``": "`` between key and value, raw UTF-8 (non-ASCII is
-not escaped), ``[]``/``{}`` for empty containers and no trailing newline.
-Floats are printed the way Rust's ``ryu`` prints them, which is not Python's
-``repr``; wrap a value in :class:`F32` when the Rust field is an ``f32``.
-
->>> print(encode({"a": [1, 2.0, None], "b": {}, "c": "é\\n", "d": 1e-06}))
-{
-  "a": [
-    1,
-    2.0,
-    null
-  ],
-  "b": {},
-  "c": "é\\n",
-  "d": 1e-6
-}
->>> format_f64(0.00001), format_f64(1e16), format_f32(0.8), format_f32(1e-7)
-('0.00001', '1e16', '0.8', '1e-7')
-
-:class:`Raw` splices text that is already encoded (at the nesting level where
-it lands):
-
->>> print(encode({"m": [Raw(encode({"x": 1}, level=2))]}))
-{
-  "m": [
-    {
-      "x": 1
-    }
-  ]
-}
-
-Reading: :func:`decode` parses UTF-8 bytes and turns every failure into
-:class:`~a3s_store.errors.CorruptDataError` (never a bare ``ValueError``,
-``RecursionError`` or ``UnicodeDecodeError``):
-
->>> decode(b'{"id": "s-1", "n": [1, 2.5]}')
-{'id': 's-1', 'n': [1, 2.5]}
->>> decode(b'{"id": 1, "id": 2}')
-Traceback (most recent call last):
-    ...
-a3s_store.errors.CorruptDataError: duplicate key 'id'
-
-Nesting limit: serde_json refuses to read documents nested 128 containers
-deep, so :func:`encode` refuses values nested deeper than :data:`MAX_DEPTH`
-(127): nothing a3s-code cannot read is ever written. ``decode(strict=True)``
-refuses deeper documents too, on every Python version (a walk over the
-containers after the parse, about a third of the parse's time).
-``decode(strict=False)`` skips that walk: it is meant for files this package
-wrote, which cannot be deeper; it still refuses what the parser's recursion
-guard refuses (about 1,000 levels on CPython 3.11, more on 3.12+).
-"""
+"""The writer: serde_json's exact pretty bytes (see the package docstring)."""
 
 from __future__ import annotations
 
@@ -62,21 +7,12 @@ import math
 import re
 from json.encoder import encode_basestring as _encode_str  # C, ensure_ascii=False
 
-from ._floats import format_f32, format_f64
-from .errors import CorruptDataError, InvalidDataError
+from .._floats import format_f32, format_f64
+from ..errors import InvalidDataError
 
-__all__ = [
-    "F32",
-    "MAX_DEPTH",
-    "Raw",
-    "decode",
-    "encode",
-    "encode_bytes",
-    "encode_compact",
-    "fingerprint",
-    "format_f32",
-    "format_f64",
-]
+__all__ = ["F32", "MAX_DEPTH", "Raw", "encode", "encode_bytes", "encode_compact",
+           "fingerprint", "find_surrogate"]
+
 
 #: Deepest nesting of arrays/objects that serde_json reads (its limit is 128).
 MAX_DEPTH = 127
@@ -321,7 +257,7 @@ def encode_bytes(value: object, *, level: int = 0) -> bytes:
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        path, bad = _find_surrogate(value)
+        path, bad = find_surrogate(value)
         bad = bad or ""
         where = repr(bad) if len(bad) <= 60 else repr(bad[:57]) + "..."
         raise InvalidDataError(
@@ -334,7 +270,7 @@ def encode_bytes(value: object, *, level: int = 0) -> bytes:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _find_surrogate(value: object) -> tuple[str | None, str | None]:
+def find_surrogate(value: object) -> tuple[str | None, str | None]:
     """Path and text of the first string (key or value) with a surrogate;
     ``(None, None)`` when there is none."""
     stack: list[tuple[object, list]] = [(value, [])]
@@ -352,125 +288,6 @@ def _find_surrogate(value: object) -> tuple[str | None, str | None]:
             for index in range(len(item) - 1, -1, -1):
                 stack.append((item[index], path + [index]))
     return None, None
-
-
-# ---------------------------------------------------------------- decoder
-
-
-def _reject_constant(name: str) -> object:
-    raise CorruptDataError(f"{name} is not valid JSON")
-
-
-def _parse_float(text: str) -> float:
-    value = float(text)
-    if value == _INF or value == -_INF:
-        raise CorruptDataError(f"number {text[:40]} is out of range for a 64-bit float")
-    return value
-
-
-def _no_duplicates(pairs: list) -> dict:
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        seen: set = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise CorruptDataError(f"duplicate key {key!r}")
-            seen.add(key)
-    return obj
-
-
-_FAST = json.JSONDecoder(parse_float=_parse_float, parse_constant=_reject_constant)
-_STRICT = json.JSONDecoder(
-    parse_float=_parse_float,
-    parse_constant=_reject_constant,
-    object_pairs_hook=_no_duplicates,
-)
-_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
-_CONTAINERS = frozenset((dict, list))
-
-
-def _too_deep(value: object) -> bool:
-    """Whether ``value`` nests containers deeper than :data:`MAX_DEPTH`.
-
-    Walks level by level without recursion; a container whose items hold
-    no container is dismissed by a C-level type scan.
-    """
-    level = [value] if type(value) in _CONTAINERS else []
-    depth = 0
-    while level:
-        depth += 1
-        if depth > MAX_DEPTH:
-            return True
-        below: list = []
-        extend = below.extend
-        for container in level:
-            items = container.values() if type(container) is dict else container
-            if not _CONTAINERS.isdisjoint(map(type, items)):
-                extend([x for x in items if type(x) is dict or type(x) is list])
-        level = below
-    return False
-
-
-def decode(data: bytes, *, strict: bool = True) -> object:
-    """Parse a JSON document from UTF-8 ``data``.
-
-    Always rejected: invalid UTF-8, a UTF-8 byte order mark, UTF-16/32 text,
-    ``NaN``/``Infinity``, numbers that overflow a 64-bit float (``1e400``),
-    integers beyond Python's digit limit, nesting the parser cannot take
-    (a ``RecursionError``),
-    and anything after the document. With ``strict=True`` (the default) also
-    duplicate keys in one object, strings holding unpaired surrogate escapes
-    (``"\\ud800"``) and nesting deeper than :data:`MAX_DEPTH`, as serde_json
-    does. ``strict=False`` is the
-    fast path for files this package wrote and verified.
-
-    :raises CorruptDataError: for every failure; the message says what. The
-        caller adds the file with ``err.located(path=...)``.
-
-    >>> decode(b"[1e400]")
-    Traceback (most recent call last):
-        ...
-    a3s_store.errors.CorruptDataError: number 1e400 is out of range for a 64-bit float
-    """
-    if not isinstance(data, bytes):
-        if isinstance(data, (bytearray, memoryview)):
-            data = bytes(data)
-        else:
-            raise TypeError(f"decode() needs bytes, got {type(data).__name__}")
-    if data[:3] == b"\xef\xbb\xbf":
-        raise CorruptDataError("document starts with a UTF-8 byte order mark")
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:4]:
-        raise CorruptDataError("document is UTF-16 or UTF-32 encoded, not UTF-8")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise CorruptDataError(f"invalid UTF-8 at byte {exc.start}") from None
-    if not text.strip(" \t\n\r"):
-        raise CorruptDataError("document is empty")
-    try:
-        value = (_STRICT if strict else _FAST).decode(text)
-    except CorruptDataError:
-        raise
-    except json.JSONDecodeError as exc:
-        raise CorruptDataError(
-            f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-        ) from None
-    except RecursionError:
-        raise CorruptDataError("JSON nesting too deep") from None
-    except MemoryError:
-        raise CorruptDataError("document too large to parse") from None
-    except ValueError as exc:  # e.g. the int digit limit
-        raise CorruptDataError(f"invalid JSON: {exc}") from None
-    if strict:
-        if _too_deep(value):
-            raise CorruptDataError(f"JSON nesting too deep (more than {MAX_DEPTH} levels)")
-        if _ESCAPED_SURROGATE.search(data):
-            path, bad = _find_surrogate(value)
-            if bad is not None:
-                raise CorruptDataError(
-                    "string holds an unpaired surrogate escape (not valid Unicode)", key=path
-                )
-    return value
 
 
 def encode_compact(value: object) -> bytes:
