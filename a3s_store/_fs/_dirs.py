@@ -13,14 +13,11 @@ import os
 import stat as _stat
 
 from ..errors import CorruptDataError, UnsafePathError
-from . import (
-    BINARY,
+from ._seam import (
     CLOEXEC,
     DIRECTORY,
     NOFOLLOW,
-    NONBLOCK,
     WINDOWS,
-    Sig,
     observe,
     tick,
 )

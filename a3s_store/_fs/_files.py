@@ -15,10 +15,9 @@ import stat as _stat
 import time
 
 from ..errors import CorruptDataError, UnsafePathError
-from . import (
+from ._seam import (
     BINARY,
     CLOEXEC,
-    DIRECTORY,
     NOFOLLOW,
     NONBLOCK,
     WINDOWS,
@@ -26,8 +25,8 @@ from . import (
     observe,
     tick,
 )
-from .. import _fs as _tunables
-from ._dirs import Dir, check_name, close_dir, list_dir, open_dir, open_root, unsafe
+from . import _seam as _tunables
+from ._dirs import Dir, check_name, close_dir, fsync_dir, list_dir, open_dir, open_root, unsafe
 
 __all__ = ["read_file", "read_small", "peek_file", "stat_entry", "write_new", "replace",
            "unlink", "remove_tree", "write_file"]
@@ -71,7 +70,7 @@ def read_file(d: Dir, name: str, limit: int) -> tuple[bytes, Sig] | None:
     reading, so neither a huge (or sparse) file nor one that grows during
     the read is ever loaded past ``limit``. A folder, FIFO or device where a
     file should be is :class:`CorruptDataError`; a symlink is
-    :class:`UnsafePathError`. Opening uses ``ONONBLOCK`` so a FIFO never hangs.
+    :class:`UnsafePathError`. Opening uses ``O_NONBLOCK`` so a FIFO never hangs.
     """
     tick("open")
     try:
@@ -96,9 +95,7 @@ def read_file(d: Dir, name: str, limit: int) -> tuple[bytes, Sig] | None:
         want = st.st_size + 1
         while True:
             tick("read")
-            chunk = os.read(fd, max(want, 65536))
-            if not chunk:
-                break
+            chunk = os.read(fd, want)
             chunks.append(chunk)
             total += len(chunk)
             if total > limit:
@@ -106,7 +103,9 @@ def read_file(d: Dir, name: str, limit: int) -> tuple[bytes, Sig] | None:
                     f"file grew past the byte limit of {limit} while being read",
                     path=d.join(name)
                 )
-            want = 65536
+            if len(chunk) < want:
+                break  # a short read of a regular file is its end: no read to confirm it
+            want = 65536  # it grew while being read: read on, up to the limit
         return b"".join(chunks), Sig.of(st)
     finally:
         os.close(fd)
@@ -218,7 +217,7 @@ def replace(src_dir: Dir, src: str, dst_dir: Dir, dst: str) -> None:
     with doubling pauses; past that budget a ``PermissionError`` naming the
     target is raised and nothing was renamed. Every other error is raised at
     once. The loop is the same on every platform so that tests can inject
-    such refusals on POSIX through :data:`fault_hook`.
+    such refusals on POSIX through ``_fs.hooks.fault_hook``.
     """
     check_name(src_dir, src)
     check_name(dst_dir, dst)

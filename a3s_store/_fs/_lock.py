@@ -7,14 +7,9 @@ import stat as _stat
 import time
 
 from ..errors import LockTimeoutError
-from . import (
-    BINARY,
-    CLOEXEC,
-    DIRECTORY,
-    NOFOLLOW,
+from ._seam import (
     NONBLOCK,
     WINDOWS,
-    Sig,
     observe,
     tick,
 )

@@ -1,0 +1,62 @@
+"""What every part of the I/O layer shares: the two test hooks and the open flags.
+
+Tests install the hooks on this module (``_fs.hooks``): ``fault_hook`` is
+called with the name of each system call before it runs, ``observer`` after
+each call that changed the filesystem. The parts call :func:`tick` and
+:func:`observe`, which read them at each call.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Callable, NamedTuple
+
+WINDOWS = sys.platform == "win32"
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+BINARY = getattr(os, "O_BINARY", 0)
+
+#: Installed by tests: called with the name of each system call before it runs.
+fault_hook: Callable[[str], None] | None = None
+#: Installed by tests: called after each call that changes the filesystem has
+#: succeeded, with its kind and details (paths, descriptor, bytes written), so
+#: a power-loss simulator can rebuild what a crash could leave. Kinds:
+#: ``mkdir``/``rmdir``/``unlink`` (path), ``rename`` (src, dst), ``create``
+#: (path, fd), ``write`` (fd, data), ``fsync`` (fd), ``close`` (fd),
+#: ``fsync_dir`` (path).
+observer: Callable[[str, dict], None] | None = None
+
+
+def tick(name: str) -> None:
+    hook = fault_hook
+    if hook is not None:
+        hook(name)
+
+
+def observe(kind: str, **details) -> None:
+    seen = observer
+    if seen is not None:
+        seen(kind, details)
+
+
+class Sig(NamedTuple):
+    """What identifies one version of a file: size, mtime (ns) and inode."""
+
+    size: int
+    mtime_ns: int
+    ino: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> "Sig":
+        return cls(st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+
+#: How many times a rename refused by Windows (a file open elsewhere) is tried,
+#: and the first pause (doubled each time): 6 attempts over 0.155 s. Read at
+#: each call, so tests can shorten them here.
+REPLACE_ATTEMPTS = 6
+REPLACE_PAUSE = 0.005
