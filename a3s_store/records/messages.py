@@ -18,7 +18,8 @@ and are written back unchanged (a 3.4 Rust reader refuses them).
 >>> Message.from_dict(m.to_dict()) == m
 True
 
-Decoding lives in :mod:`._decode` (the hot path of every session load).
+Decoding lives in :mod:`._decode` (the hot path of every session load),
+which imports these classes; ``from_dict`` imports it when first called.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ class ImageSource:
     @classmethod
     def from_dict(cls, data: Any) -> ImageSource:
         """Build from decoded JSON; :class:`CorruptDataError` if bad."""
+        from . import _decode  # decoding imports these classes: import it late
         return _decode.image_source(data)
 
 
@@ -98,6 +100,7 @@ class TextBlock:
     @classmethod
     def from_dict(cls, data: Any) -> TextBlock:
         """Build from decoded JSON; :class:`CorruptDataError` if bad."""
+        from . import _decode  # decoding imports these classes: import it late
         return _decode.typed(data, "text")
 
     @property
@@ -128,6 +131,7 @@ class ImageBlock:
     @classmethod
     def from_dict(cls, data: Any) -> ImageBlock:
         """Build from decoded JSON; :class:`CorruptDataError` if bad."""
+        from . import _decode  # decoding imports these classes: import it late
         return _decode.typed(data, "image")
 
     @property
@@ -159,6 +163,7 @@ class ToolUseBlock:
     @classmethod
     def from_dict(cls, data: Any) -> ToolUseBlock:
         """Build from decoded JSON; :class:`CorruptDataError` if bad."""
+        from . import _decode  # decoding imports these classes: import it late
         return _decode.typed(data, "tool_use")
 
     @property
@@ -218,6 +223,7 @@ class ToolResultBlock:
     @classmethod
     def from_dict(cls, data: Any) -> ToolResultBlock:
         """Build from decoded JSON; :class:`CorruptDataError` if bad."""
+        from . import _decode  # decoding imports these classes: import it late
         return _decode.typed(data, "tool_result")
 
     @property
@@ -250,6 +256,7 @@ class UnknownBlock:
             raise read_error("an object", data)
         if type(data.get("type")) is not str:
             raise field_error(data, "type", "a string")
+        from . import _decode  # decoding imports these classes: import it late
         return _decode.unknown(data)
 
     @property
@@ -310,6 +317,7 @@ class Message:
         :raises CorruptDataError: a missing or mistyped key; ``key`` is the
             path inside the message, e.g. ``content[0].text``.
         """
+        from . import _decode  # decoding imports these classes: import it late
         message = _decode.message(data)
         if cls is not Message:
             return cls(
@@ -328,5 +336,3 @@ _TOOL_USE_KEYS = frozenset({"type", "id", "name", "input"})
 _TOOL_RESULT_KEYS = frozenset({"type", "tool_use_id", "content", "is_error"})
 _MESSAGE_KEYS = frozenset({"role", "content", "reasoning_content"})
 
-
-from . import _decode  # noqa: E402  (it needs the classes above)
