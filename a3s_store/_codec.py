@@ -208,6 +208,9 @@ def decode_list(data: bytes, cls, *, strict: bool, path, session_id=None) -> lis
 
 
 def encode_artifacts(store: ArtifactStore, *, session_id=None) -> bytes:
+    if not isinstance(store, ArtifactStore):
+        raise InvalidDataError(f"expected an ArtifactStore, got {type(store).__name__}",
+                               session_id=session_id)
     try:
         return _json.encode_bytes(store.to_dict())
     except A3SStoreError as exc:

@@ -2,54 +2,70 @@
 
 a3s-code reads fixed names (``<root>/<id>.json``, ``traces/<id>.json``...),
 so a generation cannot be switched with one pointer. Instead, like SQLite's
-super-journal, a save that touches several files:
+super-journal, a :class:`Transaction` that touches several files:
 
-1. writes every new file into ``.a3s_store/tx/`` as ``<txid>.<n>`` and
-   fsyncs it;
+1. writes every new file into ``.a3s_store/`` as ``<txid>.<n>`` and fsyncs it;
 2. writes the commit record ``<txid>.commit`` (the list of renames and
    removals, with each new file's size and SHA-256), fsyncs it, and fsyncs
-   the ``tx`` folder, so the record is durable before any published file
+   ``.a3s_store``, so the record is durable before any published file
    changes;
 3. renames each new file over its target (making missing folders first)
-   and removes what the save removes, then fsyncs every folder it changed.
-   **The first of these changes is the commit point** (the point of no
-   return): before it nothing a reader sees has changed, after it the save
-   is finished, by this process or by recovery;
-4. removes the commit record and fsyncs the ``tx`` folder, so a stale
-   record can never come back after a power cut and be applied again.
+   and removes what the transaction removes, then fsyncs every folder it
+   changed. **The first of these changes is the commit point** (the point
+   of no return): before it nothing a reader sees has changed, after it the
+   transaction is finished, by this process or by recovery;
+4. removes the commit record and fsyncs ``.a3s_store``, so a stale record
+   can never come back after a power cut and be applied again.
 
-Recovery (run under the exclusive lock on open and whenever an operation
-finds something in ``tx/``) rolls a transaction forward once any of its
-changes is visible (its steps are idempotent), and rolls it back by
-deleting its files otherwise: so a save that fails or dies before its first
-rename (a failed fsync of the record, a rename refused on Windows) leaves
-the old generation, even when the cleanup itself failed. No folder is made
-before the commit point, so a rolled-back save leaves no empty folder (an
-empty ``artifacts/<id>/`` would read as an empty artifact store). Single-file
-writes use the same temporary folder (``.a3s_store/tmp``) and a plain
-rename, which is atomic by itself (into an existing folder; a write that
-needs a new folder goes through the journal). Only this module and ``_fs``
-know these names.
+Recovery (``_recovery``, run under the exclusive lock whenever an operation
+finds a journal file in ``.a3s_store``) rolls a transaction forward once any of its
+changes is visible (its steps are idempotent), and rolls it back by deleting
+its files otherwise: so a transaction that fails or dies before its first
+rename leaves the old generation, even when the cleanup itself failed. No
+folder is made before the commit point, so a rolled-back save leaves no
+empty folder (an empty ``artifacts/<id>/`` would read as an empty artifact
+store). :func:`write_one` replaces a single file with a temporary file
+``<txid>.tmp`` and a plain rename, atomic by itself (into an existing
+folder; a write that needs a new folder goes through a transaction).
+
+Journal files are named ``<txid>.<suffix>`` (:func:`is_journal_name`), so
+one listing of ``.a3s_store`` tells whether recovery is needed. Older
+versions of this package kept them in ``.a3s_store/tx`` and
+``.a3s_store/tmp``; recovery finishes those too, then removes the folders.
+Only this module knows these names.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 import stat
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import _fs, _json
-from .errors import CorruptDataError, UnsafePathError
+from ._layout import INTERNAL, Layout
+from .errors import CorruptDataError
 
-__all__ = ["INTERNAL", "Put", "Remove", "Move", "RemoveTree", "Layout", "commit", "write_one", "recover",
-           "pending", "will_finish"]
+__all__ = ["Put", "Remove", "Move", "RemoveTree", "Transaction", "write_one", "remove_one",
+           "probe", "apply", "is_journal_name", "journal_id", "LEGACY_FOLDERS"]
 
-INTERNAL = ".a3s_store"
-_TX = "tx"
-_TMP = "tmp"
+#: Where older versions kept journal files (still recovered, then removed).
+LEGACY_FOLDERS = ("tx", "tmp")
+_JOURNAL_NAME = re.compile(r"([0-9a-f]+-[0-9]+-[0-9a-f]{8})\.")
+
+
+def is_journal_name(name: str) -> bool:
+    """Whether ``name`` (an entry of ``.a3s_store``) is a journal file of this module."""
+    return _JOURNAL_NAME.match(name) is not None
+
+
+def journal_id(name: str) -> str | None:
+    """The transaction id a journal file belongs to, or None."""
+    match = _JOURNAL_NAME.match(name)
+    return None if match is None else match.group(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,87 +103,48 @@ class RemoveTree:
     name: str
 
 
-@dataclass(slots=True)
-class Layout:
-    """The open root of one operation and the options of its store."""
-
-    root: _fs.Dir
-    durable: bool = True
-    file_mode: int = 0o600
-    dir_mode: int = 0o700
-    _dirs: dict = field(default_factory=dict)
-
-    def folder(self, parts: tuple[str, ...], *, create: bool) -> _fs.Dir | None:
-        """Open (and cache for this operation) the folder ``parts`` under the root."""
-        if not parts:
-            return self.root
-        cached = self._dirs.get(parts)
-        if cached is not None:
-            return cached
-        parent = self.folder(parts[:-1], create=create)
-        if parent is None:
-            return None
-        opened = _fs.open_dir(parent, parts[-1], create=create, mode=self.dir_mode,
-                              durable=self.durable)
-        if opened is not None:
-            self._dirs[parts] = opened
-        return opened
-
-    def close(self) -> None:
-        for d in self._dirs.values():
-            _fs.close_dir(d)
-        self._dirs.clear()
-
-    def mode_for(self, folder: _fs.Dir, name: str, *, freed: bool = False) -> int:
-        """Keep the mode of a file being rewritten; new files get the store's mode.
-
-        Checked here, before anything is staged: a link at the name is
-        :class:`UnsafePathError` (a rename would silently replace it), and a
-        folder or special file is :class:`CorruptDataError` (a rename onto a
-        folder fails, and must not fail after the commit point) - unless
-        ``freed``, when an earlier step of the same commit moves it away.
-        """
-        st = _fs.stat_entry(folder, name)
-        if st is None:
-            return self.file_mode
-        if stat.S_ISREG(st.st_mode):
-            return st.st_mode & 0o777
-        if stat.S_ISLNK(st.st_mode):
-            raise UnsafePathError("refused: is a symlink; the store does not write through links",
-                                  path=folder.join(name))
-        if not freed:
-            raise CorruptDataError("expected a file, found a folder or special file",
-                                   path=folder.join(name))
-        return self.file_mode
-
-
 def _new_txid() -> str:
     return f"{time.time_ns():x}-{os.getpid()}-{secrets.token_hex(4)}"
 
 
+def _journal_dir(layout: Layout) -> _fs.Dir:
+    d = layout.folder((INTERNAL,), create=True)
+    assert d is not None  # create=True returns a folder or raises
+    return d
+
+
 def write_one(layout: Layout, folder: tuple[str, ...], name: str, data: bytes, *,
-              durable: bool | None = None) -> _fs.Sig:
+              durable: bool | None = None, mode: int | None = None,
+              staging: tuple[str, ...] = (INTERNAL,)) -> _fs.Sig:
     """Atomically replace one file: temporary file, fsync, rename, fsync the folder.
 
-    ``durable=False`` (for caches such as metadata and the listing index)
-    skips both fsyncs whatever the store's setting: the rename is still
-    atomic, and a lost or torn cache file is rebuilt. A file whose folder
-    does not exist yet goes through :func:`commit`, which makes the folder
-    only after its commit point.
+    ``durable=False`` (for caches such as metadata) skips both fsyncs
+    whatever the store's setting: the rename is still atomic, and a lost or
+    torn cache file is rebuilt. ``mode`` skips the mode check (the caller
+    knows the file is a regular one of the store's). A file whose folder does
+    not exist yet goes through a :class:`Transaction`, which makes the folder
+    only after its commit point. ``staging`` is where the temporary file is
+    made: readers writing a cache under the shared lock make theirs in the
+    cache folder, so that no one takes them for a dead writer's.
     """
     durable = layout.durable if durable is None else durable
-    target = layout.folder(folder, create=False)
+    target = layout.folder(folder)
     if target is None:
-        return commit(layout, [Put(folder, name, data)])[(folder, name)]
-    tmp = layout.folder((INTERNAL, _TMP), create=True)
-    mode = layout.mode_for(target, name)
+        with Transaction(layout) as tx:
+            sig = tx.put(folder, name, data)
+            tx.commit()
+        return sig
+    tmp_dir = layout.folder(staging, create=True)
+    assert tmp_dir is not None  # create=True returns a folder or raises
+    if mode is None:
+        mode = layout.mode_for(folder, name)
     tmp_name = _new_txid() + ".tmp"
-    sig = _fs.write_new(tmp, tmp_name, data, mode=mode, durable=durable)
+    sig = _fs.write_new(tmp_dir, tmp_name, data, mode=mode, durable=durable)
     try:
-        _fs.replace(tmp, tmp_name, target, name)
+        _fs.replace(tmp_dir, tmp_name, target, name)
     except Exception:
         try:
-            _fs.unlink(tmp, tmp_name)
+            _fs.unlink(tmp_dir, tmp_name)
         except Exception:
             pass  # swept by recovery
         raise
@@ -176,85 +153,122 @@ def write_one(layout: Layout, folder: tuple[str, ...], name: str, data: bytes, *
     return sig
 
 
-def commit(layout: Layout, ops: list, *, finish=None) -> dict[tuple[tuple[str, ...], str], _fs.Sig]:
-    """Apply ``ops`` (Put/Remove/Move/RemoveTree) all together or not at all.
+def probe(layout: Layout) -> None:
+    """Write, sync and remove a small file in ``.a3s_store`` (a health check)."""
+    staging = _journal_dir(layout)
+    name = _new_txid() + ".probe"
+    _fs.write_new(staging, name, b"ok", durable=layout.durable)
+    _fs.unlink(staging, name)
 
-    ``finish``, when given, is called with the :class:`~a3s_store._fs.Sig`
-    of every staged file (keyed by ``(folder, name)``) and returns more Puts
-    for the same commit: the store's metadata record, which names those
-    files, is published with them. Returns the sigs of every file written.
-    The caller holds the exclusive store lock.
+
+def remove_one(layout: Layout, folder: tuple[str, ...], name: str) -> bool:
+    """Remove one file (atomic by itself) and fsync its folder; False when absent."""
+    d = layout.folder(folder)
+    if d is None or not _fs.unlink(d, name):
+        return False
+    if layout.durable:
+        _fs.fsync_dir(d)
+    return True
+
+
+class Transaction:
+    """Changes published together at one commit point (see the module docstring).
+
+    Use as a context manager: add steps (:meth:`put` stages its file at
+    once and returns its signature, which a rename keeps), then
+    :meth:`commit`. Leaving the block without committing, or with an
+    exception before the commit point, removes what was staged. The caller
+    holds the exclusive store lock.
     """
-    txdir = layout.folder((INTERNAL, _TX), create=True)
-    txid = _new_txid()
-    record = []
-    sigs = {}
-    staged = []
-    freed = set()  # names an earlier step moves or removes
 
-    def stage(n: int, op) -> None:
-        if isinstance(op, Put):
-            # Folders are made by _apply, after the commit point, never here.
-            target = layout.folder(op.folder, create=False)
-            mode = layout.file_mode
-            src = f"{txid}.{n}"
-            if target is not None:
-                mode = layout.mode_for(target, op.name, freed=(op.folder, op.name) in freed)
-            sigs[(op.folder, op.name)] = _fs.write_new(txdir, src, op.data, mode=mode,
-                                                       durable=layout.durable)
-            staged.append(src)
-            step = {"op": "put", "folder": list(op.folder), "name": op.name, "src": src,
-                    "size": len(op.data), "sha256": hashlib.sha256(op.data).hexdigest()}
-            if target is None:
-                step["new_folder"] = True  # its existence shows _apply has begun
-            record.append(step)
-        elif isinstance(op, Remove):
-            _check_removable(layout, op)
-            freed.add((op.folder, op.name))
-            record.append({"op": "remove", "folder": list(op.folder), "name": op.name})
-        elif isinstance(op, Move):
-            freed.add((op.folder, op.name))
-            layout.folder(op.to_folder, create=True)
-            record.append({"op": "move", "folder": list(op.folder), "name": op.name,
-                           "to_folder": list(op.to_folder), "to_name": op.to_name})
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self.txid = _new_txid()
+        self._record: list[dict] = []
+        self._staged: list[str] = []
+        self._freed: set[tuple[tuple[str, ...], str]] = set()  # moved or removed earlier
+        self._done = False
+
+    def __enter__(self) -> Transaction:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if not self._done and (exc_type is None or issubclass(exc_type, Exception)):
+            self._abandon()  # not a simulated crash: clean up like a live process
+
+    def add(self, step) -> _fs.Sig | None:
+        """Add a :class:`Put`, :class:`Remove`, :class:`Move` or :class:`RemoveTree`."""
+        if isinstance(step, Put):
+            return self.put(step.folder, step.name, step.data)
+        n = len(self._record)
+        if isinstance(step, Remove):
+            self._check_removable(step)
+            self._freed.add((step.folder, step.name))
+            self._record.append({"op": "remove", "folder": list(step.folder), "name": step.name})
+        elif isinstance(step, Move):
+            self._freed.add((step.folder, step.name))
+            self.layout.folder(step.to_folder, create=True)
+            self._record.append({"op": "move", "folder": list(step.folder), "name": step.name,
+                                 "to_folder": list(step.to_folder), "to_name": step.to_name})
+        elif isinstance(step, RemoveTree):
+            self._record.append({"op": "remove_tree", "folder": list(step.folder),
+                                 "name": step.name, "trash": f"{self.txid}.{n}.trash"})
         else:
-            record.append({"op": "remove_tree", "folder": list(op.folder), "name": op.name,
-                           "trash": f"{txid}.{n}.trash"})
+            raise TypeError(f"not a journal step: {step!r}")
+        return None
 
-    try:
-        for n, op in enumerate(ops):
-            stage(n, op)
-        if finish is not None:
-            for n, op in enumerate(finish(dict(sigs)), start=len(ops)):
-                stage(n, op)
-        commit_name = f"{txid}.commit"
-        _fs.write_new(txdir, commit_name,
-                      _json.encode_bytes({"version": 1, "txid": txid, "ops": record}),
+    def put(self, folder: tuple[str, ...], name: str, data: bytes) -> _fs.Sig:
+        """Stage ``data`` as the new ``folder/name``; return the staged file's signature."""
+        layout = self.layout
+        # Folders are made after the commit point (by _apply), never here.
+        target = layout.folder(folder)
+        mode = layout.options.file_mode
+        if target is not None:
+            mode = layout.mode_for(folder, name, freed=(folder, name) in self._freed)
+        src = f"{self.txid}.{len(self._record)}"
+        sig = _fs.write_new(_journal_dir(layout), src, data, mode=mode, durable=layout.durable)
+        self._staged.append(src)
+        step = {"op": "put", "folder": list(folder), "name": name, "src": src,
+                "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        if target is None:
+            step["new_folder"] = True  # its existence shows _apply has begun
+        self._record.append(step)
+        return sig
+
+    def _check_removable(self, step: Remove) -> None:
+        """Refuse, before the commit point, a removal that would fail after it (a folder)."""
+        st = self.layout.stat(step.folder, step.name)
+        if st is not None and stat.S_ISDIR(st.st_mode):
+            raise CorruptDataError("expected a file, found a folder; nothing was changed",
+                                   path=self.layout.path(step.folder, step.name))
+
+    def commit(self) -> None:
+        """Write the commit record, make it durable, and apply every step."""
+        layout = self.layout
+        staging = _journal_dir(layout)
+        commit_name = f"{self.txid}.commit"
+        _fs.write_new(staging, commit_name,
+                      _json.encode_bytes({"version": 2, "txid": self.txid, "ops": self._record}),
                       durable=layout.durable)
-        staged.append(commit_name)
+        self._staged.append(commit_name)
         if layout.durable:
-            _fs.fsync_dir(txdir)  # the commit point
-    except Exception:
-        for name in staged:  # not committed: roll back what was staged
+            _fs.fsync_dir(staging)  # the record is durable: the steps may begin
+        self._done = True
+        apply(layout, staging, self.txid, self._record)
+
+    def _abandon(self) -> None:
+        """Remove what was staged (nothing was published)."""
+        self._done = True
+        staging = self.layout.folder((INTERNAL,))
+        for name in self._staged:
             try:
-                _fs.unlink(txdir, name)
+                _fs.unlink(staging, name)
             except Exception:
                 pass  # swept by recovery (no commit record means roll back)
-        raise
-    _apply(layout, txdir, txid, record)
-    return sigs
 
 
-def _check_removable(layout: Layout, op: Remove) -> None:
-    """Refuse, before the commit point, a removal that would fail after it (a folder)."""
-    folder = layout.folder(op.folder, create=False)
-    st = None if folder is None else _fs.stat_entry(folder, op.name)
-    if st is not None and stat.S_ISDIR(st.st_mode):
-        raise CorruptDataError("expected a file, found a folder; nothing was changed",
-                               path=folder.join(op.name))
-
-
-def _apply(layout: Layout, txdir: _fs.Dir, txid: str, record: list) -> None:
+def apply(layout: Layout, staging: _fs.Dir, txid: str, record: list) -> None:
+    """Carry out every step of a committed record (idempotent), then drop the record."""
     touched: dict[tuple[str, ...], _fs.Dir] = {}
     trash = []
     for step in record:
@@ -262,14 +276,14 @@ def _apply(layout: Layout, txdir: _fs.Dir, txid: str, record: list) -> None:
         if step["op"] == "put":
             target = layout.folder(parts, create=True)
             try:
-                _fs.replace(txdir, step["src"], target, step["name"])
+                _fs.replace(staging, step["src"], target, step["name"])
             except FileNotFoundError:
-                if _fs.stat_entry(txdir, step["src"]) is not None:
+                if _fs.stat_entry(staging, step["src"]) is not None:
                     raise
                 continue  # applied before a crash
             touched[parts] = target
         else:
-            target = layout.folder(parts, create=False)
+            target = layout.folder(parts)
             if target is None:
                 continue
             if step["op"] == "remove":
@@ -282,193 +296,20 @@ def _apply(layout: Layout, txdir: _fs.Dir, txid: str, record: list) -> None:
                     _fs.replace(target, step["name"], dest, step["to_name"])
                     touched[parts] = target
                     touched[to_parts] = dest
+                    layout.forget(parts + (step["name"],))
             elif _fs.stat_entry(target, step["name"]) is not None:
                 # Move the folder aside in one rename, then delete it at leisure.
-                _fs.replace(target, step["name"], txdir, step["trash"])
+                _fs.replace(target, step["name"], staging, step["trash"])
+                layout.forget(parts + (step["name"],))
                 touched[parts] = target
                 trash.append(step["trash"])
-            elif _fs.stat_entry(txdir, step["trash"]) is not None:
+            elif _fs.stat_entry(staging, step["trash"]) is not None:
                 trash.append(step["trash"])
     if layout.durable:
         for d in touched.values():
             _fs.fsync_dir(d)
     for name in trash:
-        _fs.remove_tree(txdir, name)
-    _fs.unlink(txdir, f"{txid}.commit")
+        _fs.remove_tree(staging, name)
+    _fs.unlink(staging, f"{txid}.commit")
     if layout.durable:
-        _fs.fsync_dir(txdir)
-
-
-def pending(layout: Layout) -> bool:
-    """True when an interrupted save or a temporary file waits for recovery."""
-    for sub in (_TX, _TMP):
-        d = layout.folder((INTERNAL, sub), create=False)
-        if d is not None and _fs.list_dir(d):
-            return True
-    return False
-
-
-def recover(layout: Layout) -> list[str]:
-    """Finish or roll back interrupted saves and sweep temporary files.
-
-    The caller holds the exclusive lock, so nothing here belongs to a live
-    writer. Idempotent; a crash in the middle is finished by the next call.
-    Returns a line per action, for logs and ``verify``.
-    """
-    actions: list[str] = []
-    txdir = layout.folder((INTERNAL, _TX), create=False)
-    if txdir is not None:
-        names = sorted(e.name for e in _fs.list_dir(txdir))
-        committed = [n[: -len(".commit")] for n in names if n.endswith(".commit")]
-        for txid in committed:
-            record, why = _decide(layout, txdir, txid)
-            if record is not None:
-                _apply(layout, txdir, txid, record)
-                actions.append(f"finished interrupted save {txid}")
-            else:  # remove_tree: a folder or link planted at the name goes too
-                _fs.remove_tree(txdir, f"{txid}.commit")
-                actions.append(f"rolled back interrupted save {txid}{why}")
-        for entry in _fs.list_dir(txdir):  # files of uncommitted transactions
-            if entry.is_dir(follow_symlinks=False):
-                _fs.remove_tree(txdir, entry.name)
-            else:
-                _fs.unlink(txdir, entry.name)
-            actions.append(f"removed leftover {INTERNAL}/{_TX}/{entry.name}")
-        if actions and layout.durable:
-            _fs.fsync_dir(txdir)
-    tmp = layout.folder((INTERNAL, _TMP), create=False)
-    if tmp is not None:
-        for entry in _fs.list_dir(tmp):
-            if entry.is_dir(follow_symlinks=False):
-                _fs.remove_tree(tmp, entry.name)
-            else:
-                _fs.unlink(tmp, entry.name)
-            actions.append(f"removed leftover {INTERNAL}/{_TMP}/{entry.name}")
-    return actions
-
-
-def _decide(layout: Layout, txdir: _fs.Dir, txid: str) -> tuple[list | None, str]:
-    """(the record to finish, or None to roll back; why, for the log)."""
-    record = _read_record(txdir, txid)
-    if record is None or not _staged_intact(txdir, record):
-        return None, ""
-    if _untouched(layout, txdir, record):
-        return None, " (nothing published)"
-    return record, ""
-
-
-def will_finish(layout: Layout, txid: str) -> bool:
-    """Whether :func:`recover` will finish the interrupted save ``txid`` (True)
-    or roll it back (False). Reads only; for reports made before recovery."""
-    txdir = layout.folder((INTERNAL, _TX), create=False)
-    return txdir is not None and _decide(layout, txdir, txid)[0] is not None
-
-
-def _read_record(txdir: _fs.Dir, txid: str) -> list | None:
-    try:
-        got = _fs.read_file(txdir, f"{txid}.commit", 64 << 20)
-        if got is None:
-            return None
-        doc = _json.decode(got[0])
-    except (CorruptDataError, UnsafePathError):
-        return None  # a torn record: the save never reached its commit point
-    if type(doc) is not dict or doc.get("version") != 1 or not _valid_ops(doc.get("ops")):
-        return None  # torn, or not one this module wrote: never acted on
-    return doc["ops"]
-
-
-# What commit() writes for each kind of step: key -> check of its value.
-_STEP_KEYS = {
-    "put": {"folder": "folder", "name": "name", "src": "name", "size": "size",
-            "sha256": "sha256"},
-    "remove": {"folder": "folder", "name": "name"},
-    "move": {"folder": "folder", "name": "name", "to_folder": "folder", "to_name": "name"},
-    "remove_tree": {"folder": "folder", "name": "name", "trash": "name"},
-}
-
-
-def _plain_name(value: object) -> bool:
-    return (type(value) is str and value not in ("", ".", "..") and "/" not in value
-            and "\\" not in value and "\0" not in value)
-
-
-def _valid_ops(ops: object) -> bool:
-    """Whether ``ops`` is a list of steps exactly as :func:`commit` writes them.
-
-    A record is acted on only then: a damaged or planted record naming
-    ``..`` or a path with separators would otherwise remove or replace
-    files outside the store's root.
-    """
-    if type(ops) is not list:
-        return False
-    checks = {
-        "folder": lambda v: type(v) is list and all(_plain_name(p) for p in v),
-        "name": _plain_name,
-        "size": lambda v: type(v) is int and v >= 0,
-        "sha256": lambda v: type(v) is str and len(v) == 64,
-        "flag": lambda v: v is True,
-    }
-    for step in ops:
-        if type(step) is not dict:
-            return False
-        keys = _STEP_KEYS.get(step.get("op"))
-        if step.get("op") == "put" and "new_folder" in step:
-            if step["new_folder"] is not True:
-                return False
-            keys = {**keys, "new_folder": "flag"}
-        if keys is None or step.keys() != keys.keys() | {"op"}:
-            return False
-        if not all(checks[kind](step[key]) for key, kind in keys.items()):
-            return False
-    return True
-
-
-def _untouched(layout: Layout, txdir: _fs.Dir, record: list) -> bool:
-    """Whether no step of a committed record has taken effect yet.
-
-    Proof for each step that it has not run: a new file is still staged
-    (and its new folder, if it needed one, does not exist); a file or folder
-    to remove or move is still there (and a folder's trash name is not).
-    A step that proves nothing (removing something already gone) counts as
-    begun, so the save is finished: rolling forward is always safe, rolling
-    back only when nothing can have changed.
-    """
-    for step in record:
-        kind = step.get("op")
-        folder = layout.folder(tuple(step["folder"]), create=False)
-        if kind == "put":
-            if _fs.stat_entry(txdir, step["src"]) is None:
-                return False
-            if step.get("new_folder") and folder is not None:
-                return False
-        elif kind in ("remove", "move", "remove_tree"):
-            if folder is None or _fs.stat_entry(folder, step["name"]) is None:
-                return False
-            if kind == "remove_tree" and _fs.stat_entry(txdir, step["trash"]) is not None:
-                return False
-        else:
-            return False
-    return True
-
-
-def _staged_intact(txdir: _fs.Dir, record: list) -> bool:
-    """Whether every new file of a committed record is still staged and whole.
-
-    A staged file that is gone has been renamed into place already (renames
-    start only after the commit point made every staged entry durable). A
-    staged file that is present but damaged means the record must not be
-    applied: the transaction is rolled back, and the old generation stays.
-    """
-    for step in record:
-        if step.get("op") != "put":
-            continue
-        try:
-            got = _fs.read_file(txdir, step["src"], max(step["size"], 0) + 1)
-        except (CorruptDataError, UnsafePathError):  # not a file this module staged
-            return False
-        if got is None:
-            continue
-        data = got[0]
-        if len(data) != step["size"] or hashlib.sha256(data).hexdigest() != step["sha256"]:
-            return False
-    return True
+        _fs.fsync_dir(staging)

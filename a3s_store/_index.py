@@ -1,6 +1,6 @@
 """The listing index: every session's id and summary, without reading every file.
 
-``.a3s_store/index.json`` holds one row per JSON file in the root: its name,
+``.a3s_store/cache/index.json`` holds one row per JSON file in the root: its name,
 size, mtime and inode, the session id inside it (None for a file that is not
 a session) and the summary a listing shows. It is a cache, never the truth:
 
@@ -17,8 +17,10 @@ a session) and the summary a listing shows. It is a cache, never the truth:
   file otherwise), and the index is rewritten.
 
 A lost, torn or foreign index is simply rebuilt. The index is written without
-fsync under the shared lock (atomic rename of a uniquely named file), so
-concurrent readers may both rewrite it; either result is correct.
+fsync under the shared lock (atomic rename of a uniquely named file made in
+the cache folder itself, so a reader's file is never taken for a dead
+writer's), so concurrent readers may both rewrite it; either result is
+correct.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from __future__ import annotations
 import itertools
 import time
 
-from . import _fs, _json
-from .errors import CorruptDataError
+from . import _json
+from ._layout import CACHE, Layout
+from .errors import CorruptDataError, UnsafePathError
 
 __all__ = ["RACY_NS", "INDEX_NAME", "IDS_NAME", "Row", "load_columns", "load_rows",
            "load_ids", "rows_are_fresh", "encode_rows", "encode_ids", "needs_rewrite"]
@@ -45,14 +48,15 @@ _VERSION = 2  # 2: the index is stored by columns (about twice as fast to read)
 Row = list
 
 
-def _load(internal: _fs.Dir | None, name: str, key: str, max_bytes: int):
-    if internal is None:
+def _load(layout: Layout, name: str, key: str):
+    try:
+        data = layout.read_small(CACHE, name, layout.options.max_bytes)
+    except (UnsafePathError, CorruptDataError):
+        return None  # a link or a file where the cache folder should be: never used
+    if data is None:
         return None
     try:
-        got = _fs.read_file(internal, name, max_bytes)
-        if got is None:
-            return None
-        doc = _json.decode(got[0], strict=False)
+        doc = _json.decode(data, strict=False)
     except CorruptDataError:
         return None
     if (type(doc) is not dict or doc.get("version") != _VERSION
@@ -96,27 +100,27 @@ def _columns_ok(columns: list) -> bool:
             and _are_ids([i for i in columns[1] if i is not None]))
 
 
-def load_columns(internal: _fs.Dir | None, max_bytes: int) -> tuple[int, int, list] | None:
+def load_columns(layout: Layout) -> tuple[int, int, list] | None:
     """(root mtime it was built for, build time, the 11 columns), or None when
     unusable (missing, damaged, of another version or with fields of the
     wrong type: a damaged index is rebuilt, never used)."""
-    index = _load(internal, INDEX_NAME, "columns", max_bytes)
+    index = _load(layout, INDEX_NAME, "columns")
     if index is None or not _columns_ok(index[2]):
         return None
     return index
 
 
-def load_rows(internal: _fs.Dir | None, max_bytes: int) -> tuple[int, int, list[Row]] | None:
+def load_rows(layout: Layout) -> tuple[int, int, list[Row]] | None:
     """(root mtime it was built for, build time, rows), or None when unusable."""
-    index = load_columns(internal, max_bytes)
+    index = load_columns(layout)
     if index is None:
         return None
     return index[0], index[1], [list(row) for row in zip(*index[2])]
 
 
-def load_ids(internal: _fs.Dir | None, max_bytes: int) -> tuple[int, int, list[str]] | None:
+def load_ids(layout: Layout) -> tuple[int, int, list[str]] | None:
     """(root mtime, build time, sorted ids), or None when unusable."""
-    index = _load(internal, IDS_NAME, "ids", max_bytes)
+    index = _load(layout, IDS_NAME, "ids")
     if index is None or not _are_ids(index[2]):
         return None
     return index

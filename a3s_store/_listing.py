@@ -9,11 +9,13 @@ the file otherwise).
 from __future__ import annotations
 
 import functools
+import time
 
 from . import _codec, _commit, _fs, _index
-from ._commit import INTERNAL
+from ._commit import is_journal_name
+from ._layout import CACHE, Layout
 from ._names import file_stem, id_from_stem, legacy_stem
-from ._session_files import StoreLayout
+from ._session_files import read_meta
 from .errors import CorruptDataError, InvalidIdError, UnsafePathError
 from .snapshot import SessionSummary
 
@@ -27,20 +29,18 @@ def ids_of(index_rows: list) -> list[str]:
     return sorted({row[1] for row in index_rows if row[1] is not None})
 
 
-def ids(layout: StoreLayout) -> list[str]:
+def ids(layout: Layout) -> list[str]:
     """The sorted ids of the store's sessions, from the small ids file when fresh."""
-    internal = layout.folder((INTERNAL,), create=False)
-    cached = _index.load_ids(internal, layout.max_bytes)
+    cached = _index.load_ids(layout)
     if _index.rows_are_fresh(cached, _fs.stat_dir(layout.root).st_mtime_ns):
         return cached[2]
     return ids_of(rows(layout, ids_stale=True))
 
 
-def summaries(layout: StoreLayout) -> list[SessionSummary]:
+def summaries(layout: Layout) -> list[SessionSummary]:
     """A summary of every session, sorted by id; straight from the index's
     columns when it is fresh (no file but the index is read)."""
-    internal = layout.folder((INTERNAL,), create=False)
-    index = _index.load_columns(internal, layout.max_bytes)
+    index = _index.load_columns(layout)
     if _index.rows_are_fresh(index, _fs.stat_dir(layout.root).st_mtime_ns):
         columns = index[2]
         count = len(columns[1]) - columns[1].count(None)  # sessions come first
@@ -51,14 +51,13 @@ def summaries(layout: StoreLayout) -> list[SessionSummary]:
     return [make(r[1:9]) for r in rows(layout) if r[1] is not None]
 
 
-def rows(layout: StoreLayout, *, ids_stale: bool = False) -> list:
+def rows(layout: Layout, *, ids_stale: bool = False) -> list:
     """The listing index rows, refreshed if the folder changed.
 
     ``ids_stale``: the ids file needs writing even if the rows are current.
     """
-    internal = layout.folder((INTERNAL,), create=False)
     root_mtime = _fs.stat_dir(layout.root).st_mtime_ns
-    index = _index.load_rows(internal, layout.max_bytes)
+    index = _index.load_rows(layout)
     if _index.rows_are_fresh(index, root_mtime) and not ids_stale:
         return index[2]
     old = {row[0]: row for row in index[2]} if index else {}
@@ -78,29 +77,42 @@ def rows(layout: StoreLayout, *, ids_stale: bool = False) -> list:
             if own != row[0] and own in names:
                 row[1] = None
     out.sort(key=lambda r: (r[1] is None, r[1] or "", r[0]))
-    if internal is not None and (_index.needs_rewrite(index, root_mtime, out) or ids_stale):
-        try:
-            _commit.write_one(layout, (INTERNAL,), _index.INDEX_NAME,
-                              _index.encode_rows(root_mtime, out), durable=False)
-            _commit.write_one(layout, (INTERNAL,), _index.IDS_NAME,
-                              _index.encode_ids(root_mtime, ids_of(out)), durable=False)
-        except OSError:
-            pass  # a read-only store lists all the same, just more slowly
+    if _index.needs_rewrite(index, root_mtime, out) or ids_stale:
+        _write_index(layout, root_mtime, out)
     return out
 
 
-def _row_of(layout: StoreLayout, name: str, sig: list) -> list:
+def _write_index(layout: Layout, root_mtime: int, rows: list) -> None:
+    """Write the listing index (a cache: no fsync) where the store is writable.
+
+    Readers write it too, under the shared lock, so its temporary files live
+    in the cache folder, never beside a writer's journal files; one left by a
+    reader that died is removed here once it is :data:`CACHE_TEMP_GRACE_NS`
+    old (writing the index takes milliseconds).
+    """
+    try:
+        if layout.folder(CACHE, create=True, durable=False) is None:
+            return
+        _sweep_dead_readers(layout)
+        for name, data in ((_index.INDEX_NAME, _index.encode_rows(root_mtime, rows)),
+                           (_index.IDS_NAME, _index.encode_ids(root_mtime, ids_of(rows)))):
+            _commit.write_one(layout, CACHE, name, data, durable=False, staging=CACHE)
+    except (OSError, UnsafePathError, CorruptDataError):
+        pass  # a read-only store (or a link in our folder) lists all the same, more slowly
+
+
+def _row_of(layout: Layout, name: str, sig: list) -> list:
     """The index row of one root file: its session id and summary, or id None."""
     stem = name[:-5]
     blank = [name, None, "", "", None, 0, 0, 0] + sig
-    meta = layout.meta(stem)
+    meta = read_meta(layout, stem)
     if meta is not None and (meta.get("files") or {}).get("session") == sig \
             and type(meta.get("summary")) is dict and meta["id"] == id_from_stem(stem):
         sm = meta["summary"]
         return [name, meta.get("id"), sm.get("name"), sm.get("state"), sm.get("model"),
                 sm.get("messages"), sm.get("created_at"), sm.get("updated_at")] + sig
     try:
-        got = _fs.read_file(layout.root, name, layout.max_bytes)
+        got = layout.read((), name)
         if got is None:
             return blank
         session = _codec.decode_session(got[0], strict=True, path=layout.path((), name))
@@ -115,3 +127,15 @@ def _row_of(layout: StoreLayout, name: str, sig: list) -> list:
     sm = _codec.summary_of(session)
     return [name, session.id, sm["name"], sm["state"], sm["model"], sm["messages"],
             sm["created_at"], sm["updated_at"]] + sig
+
+
+#: A temporary file in the cache folder older than this belongs to a reader that died.
+CACHE_TEMP_GRACE_NS = 60 * 1_000_000_000
+
+
+def _sweep_dead_readers(layout: Layout) -> None:
+    now = time.time_ns()
+    for entry in layout.entries(CACHE):
+        if is_journal_name(entry.name) and entry.is_file(follow_symlinks=False):
+            if now - _fs.entry_stat(entry).st_mtime_ns > CACHE_TEMP_GRACE_NS:
+                _fs.unlink(layout.folder(CACHE), entry.name)

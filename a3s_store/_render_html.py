@@ -25,6 +25,7 @@ import html
 import re
 import time
 
+from ._components import ARTIFACTS, SUBAGENT_TASKS, TRACES
 from ._term import clock
 from ._transcript import (
     Part,
@@ -254,20 +255,20 @@ def render_document(snap: dict) -> str:
         parts.append(_runs(snap["run_records"]))
     if snap["verification_reports"]:
         parts.append(_verification(snap["verification_reports"]))
-    if snap["artifacts"]:
-        parts.append(_artifacts(snap["artifacts"]))
+    if snap[ARTIFACTS.attr]:
+        parts.append(_artifacts(snap[ARTIFACTS.attr]))
     if snap["trace_events"]:
-        parts.append(_table("traces", "Trace events",
+        parts.append(_table(TRACES.name, "Trace events",
                             ["kind", "name", "success", "exit", "ms", "output bytes"],
                             [[t.get("kind"), t.get("name"), t.get("success"), t.get("exit_code"),
                               t.get("duration_ms"), t.get("output_bytes")]
                              for t in snap["trace_events"]]))
-    if snap["subagent_tasks"]:
+    if snap[SUBAGENT_TASKS.attr]:
         parts.append(_table("subagents", "Subagent tasks",
                             ["task", "agent", "status", "description", "output"],
                             [[t.get("task_id"), t.get("agent"), t.get("status"),
                               t.get("description"), t.get("output") or ""]
-                             for t in snap["subagent_tasks"]]))
+                             for t in snap[SUBAGENT_TASKS.attr]]))
     parts.append(f"<footer>Exported by a3s_store on {esc(time.strftime('%Y-%m-%d %H:%M:%S'))}"
                  "</footer></body></html>\n")
     return "".join(parts)

@@ -15,24 +15,28 @@ from __future__ import annotations
 
 import time
 
+from ._components import ARTIFACTS, SIDE, SUBAGENT_TASKS
 from ._term import clock, human_size, safe
 from ._transcript import Turn, one_line_json, shorten, timeline, turns, usage_line
 
 __all__ = ["snapshot_dict", "render_show", "render_markdown", "session_repr", "snapshot_repr"]
 
-_SIDE = ("trace_events", "run_records", "verification_reports", "subagent_tasks")
+# The side lists of a snapshot (every component but the session and its artifacts).
+_LISTS = tuple(c.attr for c in SIDE if c.many)
+_ITEM = {c.attr: c.label[:-1] if c.label.endswith("s") else c.label for c in SIDE if c.many}
+_ITEM[ARTIFACTS.attr] = "artifact"
 
 
 def snapshot_dict(snapshot) -> dict:
-    """A snapshot (or a bare session) as one dict of JSON shapes:
-    ``session``, ``artifacts`` (a list), and the four side lists."""
+    """A snapshot (or a bare session) as one dict of JSON shapes: ``session``,
+    ``artifacts`` (a list of the artifacts), and each side list under its
+    snapshot attribute."""
     if not hasattr(snapshot, "session"):
-        return {"session": snapshot.to_dict(), "artifacts": [],
-                **{k: [] for k in _SIDE}}
-    artifacts = snapshot.artifacts.to_dict() if snapshot.artifacts is not None else {}
-    return {"session": snapshot.session.to_dict(),
-            "artifacts": list(artifacts.get("artifacts") or []),
-            **{k: [item.to_dict() for item in getattr(snapshot, k) or ()] for k in _SIDE}}
+        return {"session": snapshot.to_dict(), ARTIFACTS.attr: [], **{k: [] for k in _LISTS}}
+    store = getattr(snapshot, ARTIFACTS.attr)
+    artifacts = [a.to_dict() for a in store.artifacts()] if store is not None else []
+    return {"session": snapshot.session.to_dict(), ARTIFACTS.attr: artifacts,
+            **{k: [item.to_dict() for item in getattr(snapshot, k) or ()] for k in _LISTS}}
 
 
 def _state(value: object) -> str:
@@ -54,14 +58,10 @@ def snapshot_repr(snapshot) -> str:
     """``SessionSnapshot(id='x', 12 messages, 2 runs, revision='3-ab')``: the
     session, then only the components that hold something."""
     parts = [f"id={snapshot.session.id!r}", _count(len(snapshot.session.messages), "message")]
-    if snapshot.artifacts is not None and len(snapshot.artifacts):
-        parts.append(_count(len(snapshot.artifacts), "artifact"))
-    for attr, word in (("trace_events", "trace event"), ("run_records", "run"),
-                       ("verification_reports", "verification report"),
-                       ("subagent_tasks", "subagent task")):
-        n = len(getattr(snapshot, attr) or ())
+    for component in SIDE:
+        n = len(getattr(snapshot, component.attr) or ())
         if n:
-            parts.append(_count(n, word))
+            parts.append(_count(n, _ITEM[component.attr]))
     if snapshot.revision is not None:
         parts.append(f"revision={snapshot.revision!r}")
     return f"SessionSnapshot({', '.join(parts)})"
@@ -135,7 +135,7 @@ def _ms(value: object) -> str:
 
 def _side_lines(snap: dict, full: bool) -> list[str]:
     lines = []
-    artifacts = snap["artifacts"]
+    artifacts = snap[ARTIFACTS.attr]
     lines.append(f"artifacts ({len(artifacts):,})")
     for a in artifacts:
         lines.append(f"  {safe(a.get('artifact_uri'))}  {safe(a.get('tool_name'))}  "
@@ -172,7 +172,7 @@ def _side_lines(snap: dict, full: bool) -> list[str]:
                 req = " (required)" if c.get("required") else ""
                 lines.append(f"    {safe(c.get('status'))}  {safe(c.get('id'))}: "
                              f"{safe(c.get('description'))}{req}")
-    tasks = snap["subagent_tasks"]
+    tasks = snap[SUBAGENT_TASKS.attr]
     lines.append(f"subagent tasks ({len(tasks):,})")
     for t in tasks:
         lines.append(f"  {safe(t.get('task_id'))}  {safe(t.get('agent'))}  "
@@ -259,7 +259,7 @@ def render_markdown(snap: dict) -> str:
                     f"{_md_inline(c.get('description'))} |"
                     for c in r.get("checks") or () if isinstance(c, dict)]
             out.append("")
-    extras = [(k, len(snap[k])) for k in ("artifacts", "trace_events", "subagent_tasks")]
+    extras = [(k, len(snap[k])) for k in (ARTIFACTS.attr, "trace_events", SUBAGENT_TASKS.attr)]
     out += ["## Other data", ""] + [f"- {k.replace('_', ' ')}: {n:,}" for k, n in extras]
     out += ["", f"*Exported by a3s_store on {time.strftime('%Y-%m-%d %H:%M:%S')}.*", ""]
     return "\n".join(out)

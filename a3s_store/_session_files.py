@@ -1,12 +1,23 @@
-"""The files of one session under an open store root, and what the store knows of them.
+"""The rules about one session's files (no I/O of its own: it asks the operation's layout).
 
-A :class:`StoreLayout` is the open root of one operation (a
-:class:`~a3s_store._commit.Layout`) plus the questions every operation asks
-about a session's files: where each component lives (:func:`where`), the
-store's metadata record for it (``.a3s_store/meta/<stem>.json``: the revision
-token, the size/mtime/inode of every file of the generation the store last
-wrote, and a summary for listings), the current revision, and which session a
-file belongs to (a3s-code's lossy names prove nothing by themselves).
+* **Where.** :func:`resolve` finds the files of a session id: its own name
+  (``_names.file_stem``), or the lossy name a3s-code-core 3.x used for it
+  (``a/b`` as ``a_b.json``) when the id inside that file proves it belongs
+  to this id. The result, a :class:`SessionFiles`, is the only way the
+  engine reaches a session's files.
+* **What the store knows.** ``.a3s_store/meta/<stem>.json`` holds, per
+  session, the revision token of the store's last write, the size, mtime
+  and inode of each file that write published, and a summary for listings.
+  A file whose signature matches is one the store wrote: it is parsed on
+  the fast path. A record of any other shape is ignored, like a torn one.
+* **Revisions.** The token of the store's last write while the session file
+  is still the one it wrote; otherwise a digest of the file that is there
+  (someone else, such as a3s-code, wrote it).
+* **Before a write.** :func:`check_write`: the revision the caller expects,
+  ``create_only``, a file at the name that holds another session
+  (:class:`~a3s_store.NameCollisionError`) or cannot be read (moved into
+  quarantine in the same commit), and the steps that migrate a session
+  from its a3s-code lossy name.
 """
 
 from __future__ import annotations
@@ -14,33 +25,34 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, field
 
-from . import _codec, _commit, _fs, _json
-from ._commit import INTERNAL, Layout
+from . import _codec, _json
+from ._commit import Move, Put, Remove, RemoveTree
+from ._components import ARTIFACTS, COMPONENTS, SESSION, Component
+from ._fs import Sig
+from ._layout import META, QUARANTINE, Layout
 from ._names import file_stem, legacy_stem
-from .errors import CorruptDataError, InvalidIdError
-from .records import RunRecord, SubagentTaskSnapshot, TraceEvent, VerificationReport
+from .errors import (
+    ConflictError,
+    CorruptDataError,
+    InvalidDataError,
+    NameCollisionError,
+    UnsafePathError,
+)
 
-__all__ = ["COMPONENTS", "SIDE", "LOCK", "META", "QUARANTINE", "StoreLayout", "where"]
+__all__ = ["SessionFiles", "resolve", "revision", "check_write", "migration_steps",
+           "meta_record", "owner_of", "read_meta", "META_LIMIT"]
 
-#: The store's lock file in ``.a3s_store/`` (never renamed or deleted).
-LOCK = "lock"
-META = (INTERNAL, "meta")
-QUARANTINE = (INTERNAL, "quarantine")
-#: The per-session side files: record type and folder, in the order a save writes them.
-SIDE = {
-    "traces": (TraceEvent, ("traces",)),
-    "runs": (RunRecord, ("runs",)),
-    "verification": (VerificationReport, ("verification",)),
-    "subagent_tasks": (SubagentTaskSnapshot, ("subagent_tasks",)),
-}
-COMPONENTS = ("session", "artifacts", "traces", "runs", "verification", "subagent_tasks")
+#: The largest metadata record read (they are a few hundred bytes).
+META_LIMIT = 1 << 20
 
-# The shape of a metadata record (``write_meta``); anything else is ignored
+# The shape of a metadata record (``meta_record``); anything else is ignored
 # like a torn record, so a damaged one can never break an operation.
 _SUMMARY_TYPES = {"name": (str,), "state": (str,), "model": (str, type(None)),
                   "messages": (int,), "created_at": (int,), "updated_at": (int,)}
+_UNSET = object()
 
 
 def _meta_ok(meta: object) -> bool:
@@ -52,174 +64,243 @@ def _meta_ok(meta: object) -> bool:
                                and all(type(summary[k]) in t for k, t in _SUMMARY_TYPES.items()))
 
 
-def _removes(op, folder: tuple[str, ...], name: str) -> bool:
-    """Whether a commit step removes (or moves away) ``folder/name``."""
-    if isinstance(op, (_commit.Remove, _commit.Move)):
-        return op.folder == folder and op.name == name
-    if isinstance(op, _commit.RemoveTree):
-        return folder[:len(op.folder) + 1] == (*op.folder, op.name)
-    return False
-
-
-def where(component: str, stem: str) -> tuple[tuple[str, ...], str]:
-    """Folder and file name of one component of the session stored as ``stem``."""
-    if component == "session":
-        return (), stem + ".json"
-    if component == "artifacts":
-        return ("artifacts", stem), "artifacts.json"
-    return SIDE[component][1], stem + ".json"
+def read_meta(layout: Layout, stem: str) -> dict | None:
+    """The store's metadata record of ``stem``, or None (missing or damaged)."""
+    data = layout.read_small(META, stem + ".json", META_LIMIT)
+    if data is None:
+        return None
+    try:
+        meta = _json.decode(data, strict=False)
+    except CorruptDataError:
+        return None  # a torn record after a power cut: rebuilt on the next save
+    return meta if _meta_ok(meta) else None
 
 
 @dataclass(slots=True)
-class StoreLayout(Layout):
-    """The open root of one store operation, with the store's size limit."""
+class SessionFiles:
+    """The files of one session id in one operation (see :func:`resolve`).
 
-    max_bytes: int = 256 * 1024 * 1024
+    ``stem`` is the id's own file stem; ``legacy`` the a3s-code lossy stem
+    its files are found under, when they are (the next write migrates them);
+    ``use`` is the stem the files are at now. Signatures and the metadata
+    record are read once per operation, when first asked for.
+    """
 
-    def path(self, folder: tuple[str, ...], name: str) -> str:
-        """The path of ``folder/name``, for messages."""
-        return os.path.join(self.root.path, *folder, name)
+    layout: Layout
+    session_id: str
+    stem: str
+    legacy: str | None = None
+    _stats: dict = field(default_factory=dict)
+    _sigs: dict = field(default_factory=dict)
+    _meta: object = _UNSET
 
-    def read(self, folder: tuple[str, ...], name: str) -> tuple[bytes, _fs.Sig] | None:
-        d = self.folder(folder, create=False)
-        if d is None:
-            return None
-        return _fs.read_file(d, name, self.max_bytes)
+    @property
+    def use(self) -> str:
+        return self.legacy or self.stem
 
-    def stat(self, folder: tuple[str, ...], name: str):
-        d = self.folder(folder, create=False)
-        return None if d is None else _fs.stat_entry(d, name)
+    def where(self, component: Component, stem: str | None = None) -> tuple[tuple[str, ...], str]:
+        """Folder and file name of ``component`` (at ``use``, or at ``stem``)."""
+        return component.where(self.use if stem is None else stem)
 
-    def sigs(self, stem: str) -> dict[str, list]:
-        """Size, mtime and inode of each file of the session stored as ``stem``."""
-        out = {}
-        for component in COMPONENTS:
-            st = self.stat(*where(component, stem))
-            if st is not None:
-                out[component] = list(_fs.Sig.of(st))
-        return out
+    def path(self, component: Component) -> str:
+        return self.layout.path(*self.where(component))
 
-    def meta(self, stem: str) -> dict | None:
-        """The store's metadata record of ``stem``, or None (missing or damaged)."""
+    def stat(self, component: Component) -> os.stat_result | None:
+        """``lstat`` of a component's file, taken once per operation (None: no file)."""
+        if component.name not in self._stats:
+            self._stats[component.name] = self.layout.stat(*self.where(component))
+            self._sigs.pop(component.name, None)
+        return self._stats[component.name]
+
+    def sig(self, component: Component) -> Sig | None:
+        """The signature of a component's file now (None: no such file)."""
+        if component.name not in self._sigs:
+            st = self.stat(component)
+            self._sigs[component.name] = None if st is None else Sig.of(st)
+        return self._sigs[component.name]
+
+    def known(self, component: Component, sig: Sig | None) -> None:
+        """Record a signature learnt otherwise (a read of the file)."""
+        self._sigs[component.name] = sig
+
+    @property
+    def meta(self) -> dict | None:
+        """The store's record of this id (None when absent, damaged, another id's,
+        or while the files are still under their a3s-code name)."""
+        if self._meta is _UNSET:
+            meta = None if self.legacy else read_meta(self.layout, self.stem)
+            self._meta = meta if meta is not None and meta["id"] == self.session_id else None
+        return self._meta  # type: ignore[return-value]
+
+    def trusted(self, component: Component, sig: Sig) -> bool:
+        """Whether a file is exactly the one this store wrote (so it can be
+        parsed on the fast path: it holds no duplicate keys or lone surrogates)."""
+        meta = self.meta
+        return meta is not None and meta["files"].get(component.name) == list(sig)
+
+
+def owner_of(layout: Layout, folder: tuple[str, ...], name: str) -> tuple[bool, str | None]:
+    """(exists, id inside) of a session file; id None when unreadable."""
+    try:
+        head = layout.peek(folder, name, 4096)
+    except CorruptDataError:
+        return True, None
+    if head is None:
+        return False, None
+    found = _codec.peek_id(head)
+    if found is None:
         try:
-            got = self.read(META, stem + ".json")
-            if got is None:
-                return None
-            meta = _json.decode(got[0], strict=False)
-        except CorruptDataError:
-            return None  # a torn record after a power cut: rebuilt on next save
-        return meta if _meta_ok(meta) else None
-
-    def trusted(self, stem: str, component: str, sig: _fs.Sig, meta: dict | None) -> bool:
-        """Whether a file is exactly the one this store wrote (so it can be parsed
-        on the fast path: it holds no duplicate keys or lone surrogates)."""
-        if meta is None:
-            meta = self.meta(stem)
-        return meta is not None and (meta.get("files") or {}).get(component) == list(sig)
-
-    def revision(self, stem: str, session_id: str, meta: dict | None,
-                 sigs: dict) -> str | None:
-        """The current revision of a session: the token of our last write, when
-        the files are still exactly the ones we wrote; otherwise a digest of
-        what is there (someone else, such as a3s-code, changed them)."""
-        if not sigs:
-            return None
-        if meta is not None and meta.get("id") == session_id and meta.get("files") == sigs:
-            return meta.get("revision")
-        digest = hashlib.sha256(repr(sorted(sigs.items())).encode())
-        try:
-            got = self.read(*where("session", stem)) if "session" in sigs else None
-        except CorruptDataError:
-            got = None  # a folder, FIFO or oversized file: its sizes and times identify it
-        if got is not None:
-            digest.update(got[0])
-        return "x" + digest.hexdigest()[:24]
-
-    def _meta_record(self, stem: str, session_id: str, meta: dict | None,
-                     summary: dict | None, files: dict) -> tuple[bytes, str]:
-        counter = (meta or {}).get("counter", 0)
-        counter = counter + 1 if type(counter) is int else 1
-        revision = f"{counter}-{secrets.token_hex(6)}"
-        if summary is None and meta is not None and meta.get("id") == session_id:
-            summary = meta.get("summary")
-        record = {"id": session_id, "revision": revision, "counter": counter,
-                  "files": files, "summary": summary}
-        return _json.encode_bytes(record), revision
-
-    def write_meta(self, stem: str, session_id: str, meta: dict | None,
-                   summary: dict | None) -> str:
-        """Record the generation now on disk under a new revision; return it.
-
-        Used after a single-file write. Not fsynced: a lost or torn record
-        only makes the next load take the slow path and see a new revision;
-        it never hides data.
-        """
-        data, revision = self._meta_record(stem, session_id, meta, summary, self.sigs(stem))
-        _commit.write_one(self, META, stem + ".json", data, durable=False)
-        return revision
-
-    def commit_with_meta(self, ops: list, stem: str, session_id: str, meta: dict | None,
-                         summary: dict | None) -> str:
-        """Commit ``ops`` with the session's new metadata record in the same
-        commit, so that recovery, which may finish the commit, leaves the
-        record describing exactly the files it published. Returns the revision."""
-        revision = []
-
-        def finish(staged: dict) -> list:
-            files = self.sigs(stem)
-            for component in COMPONENTS:
-                folder, name = where(component, stem)
-                if (folder, name) in staged:
-                    files[component] = list(staged[(folder, name)])
-                elif any(_removes(op, folder, name) for op in ops):
-                    files.pop(component, None)
-            data, new = self._meta_record(stem, session_id, meta, summary, files)
-            revision.append(new)
-            return [_commit.Put(META, stem + ".json", data)]
-
-        _commit.commit(self, ops, finish=finish)
-        return revision[0]
-
-    def owner(self, folder: tuple[str, ...], name: str) -> tuple[bool, str | None]:
-        """(exists, id inside) of a session file; id None when unreadable."""
-        d = self.folder(folder, create=False)
-        if d is None:
-            return False, None
-        try:
-            head = _fs.peek_file(d, name, 4096)
+            got = layout.read(folder, name)
+            doc = _json.decode(got[0]) if got else None
         except CorruptDataError:
             return True, None
-        if head is None:
-            return False, None
-        found = _codec.peek_id(head)
-        if found is None:
-            try:
-                got = _fs.read_file(d, name, self.max_bytes)
-                doc = _json.decode(got[0]) if got else None
-            except CorruptDataError:
-                return True, None
-            found = doc.get("id") if type(doc) is dict and type(doc.get("id")) is str else None
-        return True, found
+        found = doc.get("id") if type(doc) is dict and type(doc.get("id")) is str else None
+    return True, found
 
-    def resolve(self, session_id: str) -> tuple[str, str | None]:
-        """(stem, legacy stem in use or None) for a session id.
 
-        A session that a3s-code stored under its lossy name (``a/b`` as
-        ``a_b.json``) is found there only when the id inside proves it.
-        """
-        stem = file_stem(session_id)
-        legacy = legacy_stem(session_id)
-        if legacy is None or self.stat((), stem + ".json") is not None:
-            return stem, None
-        exists, owner = self.owner((), legacy + ".json")
-        if exists and owner == session_id:
-            return stem, legacy
-        return stem, None
+def resolve(layout: Layout, session_id: str) -> SessionFiles:
+    """The files of ``session_id``: its own name, or a3s-code's lossy name when
+    the id inside that file proves it (and its own name holds nothing)."""
+    stem = file_stem(session_id)
+    legacy = legacy_stem(session_id)
+    files = SessionFiles(layout, session_id, stem)
+    if legacy is None or files.sig(SESSION) is not None:
+        return files
+    exists, owner = owner_of(layout, (), legacy + ".json")
+    if exists and owner == session_id:
+        files.legacy = legacy
+        files._stats.clear()  # what counts are the files at the lossy name
+        files._sigs.clear()
+    return files
 
-    def primary_missing(self, session_id: str) -> bool:
-        """Whether the session file under the id's own name is absent."""
+
+def revision(files: SessionFiles, data: bytes | None = None) -> str | None:
+    """The current revision of a session (None when there is nothing to name).
+
+    The token of the store's last write while the session file is the one it
+    wrote (or, for side data saved alone, while there is still none); else a
+    digest of the session file's signature and bytes (``data`` when the
+    caller has read them already).
+    """
+    sig = files.sig(SESSION)
+    meta = files.meta
+    if meta is not None and meta["files"].get(SESSION.name) == (None if sig is None
+                                                                else list(sig)):
+        return meta["revision"]
+    if sig is None:
+        return None
+    digest = hashlib.sha256(repr(tuple(sig)).encode())
+    if data is None:
         try:
-            stem = file_stem(session_id)
-        except InvalidIdError:
-            return False
-        return self.stat((), stem + ".json") is None
+            got = files.layout.read(*files.where(SESSION))
+        except CorruptDataError:
+            got = None  # a folder, FIFO or oversized file: its signature identifies it
+        data = got[0] if got is not None else b""
+    digest.update(data)
+    return "x" + digest.hexdigest()[:24]
+
+
+def check_write(files: SessionFiles, expected_revision: str | None, create_only: bool, *,
+                writes_session: bool = True, max_bytes: int) -> list:
+    """The checks every write makes under the lock; returns extra journal steps.
+
+    Extra steps move a damaged session file aside (into quarantine) and
+    migrate a session from its a3s-code lossy name, in the same commit as the
+    write. :raises ConflictError: a stale ``expected_revision``, or
+    ``create_only`` on an existing session. :raises NameCollisionError: the
+    file at the name holds another session.
+    """
+    layout = files.layout
+    steps: list = []
+    st = files.stat(SESSION)
+    if st is not None and stat.S_ISLNK(st.st_mode):  # whatever is written, never beside a link
+        raise UnsafePathError("refused: is a symlink; the store does not follow links",
+                              path=files.path(SESSION), session_id=files.session_id)
+    sig = files.sig(SESSION)
+    if files.legacy is not None:
+        steps = migration_steps(files, max_bytes=max_bytes)
+    elif writes_session and sig is not None and not files.trusted(SESSION, sig):
+        folder, name = files.where(SESSION)
+        _, owner = owner_of(layout, folder, name)
+        if owner is None:
+            steps.append(Move(folder, name, QUARANTINE,
+                              f"{files.stem}.{secrets.token_hex(4)}.json"))
+        elif owner != files.session_id:
+            raise NameCollisionError(
+                f"the file for this id holds session {owner!r}; the filesystem cannot keep "
+                "both (a case-insensitive disk?). Nothing was written",
+                session_id=files.session_id, path=layout.path(folder, name))
+    if create_only and sig is not None:
+        raise ConflictError("session already exists (create_only)", session_id=files.session_id,
+                            path=files.path(SESSION))
+    if expected_revision is not None:
+        current = revision(files)
+        if expected_revision != current:
+            raise ConflictError(
+                f"stale revision: expected {expected_revision!r}, the store has {current!r}; "
+                "nothing was written", session_id=files.session_id)
+    return steps
+
+
+def migration_steps(files: SessionFiles, *, max_bytes: int) -> list:
+    """Steps that move every file of a session from its lossy name to its own."""
+    layout = files.layout
+    steps: list = []
+    for component in COMPONENTS:
+        folder, name = files.where(component)
+        got = layout.read(folder, name)
+        if got is not None:
+            data = got[0]
+            if component is SESSION:
+                data = _rewritten_session(data, layout.path(folder, name), files.session_id,
+                                          max_bytes)
+            steps.append(Put(*files.where(component, files.stem), data))
+            steps.append(Remove(folder, name))
+    if layout.stat(ARTIFACTS.folder, files.legacy) is not None:
+        # Only what exists: recovery rolls back a save whose steps all prove
+        # they have not run, and removing a missing folder proves nothing.
+        steps.append(RemoveTree(ARTIFACTS.folder, files.legacy))
+    return steps
+
+
+def _rewritten_session(data: bytes, path: str, session_id: str, max_bytes: int) -> bytes:
+    """The session file as the store writes it (an ``api_key`` in a hand-edited
+    file is dropped, never copied); the bytes as they are when they cannot be
+    read, so nothing is lost."""
+    try:
+        out = _codec.encode_session(
+            _codec.decode_session(data, strict=True, path=path, session_id=session_id))
+    except (CorruptDataError, InvalidDataError):
+        return data
+    return data if len(out) > max_bytes else out
+
+
+def meta_record(files: SessionFiles, written: dict[str, Sig | None],
+                summary: dict | None) -> tuple[bytes, str]:
+    """The new metadata record after a write, and the new revision.
+
+    ``written`` maps each component the write published to its new
+    signature (None: the write removed it). The other components keep what
+    the previous record said of them: only files this store wrote are ever
+    recorded as its own. ``summary`` None keeps the previous summary.
+    """
+    meta = files.meta
+    counter = (meta or {}).get("counter", 0)
+    counter = counter + 1 if type(counter) is int else 1
+    revision_token = f"{counter}-{secrets.token_hex(6)}"
+    recorded = dict(meta["files"]) if meta is not None else {}
+    for name, sig in written.items():
+        if sig is None:
+            recorded.pop(name, None)
+        else:
+            recorded[name] = list(sig)
+    if summary is None and meta is not None:
+        summary = meta.get("summary")
+    record = {"id": files.session_id, "revision": revision_token, "counter": counter,
+              "files": recorded, "summary": summary}
+    return _json.encode_bytes(record), revision_token
+
+
+def meta_step(files: SessionFiles, data: bytes) -> Put:
+    """The journal step that publishes a session's new metadata record."""
+    return Put(META, files.stem + ".json", data)

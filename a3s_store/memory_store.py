@@ -1,67 +1,43 @@
 """MemorySessionStore: the same contract as the file store, kept in a dict.
 
 For tests, doctests and short-lived scripts. Everything saved is copied in
-and everything loaded is copied out (through ``to_dict``/``from_dict``, so
-the memory store accepts and refuses exactly what the file store does), and
-a session's components live in one entry that a snapshot replaces whole.
-Not shared between processes; safe to share between threads.
+and everything loaded is copied out through the same encoder and decoder as
+the file store (the component table), so the memory store accepts and
+refuses exactly what the file store does, and a session's components live
+in one entry that a snapshot replaces whole. Not shared between processes;
+safe to share between threads.
 """
 
 from __future__ import annotations
 
+import builtins
 import secrets
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
-from . import _json
+from ._components import COMPONENTS, SESSION, SIDE, Checkpoint, Component
 from ._names import file_stem
-from .errors import ConflictError, InvalidDataError
-from .records import (
-    ArtifactStore,
-    LoopCheckpoint,
-    RunRecord,
-    SessionData,
-    SubagentTaskSnapshot,
-    TraceEvent,
-    VerificationReport,
-    WorkflowCheckpoint,
-)
+from .errors import ConflictError
+from .records import SessionData
+from .snapshot import SessionSnapshot, SessionSummary
 from .store import (
-    SessionSnapshot,
-    SessionSummary,
-    check_loop_checkpoint_key,
+    ComponentMethods,
+    check_page,
     check_session_type,
     check_snapshot_type,
-    check_workflow_checkpoint_key,
-    checked_loop_checkpoint,
-    checked_workflow_checkpoint,
+    checked_checkpoint,
+    page,
 )
 
 __all__ = ["MemorySessionStore"]
 
 
-def _roundtrip(value):
-    # Through the same encoder as the file store: a deep copy (opaque JSON
-    # included) that refuses what a file could not hold.
-    return _json.decode(_json.encode_bytes(value), strict=False)
-
-
-def _copy(record):
-    return type(record).from_dict(_roundtrip(record.to_dict()))
-
-
-def _copy_list(items, cls) -> list:
-    if not isinstance(items, (list, tuple)) or not all(isinstance(i, cls) for i in items):
-        raise InvalidDataError(f"expected a list of {cls.__name__}")
-    return [cls.from_dict(d) for d in _roundtrip([item.to_dict() for item in items])]
-
-
 @dataclass(slots=True)
 class _Entry:
-    """Every component of one session, replaced together by a snapshot."""
+    """Every component of one session (encoded), replaced together by a snapshot."""
 
-    session: SessionData | None = None
-    components: dict = field(default_factory=dict)
+    docs: dict[str, bytes] = field(default_factory=dict)
     counter: int = 0
     revision: str | None = None
 
@@ -71,15 +47,12 @@ class _Entry:
         return self.revision
 
 
-_SIDE = {
-    "traces": TraceEvent,
-    "runs": RunRecord,
-    "verification": VerificationReport,
-    "subagent_tasks": SubagentTaskSnapshot,
-}
+def _decoded(component: Component, data: bytes) -> Any:
+    # The bytes are the store's own: the fast parser is enough.
+    return component.decode(data, strict=False, path=None)
 
 
-class MemorySessionStore:
+class MemorySessionStore(ComponentMethods):
     """A :class:`~a3s_store.SessionStore` in memory, with copy-in/copy-out semantics.
 
     >>> from a3s_store import MemorySessionStore, SessionData
@@ -93,15 +66,14 @@ class MemorySessionStore:
 
     def __init__(self) -> None:
         self._entries: dict[str, _Entry] = {}
-        self._loop: dict[str, dict] = {}
-        self._workflow: dict[str, dict] = {}
+        self._checkpoints: dict[tuple[str, str], bytes] = {}  # (kind, key) -> bytes
         self._lock = threading.RLock()
 
     def __repr__(self) -> str:
         return f"MemorySessionStore(<{len(self._entries)} entries>)"
 
     def _check(self, entry: _Entry | None, session_id: str, expected_revision, create_only):
-        exists = entry is not None and entry.session is not None
+        exists = entry is not None and SESSION.name in entry.docs
         if create_only and exists:
             raise ConflictError("session already exists (create_only)", session_id=session_id)
         current = entry.revision if entry is not None else None
@@ -110,29 +82,33 @@ class MemorySessionStore:
                 f"stale revision: expected {expected_revision!r}, the store has {current!r}; "
                 "nothing was written", session_id=session_id)
 
+    def _session(self, entry: _Entry | None) -> SessionData | None:
+        if entry is None or SESSION.name not in entry.docs:
+            return None
+        session = _decoded(SESSION, entry.docs[SESSION.name])
+        session.revision = entry.revision
+        return session
+
+    # -- sessions ---------------------------------------------------------------
+
     def save(self, session: SessionData, /, *, expected_revision: str | None = None,
              create_only: bool = False) -> str:
         """Save (replace) a session; return its new revision (see FileSessionStore.save)."""
         session = check_session_type(session)
         file_stem(session.id)
-        stored = _copy(session)
+        data = SESSION.encode(session)
         with self._lock:
             entry = self._entries.get(session.id)
             self._check(entry, session.id, expected_revision, create_only)
             entry = self._entries.setdefault(session.id, _Entry())
-            entry.session = stored
+            entry.docs[SESSION.name] = data
             return entry.bump()
 
     def load(self, session_id: str, /) -> SessionData | None:
         """A copy of the session, or None."""
         file_stem(session_id)
         with self._lock:
-            entry = self._entries.get(session_id)
-            if entry is None or entry.session is None:
-                return None
-            out = _copy(entry.session)
-            out.revision = entry.revision
-            return out
+            return self._session(self._entries.get(session_id))
 
     def delete(self, session_id: str, /) -> None:
         """Remove the session and its components; unknown ids are fine."""
@@ -140,22 +116,35 @@ class MemorySessionStore:
         with self._lock:
             self._entries.pop(session_id, None)
 
-    def list(self) -> list[str]:
-        """The ids of the stored sessions, sorted."""
-        with self._lock:
-            return sorted(k for k, e in self._entries.items() if e.session is not None)
-
-    def list_summaries(self) -> list[SessionSummary]:
-        """A :class:`~a3s_store.SessionSummary` of every session, sorted by id."""
-        with self._lock:
-            return [SessionSummary.of(self._entries[k].session) for k in self.list()]
-
     def exists(self, session_id: str, /) -> bool:
         """Whether a session is stored under this id."""
         file_stem(session_id)
         with self._lock:
             entry = self._entries.get(session_id)
-            return entry is not None and entry.session is not None
+            return entry is not None and SESSION.name in entry.docs
+
+    def list_summaries(self, *, limit: int | None = None,
+                       after: str | None = None) -> builtins.list[SessionSummary]:
+        """A :class:`~a3s_store.SessionSummary` of every session, sorted by id
+        (one page with ``after`` and ``limit``, as for the file store)."""
+        check_page(limit, after)
+        with self._lock:
+            ids = [i for i in sorted(self._entries) if after is None or i > after]
+            summaries = []
+            for session_id in ids:
+                session = self._session(self._entries[session_id])
+                if session is not None:
+                    summaries.append(SessionSummary.of(session))
+                    if limit is not None and len(summaries) >= limit:
+                        break
+            return page(summaries, limit, None)
+
+    def list(self) -> builtins.list[str]:
+        """The ids of the stored sessions, sorted."""
+        with self._lock:
+            return sorted(k for k, e in self._entries.items() if SESSION.name in e.docs)
+
+    # -- snapshots --------------------------------------------------------------
 
     def save_snapshot(self, snapshot: SessionSnapshot, /, *,
                       expected_revision: str | None = None, create_only: bool = False) -> str:
@@ -163,13 +152,8 @@ class MemorySessionStore:
         snapshot = check_snapshot_type(snapshot)
         sid = snapshot.session.id
         file_stem(sid)
-        new = _Entry(session=_copy(snapshot.session), components={
-            "artifacts": _copy(snapshot.artifacts),
-            "traces": _copy_list(snapshot.trace_events, TraceEvent),
-            "runs": _copy_list(snapshot.run_records, RunRecord),
-            "verification": _copy_list(snapshot.verification_reports, VerificationReport),
-            "subagent_tasks": _copy_list(snapshot.subagent_tasks, SubagentTaskSnapshot),
-        })
+        new = _Entry(docs={c.name: c.encode(getattr(snapshot, c.attr), session_id=sid)
+                           for c in COMPONENTS})
         with self._lock:
             entry = self._entries.get(sid)
             self._check(entry, sid, expected_revision, create_only)
@@ -183,118 +167,45 @@ class MemorySessionStore:
         file_stem(session_id)
         with self._lock:
             entry = self._entries.get(session_id)
-            if entry is None or entry.session is None:
+            session = self._session(entry)
+            if session is None:
                 return None
-            c = entry.components
-            snap = SessionSnapshot(
-                session=_copy(entry.session),
-                artifacts=_copy(c["artifacts"]) if "artifacts" in c else ArtifactStore(),
-                trace_events=_copy_list(c.get("traces", []), TraceEvent),
-                run_records=_copy_list(c.get("runs", []), RunRecord),
-                verification_reports=_copy_list(c.get("verification", []), VerificationReport),
-                subagent_tasks=_copy_list(c.get("subagent_tasks", []), SubagentTaskSnapshot),
-            )
-            snap.revision = snap.session.revision = entry.revision
-            return snap
+            parts = {c.attr: _decoded(c, entry.docs[c.name]) if c.name in entry.docs
+                     else c.empty() for c in SIDE}
+        snap = SessionSnapshot(session=session, **parts)
+        snap.revision = session.revision
+        return snap
 
-    # -- side data ----------------------------------------------------------------
+    # -- the primitives of ComponentMethods ---------------------------------------
 
-    def _save_component(self, session_id: str, component: str, value) -> None:
-        file_stem(session_id)
+    def _save_component(self, component: Component, session_id: str, value: Any) -> None:
+        data = component.encode(value, session_id=session_id)
         with self._lock:
             entry = self._entries.setdefault(session_id, _Entry())
-            entry.components[component] = value
+            entry.docs[component.name] = data
             entry.bump()
 
-    def _load_component(self, session_id: str, component: str):
-        file_stem(session_id)
+    def _load_component(self, component: Component, session_id: str) -> Any:
         with self._lock:
             entry = self._entries.get(session_id)
-            if entry is None or component not in entry.components:
-                return None
-            value = entry.components[component]
-            if component == "artifacts":
-                return _copy(value)
-            return _copy_list(value, _SIDE[component])
+            data = None if entry is None else entry.docs.get(component.name)
+        return None if data is None else _decoded(component, data)
 
-    def save_artifacts(self, session_id: str, artifacts: ArtifactStore, /) -> None:
-        """Save a copy of the artifact store of a session."""
-        if not isinstance(artifacts, ArtifactStore):
-            raise InvalidDataError("expected an ArtifactStore", session_id=session_id)
-        self._save_component(session_id, "artifacts", _copy(artifacts))
-
-    def load_artifacts(self, session_id: str, /) -> ArtifactStore | None:
-        """A copy of the artifact store of a session, or None."""
-        return self._load_component(session_id, "artifacts")
-
-    def _side_pair(component: str, what: str):
-        cls = _SIDE[component]
-
-        def save(self, session_id, items, /):
-            self._save_component(session_id, component, _copy_list(items, cls))
-
-        def load(self, session_id, /):
-            return self._load_component(session_id, component)
-
-        save.__doc__ = f"Save (replace) the {what} of a session."
-        load.__doc__ = f"A copy of the {what} of a session, or None."
-        return save, load
-
-    save_trace_events, load_trace_events = _side_pair("traces", "trace events")
-    save_run_records, load_run_records = _side_pair("runs", "run records")
-    save_verification_reports, load_verification_reports = _side_pair(
-        "verification", "verification reports")
-    save_subagent_tasks, load_subagent_tasks = _side_pair("subagent_tasks",
-                                                          "subagent task snapshots")
-    del _side_pair
-
-    # -- checkpoints ----------------------------------------------------------------
-
-    def save_loop_checkpoint(self, run_id: str, checkpoint: LoopCheckpoint, /) -> None:
-        """Save (overwrite) the loop checkpoint of a run."""
-        file_stem(run_id, "run")
-        check_loop_checkpoint_key(run_id, checkpoint)
+    def _save_checkpoint(self, kind: Checkpoint, key: str, checkpoint: Any) -> None:
+        data = kind.encode(checkpoint)
         with self._lock:
-            self._loop[run_id] = _roundtrip(checkpoint.to_dict())
+            self._checkpoints[(kind.name, key)] = data
 
-    def load_loop_checkpoint(self, run_id: str, /) -> LoopCheckpoint | None:
-        """A copy of the loop checkpoint of a run, or None (same checks as on disk)."""
-        file_stem(run_id, "run")
+    def _load_checkpoint(self, kind: Checkpoint, key: str) -> Any:
         with self._lock:
-            data = self._loop.get(run_id)
+            data = self._checkpoints.get((kind.name, key))
         if data is None:
             return None
-        return checked_loop_checkpoint(run_id, LoopCheckpoint.from_dict(_roundtrip(data)))
+        return checked_checkpoint(kind, key, kind.decode(data, strict=False, path=None))
 
-    def delete_loop_checkpoint(self, run_id: str, /) -> None:
-        """Remove the loop checkpoint of a run; a missing one is fine."""
-        file_stem(run_id, "run")
+    def _delete_checkpoint(self, kind: Checkpoint, key: str) -> None:
         with self._lock:
-            self._loop.pop(run_id, None)
-
-    def save_workflow_checkpoint(self, workflow_id: str, checkpoint: WorkflowCheckpoint, /
-                                 ) -> None:
-        """Save (overwrite) the checkpoint of a workflow."""
-        file_stem(workflow_id, "workflow")
-        check_workflow_checkpoint_key(workflow_id, checkpoint)
-        with self._lock:
-            self._workflow[workflow_id] = _roundtrip(checkpoint.to_dict())
-
-    def load_workflow_checkpoint(self, workflow_id: str, /) -> WorkflowCheckpoint | None:
-        """A copy of the checkpoint of a workflow, or None (same checks as on disk)."""
-        file_stem(workflow_id, "workflow")
-        with self._lock:
-            data = self._workflow.get(workflow_id)
-        if data is None:
-            return None
-        return checked_workflow_checkpoint(workflow_id,
-                                           WorkflowCheckpoint.from_dict(_roundtrip(data)))
-
-    def delete_workflow_checkpoint(self, workflow_id: str, /) -> None:
-        """Remove the checkpoint of a workflow; a missing one is fine."""
-        file_stem(workflow_id, "workflow")
-        with self._lock:
-            self._workflow.pop(workflow_id, None)
+            self._checkpoints.pop((kind.name, key), None)
 
     def health_check(self) -> None:
         """Always fine: memory is reachable."""

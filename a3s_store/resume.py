@@ -22,6 +22,7 @@ a3s_store.errors.SessionNotFoundError: session not found (session 'nope')
 
 from __future__ import annotations
 
+from ._components import ARTIFACTS
 from ._identity import check_generation
 from .agent_session import AgentSession, PersistableSession
 from .errors import ConflictError, CorruptDataError, InvalidDataError, SessionNotFoundError
@@ -81,7 +82,7 @@ def _restored_artifacts(live: ArtifactStore, saved: ArtifactStore) -> ArtifactSt
     """
     if not isinstance(saved, ArtifactStore):
         raise CorruptDataError(f"artifacts: expected an ArtifactStore, got "
-                               f"{type(saved).__name__}", key="artifacts")
+                               f"{type(saved).__name__}", key=ARTIFACTS.attr)
     restored = ArtifactStore(max_artifacts=max(live.max_artifacts, len(saved)),
                              max_bytes=max(live.max_bytes, saved.total_bytes),
                              extra=dict(saved.extra))

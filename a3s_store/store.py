@@ -22,8 +22,21 @@ both) and which a third-party backend should pass too:
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+import builtins
+from typing import Any, Protocol, runtime_checkable
 
+from ._components import (
+    ARTIFACTS,
+    LOOP,
+    RUNS,
+    SUBAGENT_TASKS,
+    TRACES,
+    VERIFICATION,
+    WORKFLOW,
+    Checkpoint,
+    Component,
+)
+from ._names import file_stem
 from .errors import CorruptDataError, InvalidDataError
 from .records import (
     ArtifactStore,
@@ -37,7 +50,7 @@ from .records import (
 )
 from .snapshot import SessionSnapshot, SessionSummary
 
-__all__ = ["SessionStore"]
+__all__ = ["SessionStore", "ComponentMethods"]
 
 
 @runtime_checkable
@@ -53,24 +66,28 @@ class SessionStore(Protocol):
              create_only: bool = False) -> str: ...
     def load(self, session_id: str, /) -> SessionData | None: ...
     def delete(self, session_id: str, /) -> None: ...
-    def list(self) -> list[str]: ...
     def exists(self, session_id: str, /) -> bool: ...
-    def list_summaries(self) -> list[SessionSummary]: ...
+    def list_summaries(self, *, limit: int | None = None,
+                       after: str | None = None) -> builtins.list[SessionSummary]: ...
     def save_snapshot(self, snapshot: SessionSnapshot, /, *,
                       expected_revision: str | None = None, create_only: bool = False) -> str: ...
     def load_snapshot(self, session_id: str, /) -> SessionSnapshot | None: ...
     def save_artifacts(self, session_id: str, artifacts: ArtifactStore, /) -> None: ...
     def load_artifacts(self, session_id: str, /) -> ArtifactStore | None: ...
-    def save_trace_events(self, session_id: str, events: list[TraceEvent], /) -> None: ...
-    def load_trace_events(self, session_id: str, /) -> list[TraceEvent] | None: ...
-    def save_run_records(self, session_id: str, records: list[RunRecord], /) -> None: ...
-    def load_run_records(self, session_id: str, /) -> list[RunRecord] | None: ...
+    def save_trace_events(self, session_id: str, events: builtins.list[TraceEvent], /
+                          ) -> None: ...
+    def load_trace_events(self, session_id: str, /) -> builtins.list[TraceEvent] | None: ...
+    def save_run_records(self, session_id: str, records: builtins.list[RunRecord], /
+                         ) -> None: ...
+    def load_run_records(self, session_id: str, /) -> builtins.list[RunRecord] | None: ...
     def save_verification_reports(self, session_id: str,
-                                  reports: list[VerificationReport], /) -> None: ...
-    def load_verification_reports(self, session_id: str, /) -> list[VerificationReport] | None: ...
+                                  reports: builtins.list[VerificationReport], /) -> None: ...
+    def load_verification_reports(self, session_id: str, /
+                                  ) -> builtins.list[VerificationReport] | None: ...
     def save_subagent_tasks(self, session_id: str,
-                            tasks: list[SubagentTaskSnapshot], /) -> None: ...
-    def load_subagent_tasks(self, session_id: str, /) -> list[SubagentTaskSnapshot] | None: ...
+                            tasks: builtins.list[SubagentTaskSnapshot], /) -> None: ...
+    def load_subagent_tasks(self, session_id: str, /
+                            ) -> builtins.list[SubagentTaskSnapshot] | None: ...
     def save_loop_checkpoint(self, run_id: str, checkpoint: LoopCheckpoint, /) -> None: ...
     def load_loop_checkpoint(self, run_id: str, /) -> LoopCheckpoint | None: ...
     def delete_loop_checkpoint(self, run_id: str, /) -> None: ...
@@ -80,56 +97,155 @@ class SessionStore(Protocol):
     def delete_workflow_checkpoint(self, workflow_id: str, /) -> None: ...
     def health_check(self) -> None: ...
     def backend_name(self) -> str: ...
+    # Last, so that ``list`` in the annotations above is the builtin for readers.
+    def list(self) -> builtins.list[str]: ...
 
 
-# -- checks both stores make --------------------------------------------------
+class ComponentMethods:
+    """The per-component methods of a store, written once on five primitives.
+
+    A store class inherits this and implements ``_save_component(component,
+    session_id, value)``, ``_load_component(component, session_id)``,
+    ``_save_checkpoint(kind, key, checkpoint)``, ``_load_checkpoint(kind,
+    key)`` (the record, after the checks of :func:`checked_checkpoint`, or
+    None) and ``_delete_checkpoint(kind, key)``; the ids are checked here.
+    A new kind of side file is a row of ``_components`` and a pair here.
+    """
+
+    def _save_component(self, component: Component, session_id: str, value: Any) -> None:
+        raise NotImplementedError
+
+    def _load_component(self, component: Component, session_id: str) -> Any:
+        raise NotImplementedError
+
+    def _save_checkpoint(self, kind: Checkpoint, key: str, checkpoint: Any) -> None:
+        raise NotImplementedError
+
+    def _load_checkpoint(self, kind: Checkpoint, key: str) -> Any:
+        raise NotImplementedError
+
+    def _delete_checkpoint(self, kind: Checkpoint, key: str) -> None:
+        raise NotImplementedError
+
+    def _side_save(self, component: Component, session_id: str, value: Any) -> None:
+        file_stem(session_id)  # a bad id is refused before anything else
+        self._save_component(component, session_id, value)
+
+    def _side_load(self, component: Component, session_id: str) -> Any:
+        file_stem(session_id)
+        return self._load_component(component, session_id)
+
+    def save_artifacts(self, session_id: str, artifacts: ArtifactStore, /) -> None:
+        """Save (replace) the tool-artifact store of a session."""
+        self._side_save(ARTIFACTS, session_id, artifacts)
+
+    def load_artifacts(self, session_id: str, /) -> ArtifactStore | None:
+        """The artifacts of a session (every one of them, whatever the default
+        limits), or None when never saved."""
+        return self._side_load(ARTIFACTS, session_id)
+
+    def save_trace_events(self, session_id: str, events: builtins.list[TraceEvent], /) -> None:
+        """Save (replace) the trace events of a session."""
+        self._side_save(TRACES, session_id, events)
+
+    def load_trace_events(self, session_id: str, /) -> builtins.list[TraceEvent] | None:
+        """The trace events of a session, or None when never saved."""
+        return self._side_load(TRACES, session_id)
+
+    def save_run_records(self, session_id: str, records: builtins.list[RunRecord], /) -> None:
+        """Save (replace) the run records of a session."""
+        self._side_save(RUNS, session_id, records)
+
+    def load_run_records(self, session_id: str, /) -> builtins.list[RunRecord] | None:
+        """The run records of a session, or None when never saved."""
+        return self._side_load(RUNS, session_id)
+
+    def save_verification_reports(self, session_id: str,
+                                  reports: builtins.list[VerificationReport], /) -> None:
+        """Save (replace) the verification reports of a session."""
+        self._side_save(VERIFICATION, session_id, reports)
+
+    def load_verification_reports(self, session_id: str, /
+                                  ) -> builtins.list[VerificationReport] | None:
+        """The verification reports of a session, or None when never saved."""
+        return self._side_load(VERIFICATION, session_id)
+
+    def save_subagent_tasks(self, session_id: str,
+                            tasks: builtins.list[SubagentTaskSnapshot], /) -> None:
+        """Save (replace) the subagent task snapshots of a session."""
+        self._side_save(SUBAGENT_TASKS, session_id, tasks)
+
+    def load_subagent_tasks(self, session_id: str, /
+                            ) -> builtins.list[SubagentTaskSnapshot] | None:
+        """The subagent task snapshots of a session, or None when never saved."""
+        return self._side_load(SUBAGENT_TASKS, session_id)
+
+    def save_loop_checkpoint(self, run_id: str, checkpoint: LoopCheckpoint, /) -> None:
+        """Save (overwrite) the latest loop checkpoint of a run.
+
+        :raises InvalidDataError: the checkpoint is another run's.
+        """
+        check_checkpoint(LOOP, run_id, checkpoint)
+        self._save_checkpoint(LOOP, run_id, checkpoint)
+
+    def load_loop_checkpoint(self, run_id: str, /) -> LoopCheckpoint | None:
+        """The loop checkpoint of a run, or None.
+
+        :raises UnsupportedVersionError: written by a newer schema version.
+        :raises CorruptDataError: unreadable, or it belongs to another run.
+        """
+        file_stem(run_id, LOOP.id_kind)
+        return self._load_checkpoint(LOOP, run_id)
+
+    def delete_loop_checkpoint(self, run_id: str, /) -> None:
+        """Remove the loop checkpoint of a run; a missing one is fine."""
+        file_stem(run_id, LOOP.id_kind)
+        self._delete_checkpoint(LOOP, run_id)
+
+    def save_workflow_checkpoint(self, workflow_id: str, checkpoint: WorkflowCheckpoint, /
+                                 ) -> None:
+        """Save (overwrite) the checkpoint of a workflow (errors as for loop checkpoints)."""
+        check_checkpoint(WORKFLOW, workflow_id, checkpoint)
+        self._save_checkpoint(WORKFLOW, workflow_id, checkpoint)
+
+    def load_workflow_checkpoint(self, workflow_id: str, /) -> WorkflowCheckpoint | None:
+        """The checkpoint of a workflow, or None (errors as for loop checkpoints)."""
+        file_stem(workflow_id, WORKFLOW.id_kind)
+        return self._load_checkpoint(WORKFLOW, workflow_id)
+
+    def delete_workflow_checkpoint(self, workflow_id: str, /) -> None:
+        """Remove the checkpoint of a workflow; a missing one is fine."""
+        file_stem(workflow_id, WORKFLOW.id_kind)
+        self._delete_checkpoint(WORKFLOW, workflow_id)
 
 
-def check_loop_checkpoint_key(run_id: str, checkpoint: LoopCheckpoint) -> None:
-    """Refuse to store a checkpoint under a run id that is not its own."""
-    if not isinstance(checkpoint, LoopCheckpoint):
-        raise InvalidDataError(f"expected a LoopCheckpoint, got {type(checkpoint).__name__}")
-    if checkpoint.run_id != run_id:
+# -- checks every store makes --------------------------------------------------
+
+
+def check_checkpoint(kind: Checkpoint, key: str, checkpoint: object) -> None:
+    """Refuse a bad key, or a checkpoint to be stored under a key that is not its own."""
+    file_stem(key, kind.id_kind)  # InvalidIdError first: the key check would hide why
+    if not isinstance(checkpoint, kind.record):
+        raise InvalidDataError(f"expected a {kind.record.__name__}, "
+                               f"got {type(checkpoint).__name__}")
+    held = getattr(checkpoint, kind.key_field)
+    if held != key:
         raise InvalidDataError(
-            f"loop checkpoint of run {checkpoint.run_id!r} cannot be saved under run {run_id!r}",
-            key="run_id",
-        )
+            f"{kind.label} of {kind.id_kind} {held!r} cannot be saved under "
+            f"{kind.id_kind} {key!r}", key=kind.key_field)
 
 
-def check_workflow_checkpoint_key(workflow_id: str, checkpoint: WorkflowCheckpoint) -> None:
-    """Refuse to store a checkpoint under a workflow id that is not its own."""
-    if not isinstance(checkpoint, WorkflowCheckpoint):
-        raise InvalidDataError(
-            f"expected a WorkflowCheckpoint, got {type(checkpoint).__name__}")
-    if checkpoint.workflow_id != workflow_id:
-        raise InvalidDataError(
-            f"workflow checkpoint of {checkpoint.workflow_id!r} cannot be saved under "
-            f"{workflow_id!r}",
-            key="workflow_id",
-        )
-
-
-def _checked(checkpoint, key: str, key_field: str, kind: str, path):
+def checked_checkpoint(kind: Checkpoint, key: str, checkpoint: Any, path=None) -> Any:
+    """A loaded checkpoint, after the version and key checks."""
     try:
         checkpoint.ensure_loadable()
     except CorruptDataError as exc:
         raise exc.located(path=path)
-    held = getattr(checkpoint, key_field)
+    held = getattr(checkpoint, kind.key_field)
     if held != key:
-        raise CorruptDataError(f"file holds the checkpoint of {kind} {held!r}, not {key!r}",
-                               key=key_field, path=path)
+        raise CorruptDataError(f"file holds the checkpoint of {kind.id_kind} {held!r}, "
+                               f"not {key!r}", key=kind.key_field, path=path)
     return checkpoint
-
-
-def checked_loop_checkpoint(run_id: str, checkpoint: LoopCheckpoint, path=None) -> LoopCheckpoint:
-    """A loaded loop checkpoint, after the version and key checks."""
-    return _checked(checkpoint, run_id, "run_id", "run", path)
-
-
-def checked_workflow_checkpoint(workflow_id: str, checkpoint: WorkflowCheckpoint,
-                                path=None) -> WorkflowCheckpoint:
-    """A loaded workflow checkpoint, after the version and key checks."""
-    return _checked(checkpoint, workflow_id, "workflow_id", "workflow", path)
 
 
 def check_session_type(session: object) -> SessionData:
@@ -143,3 +259,19 @@ def check_snapshot_type(snapshot: object) -> SessionSnapshot:
         raise InvalidDataError(f"expected a SessionSnapshot, got {type(snapshot).__name__}")
     check_session_type(snapshot.session)
     return snapshot
+
+
+def check_page(limit: int | None, after: str | None) -> None:
+    """Refuse bad paging arguments of ``list_summaries``."""
+    if limit is not None and (type(limit) is not int or limit < 0):
+        raise ValueError(f"limit must be None or an int >= 0, not {limit!r}")
+    if after is not None and not isinstance(after, str):
+        raise ValueError(f"after must be None or a session id (str), not {after!r}")
+
+
+def page(summaries: builtins.list[SessionSummary], limit: int | None,
+         after: str | None) -> builtins.list[SessionSummary]:
+    """One page of summaries sorted by id: those after ``after``, at most ``limit``."""
+    if after is not None:
+        summaries = [s for s in summaries if s.id > after]
+    return summaries if limit is None else summaries[:limit]

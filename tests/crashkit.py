@@ -5,8 +5,8 @@
   markers back from anything loaded, so a mix of generations shows up as
   more than one number.
 * **Observing a folder.** :func:`visible` is every file a3s-code would see
-  (all but the store's own ``.a3s_store``); :func:`leftovers` the files in
-  ``.a3s_store/tx`` and ``.a3s_store/tmp`` (there must be none after
+  (all but the store's own ``.a3s_store``); :func:`leftovers` the journal
+  and temporary files in ``.a3s_store`` (there must be none after
   recovery); :func:`whole_tree` everything, for idempotence checks.
 * **Seeds.** :func:`seed_from_env` gives the seed of a randomised test:
   ``A3S_SEED`` when set (to replay a failure), a fresh one otherwise.
@@ -24,7 +24,8 @@ import factories
 from a3s_store import SessionSnapshot
 from a3s_store._commit import INTERNAL
 
-__all__ = ["marker", "snapshot_gen", "gens_of", "visible", "leftovers", "whole_tree",
+__all__ = ["marker", "snapshot_gen", "gens_of", "visible", "leftovers", "cache_leftovers",
+           "whole_tree",
            "copy_tree", "tree_sig", "fast_dir", "seed_from_env", "SIDE_PARTS"]
 
 SIDE_PARTS = ("artifacts", "traces", "runs", "verification", "subagent_tasks")
@@ -105,13 +106,28 @@ def whole_tree(root) -> dict[str, bytes | None]:
 
 
 def leftovers(root) -> list[str]:
-    """Files left in ``.a3s_store/tx`` and ``.a3s_store/tmp``."""
+    """Journal and temporary files of writers left in ``.a3s_store`` (and in the
+    journal folders of older versions). A reader's temporary file in the
+    cache folder is not one: see :func:`cache_leftovers`."""
+    from a3s_store._commit import LEGACY_FOLDERS, is_journal_name
+
     found = []
-    for sub in ("tx", "tmp"):
-        d = os.path.join(os.fspath(root), INTERNAL, sub)
-        if os.path.isdir(d):
-            found += [f"{sub}/{n}" for n in sorted(os.listdir(d))]
+    internal = os.path.join(os.fspath(root), INTERNAL)
+    if os.path.isdir(internal):
+        found += [n for n in sorted(os.listdir(internal)) if is_journal_name(n)]
+        for sub in LEGACY_FOLDERS:
+            d = os.path.join(internal, sub)
+            if os.path.isdir(d):
+                found += [f"{sub}/{n}" for n in sorted(os.listdir(d))]
     return found
+
+
+def cache_leftovers(root) -> list[str]:
+    """Temporary files of readers (of the listing cache) in ``.a3s_store/cache``."""
+    from a3s_store._commit import is_journal_name
+
+    d = os.path.join(os.fspath(root), INTERNAL, "cache")
+    return sorted(n for n in os.listdir(d) if is_journal_name(n)) if os.path.isdir(d) else []
 
 
 def tree_sig(root) -> dict[str, tuple]:

@@ -1,4 +1,4 @@
-"""Fault injection through the one I/O layer (a3s_store._fs.fault_hook).
+"""Fault injection through the one I/O layer (a3s_store._fs.hooks.fault_hook).
 
 For an operation that makes N filesystem calls, :func:`each_fault` yields,
 for every k in 1..N and every mode, an installed hook that fails call k:
@@ -47,12 +47,12 @@ class Fault:
 
 @contextlib.contextmanager
 def hooked(hook):
-    previous = _fs.fault_hook
-    _fs.fault_hook = hook
+    previous = _fs.hooks.fault_hook
+    _fs.hooks.fault_hook = hook
     try:
         yield hook
     finally:
-        _fs.fault_hook = previous
+        _fs.hooks.fault_hook = previous
 
 
 def count_calls(operation) -> list[str]:

@@ -52,12 +52,12 @@ def no_io():
     def hook(name):
         raise IOAttempted(name)
 
-    previous = _fs.fault_hook
-    _fs.fault_hook = hook
+    previous = _fs.hooks.fault_hook
+    _fs.hooks.fault_hook = hook
     try:
         yield
     finally:
-        _fs.fault_hook = previous
+        _fs.hooks.fault_hook = previous
 
 
 class Hang(BaseException):

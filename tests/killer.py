@@ -112,7 +112,7 @@ def _child(root, durable: bool, w: int, start: dict, kill_at: int | None, target
             gens[sid] += 1
             os.write(w, f"a {sid} {gens[sid]}\n".encode())
             if kill_at is not None:
-                _fs.fault_hook = die
+                _fs.hooks.fault_hook = die
             run_op(store, sid, gens[sid])
             os.write(w, f"k {sid} {gens[sid]}\n".encode())
             if kill_at is not None:
@@ -235,7 +235,7 @@ def kill_at_call(root, operation, k: int, *, durable: bool = True) -> bool:
                 if count[0] == k:
                     os.kill(os.getpid(), signal.SIGKILL)
 
-            _fs.fault_hook = die
+            _fs.hooks.fault_hook = die
             operation(store)
         except BaseException:  # noqa: BLE001
             os._exit(1)

@@ -22,6 +22,8 @@ import pytest
 import factories
 from a3s_store import FileSessionStore, SessionSnapshot
 from a3s_store._check import TEMP_GRACE_SECONDS, Checker, Finding
+from a3s_store._check._repair import _quarantine
+from a3s_store._commit import is_journal_name
 from faults import SimulatedCrash, hooked
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -122,7 +124,8 @@ def test_an_interrupted_committed_save_is_reported_and_finished(root):
     assert files(root) == before  # verify changes nothing
     [finding] = result.problems
     assert finding.kind == "interrupted" and "committed; --repair finishes it" in finding.message
-    assert finding.path.startswith(str(root / ".a3s_store" / "tx"))
+    assert os.path.dirname(finding.path) == str(root / ".a3s_store")
+    assert is_journal_name(os.path.basename(finding.path))
     actions = repair(root)
     assert any("finished interrupted save" in a for _, a in actions)
     assert scan(root).problems == []
@@ -155,6 +158,14 @@ def test_an_interrupted_uncommitted_save_is_rolled_back(root):
 
 
 def test_leftover_temporary_files_of_the_store_are_removed(root):
+    dead = root / ".a3s_store" / "18edb6749256022-1-00000000.tmp"
+    dead.write_bytes(b"half")
+    assert problems(scan(root)) == [("leftover", str(dead))]
+    repair(root)
+    assert scan(root).problems == [] and not dead.exists()
+
+
+def test_leftover_temporary_files_of_an_older_version_are_removed(root):
     (root / ".a3s_store" / "tmp").mkdir(exist_ok=True)
     (root / ".a3s_store" / "tmp" / "dead.tmp").write_bytes(b"half")
     assert problems(scan(root)) == [("leftover", str(root / ".a3s_store" / "tmp" / "dead.tmp"))]
@@ -253,8 +264,8 @@ def test_a_file_that_changed_since_the_scan_is_not_moved(root):
         [finding] = checker.scan().problems
         (root / "chat-1.json").write_bytes(b"{}")  # saved again (or changed) meanwhile
         stale = Finding(**{s: getattr(finding, s) for s in Finding.__slots__})
-        assert checker._quarantine(stale) == [(finding.path, "left: it changed while being "
-                                                             "checked")]
+        assert _quarantine(checker, stale) == [(finding.path, "left: it changed while being "
+                                                              "checked")]
     assert (root / "chat-1.json").read_bytes() == b"{}" and quarantined(root) == []
 
 
@@ -383,7 +394,7 @@ def test_verify_on_the_command_line_reports_and_repairs_an_interrupted_save(root
 
     code, out = verify()
     assert code == 1
-    assert "problem  interrupted" in out and str(root / ".a3s_store" / "tx") in out
+    assert "problem  interrupted" in out and str(root / ".a3s_store") in out
     code, out = verify("--repair")
     assert code == 0
     assert f"repair   {root / '.a3s_store'}: finished interrupted save" in out

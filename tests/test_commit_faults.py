@@ -13,8 +13,9 @@ import os
 
 import pytest
 
-from a3s_store import _commit, _fs
-from a3s_store._commit import Layout, Put, Remove, RemoveTree
+from a3s_store import _commit, _fs, _recovery
+from a3s_store._commit import Put, Remove, RemoveTree, Transaction
+from a3s_store._layout import INTERNAL, Layout, Options
 from crashkit import leftovers
 from faults import MODES, count_calls, hooked, run_faulted
 
@@ -53,7 +54,7 @@ def populate(root) -> None:
 def snapshot(root) -> dict[str, bytes]:
     out = {}
     for dirpath, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if d != _commit.INTERNAL]
+        dirs[:] = [d for d in dirs if d != INTERNAL]
         for name in files:
             path = os.path.join(dirpath, name)
             with open(path, "rb") as fh:
@@ -63,7 +64,7 @@ def snapshot(root) -> dict[str, bytes]:
 
 def with_layout(root, fn):
     d = _fs.open_root(str(root), create=True)
-    layout = Layout(d)
+    layout = Layout(d, Options())
     try:
         return fn(layout)
     finally:
@@ -72,12 +73,20 @@ def with_layout(root, fn):
 
 
 def recover(root) -> list[str]:
-    return with_layout(root, _commit.recover)
+    return with_layout(root, _recovery.recover)
+
+
+def commit(layout, steps) -> None:
+    """Publish ``steps`` as one transaction."""
+    with Transaction(layout) as tx:
+        for step in steps:
+            tx.add(step)
+        tx.commit()
 
 
 OPERATIONS = {
-    "save": (lambda layout: _commit.commit(layout, SAVE_OPS), NEW_AFTER_SAVE),
-    "delete": (lambda layout: _commit.commit(layout, DELETE_OPS), NEW_AFTER_DELETE),
+    "save": (lambda layout: commit(layout, SAVE_OPS), NEW_AFTER_SAVE),
+    "delete": (lambda layout: commit(layout, DELETE_OPS), NEW_AFTER_DELETE),
     "write_one": (lambda layout: _commit.write_one(layout, ("traces",), "s.json", b"[1]"),
                   {**OLD, "traces/s.json": b"[1]"}),
 }
@@ -169,7 +178,7 @@ def test_a_durable_record_with_nothing_published_is_rolled_back(tmp_path, mode):
     populate(root)
     outcome = run_faulted(lambda: with_layout(root, OPERATIONS["save"][0]), first_rename, mode)
     assert outcome == ("crash" if mode == "crash" else "error")
-    assert any(n.endswith(".commit") for n in os.listdir(root / _commit.INTERNAL / "tx"))
+    assert any(n.endswith(".commit") for n in os.listdir(root / INTERNAL))
     actions = recover(root)
     assert any("rolled back" in a for a in actions)
     assert snapshot(root) == OLD and leftovers(root) == []
@@ -182,9 +191,9 @@ def test_a_new_folder_is_made_only_after_the_commit_point(tmp_path):
     populate(root)
     ops = [Put(("artifacts", "new"), "artifacts.json", b"{}"), Put(("runs2",), "x.json", b"[]")]
     calls = count_calls(lambda: with_layout(_copy(root, tmp_path / "p"),
-                                            lambda layout: _commit.commit(layout, ops)))
+                                            lambda layout: commit(layout, ops)))
     last_write = max(i for i, c in enumerate(calls) if c == "write") + 1  # of the record
-    assert run_faulted(lambda: with_layout(root, lambda lay: _commit.commit(lay, ops)), last_write,
+    assert run_faulted(lambda: with_layout(root, lambda lay: commit(lay, ops)), last_write,
                        "crash") == "crash"
     recover(root)
     assert not os.path.exists(root / "artifacts" / "new") and not os.path.exists(root / "runs2")
@@ -198,8 +207,9 @@ def test_damaged_staged_file_rolls_the_transaction_back(tmp_path):
     first_replace = calls.index("replace")
     assert run_faulted(lambda: with_layout(root, OPERATIONS["save"][0]), first_replace + 1,
                        "crash") == "crash"
-    txdir = os.path.join(root, _commit.INTERNAL, "tx")
-    staged = sorted(n for n in os.listdir(txdir) if not n.endswith(".commit"))
+    txdir = os.path.join(root, INTERNAL)
+    staged = sorted(n for n in os.listdir(txdir)
+                    if _commit.is_journal_name(n) and not n.endswith(".commit"))
     with open(os.path.join(txdir, staged[0]), "r+b") as fh:
         fh.write(b"X")  # bit rot in a staged file
     recover(root)

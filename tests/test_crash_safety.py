@@ -82,8 +82,8 @@ def _fast(monkeypatch):
     """No pauses between rename retries, and fsync as a no-op: the seam still
     sees (and fails) every fsync call, but a simulated crash keeps the page
     cache, so real syncs would cost minutes and prove nothing here."""
-    monkeypatch.setattr(_fs, "REPLACE_PAUSE", 0.0)
-    monkeypatch.setattr(_fs.os, "fsync", lambda fd: None)
+    monkeypatch.setattr(_fs.hooks, "REPLACE_PAUSE", 0.0)
+    monkeypatch.setattr(os, "fsync", lambda fd: None)
 
 
 @pytest.fixture
@@ -753,12 +753,12 @@ SAVES = {
 @pytest.mark.parametrize("what", sorted(SAVES))
 def test_refused_rename_is_retried_within_the_budget(work, monkeypatch, what, winerror):
     pauses = []
-    monkeypatch.setattr(_fs.time, "sleep", pauses.append)
-    monkeypatch.setattr(_fs, "REPLACE_PAUSE", 0.005)
+    monkeypatch.setattr(_fs._files.time, "sleep", pauses.append)
+    monkeypatch.setattr(_fs.hooks, "REPLACE_PAUSE", 0.005)
     build(work / "old")
     copy_tree(work / "old", work / "new")
     SAVES[what](FileSessionStore(work / "new"))
-    for refusals in range(1, _fs.REPLACE_ATTEMPTS):
+    for refusals in range(1, _fs.hooks.REPLACE_ATTEMPTS):
         root = work / f"r{refusals}"
         copy_tree(work / "old", root)
         pauses.clear()
@@ -775,7 +775,7 @@ def test_refused_rename_past_the_budget_is_a_clear_error_and_keeps_the_old_files
     root = work / "s"
     copy_tree(work / "old", root)
     store = FileSessionStore(root)
-    with hooked(Refuse(range(1, _fs.REPLACE_ATTEMPTS + 1))):
+    with hooked(Refuse(range(1, _fs.hooks.REPLACE_ATTEMPTS + 1))):
         with pytest.raises(PermissionError, match="still in use by another program") as info:
             SAVES[what](store)
     assert info.value.winerror == 32 and info.value.filename.startswith(str(root))
@@ -792,7 +792,7 @@ def test_a_refusal_past_the_budget_after_the_first_rename_is_finished_by_the_nex
     SAVES["save_snapshot"](FileSessionStore(work / "new"))
     root = work / "s"
     copy_tree(work / "old", root)
-    with hooked(Refuse(range(2, 2 + _fs.REPLACE_ATTEMPTS))):  # the second file's renames
+    with hooked(Refuse(range(2, 2 + _fs.hooks.REPLACE_ATTEMPTS))):  # the second file's renames
         with pytest.raises(PermissionError):
             SAVES["save_snapshot"](FileSessionStore(root))
     FileSessionStore(root)

@@ -37,7 +37,9 @@ from a3s_store import (
     WorkflowCheckpoint,
     _codec,
 )
-from a3s_store.store import checked_loop_checkpoint, checked_workflow_checkpoint
+from a3s_store._components import LOOP, WORKFLOW
+from a3s_store.store import checked_checkpoint
+from crashkit import leftovers
 from hostile import FORBIDDEN, hang_guard, seed_from_env
 
 VICTIM, RUN, FLOW = "victim", "run-v", "wf-v"
@@ -393,10 +395,10 @@ _DECODERS = {
     "subagent_tasks": lambda d, s, p: _codec.decode_list(d, SubagentTaskSnapshot, strict=s,
                                                           path=p),
     "artifacts": lambda d, s, p: _codec.decode_artifacts(d, strict=s, path=p),
-    "loop": lambda d, s, p: checked_loop_checkpoint(
-        RUN, _codec.decode_record(d, LoopCheckpoint, strict=s, path=p), p),
-    "workflow": lambda d, s, p: checked_workflow_checkpoint(
-        FLOW, _codec.decode_record(d, WorkflowCheckpoint, strict=s, path=p), p),
+    "loop": lambda d, s, p: checked_checkpoint(
+        LOOP, RUN, _codec.decode_record(d, LoopCheckpoint, strict=s, path=p), p),
+    "workflow": lambda d, s, p: checked_checkpoint(
+        WORKFLOW, FLOW, _codec.decode_record(d, WorkflowCheckpoint, strict=s, path=p), p),
 }
 
 
@@ -633,7 +635,28 @@ def _journal_cases(outside: str) -> list:
     ]
 
 
-def test_a_damaged_or_planted_commit_record_never_acts_outside_the_root(tmp_path, valid):
+# Where a planted journal lives: in the folder of an older version (every name is
+# its own) or in .a3s_store itself (journal names only); "t" is its transaction id.
+JOURNALS = {"legacy": ("tx", "t"), "current": ("", "0-0-00000000")}
+
+
+def _journal_place(root, where: str):
+    sub, txid = JOURNALS[where]
+    folder = root / ".a3s_store" / sub if sub else root / ".a3s_store"
+    folder.mkdir(exist_ok=True)
+    return folder, txid
+
+
+def _as_txid(case, txid: str):
+    """A planted record with its staged names moved to ``txid``."""
+    if isinstance(case, dict):
+        return json.loads(json.dumps(case).replace('"t.0', f'"{txid}.0'))
+    return case
+
+
+@pytest.mark.parametrize("place", sorted(JOURNALS))
+def test_a_damaged_or_planted_commit_record_never_acts_outside_the_root(tmp_path, valid,
+                                                                          place):
     # Regression: a record naming ".." made recovery delete a folder next to
     # the root; a record of the wrong shape raised AttributeError/TypeError
     # from every operation, as did a link or folder at the record's name.
@@ -646,9 +669,9 @@ def test_a_damaged_or_planted_commit_record_never_acts_outside_the_root(tmp_path
         site = Site(tmp_path / "store", valid)
         victim = (site.root / "victim.json").read_bytes()
         before = tree(tmp_path / "outside")
-        tx = site.root / ".a3s_store" / "tx"
-        tx.mkdir(exist_ok=True)
-        record = tx / "t.commit"
+        tx, txid = _journal_place(site.root, place)
+        case = _as_txid(case, txid)
+        record = tx / f"{txid}.commit"
         if case == "fifo":
             os.mkfifo(record)
         elif case == "folder":
@@ -657,7 +680,7 @@ def test_a_damaged_or_planted_commit_record_never_acts_outside_the_root(tmp_path
         elif case == "link":
             os.symlink(outside / "precious", record)
         else:
-            (tx / "t.0").write_bytes(b"x")  # a staged file, for the put cases
+            (tx / f"{txid}.0").write_bytes(b"x")  # a staged file, for the put cases
             record.write_bytes(case if isinstance(case, bytes) else json.dumps(case).encode())
         where = f"journal case {n}: {case!r}"
         try:
@@ -668,7 +691,7 @@ def test_a_damaged_or_planted_commit_record_never_acts_outside_the_root(tmp_path
         except FORBIDDEN as exc:
             raise AssertionError(f"{where}: {type(exc).__name__}: {exc}") from exc
         assert (site.root / "victim.json").read_bytes() == victim, where
-        assert os.listdir(tx) == [], where
+        assert leftovers(site.root) == [], where
         assert tree(tmp_path / "outside") == before, where
         import shutil
 
@@ -676,19 +699,20 @@ def test_a_damaged_or_planted_commit_record_never_acts_outside_the_root(tmp_path
         shutil.rmtree(outside)
 
 
-def test_a_link_planted_as_a_staged_file_is_never_read_or_applied(tmp_path, valid):
+@pytest.mark.parametrize("place", sorted(JOURNALS))
+def test_a_link_planted_as_a_staged_file_is_never_read_or_applied(tmp_path, valid, place):
     site = Site(tmp_path / "store", valid)
     outside = tmp_path / "outside.json"
     outside.write_bytes(b"x")
-    tx = site.root / ".a3s_store" / "tx"
-    os.symlink(outside, tx / "t.0")
+    tx, txid = _journal_place(site.root, place)
+    os.symlink(outside, tx / f"{txid}.0")
     import hashlib
 
-    (tx / "t.commit").write_text(json.dumps({"version": 1, "txid": "t", "ops": [
-        {"op": "put", "folder": [], "name": "victim.json", "src": "t.0", "size": 1,
+    (tx / f"{txid}.commit").write_text(json.dumps({"version": 1, "txid": txid, "ops": [
+        {"op": "put", "folder": [], "name": "victim.json", "src": f"{txid}.0", "size": 1,
          "sha256": hashlib.sha256(b"x").hexdigest()}]}))
     assert site.store.load(VICTIM).id == VICTIM
-    assert outside.read_bytes() == b"x" and os.listdir(tx) == []
+    assert outside.read_bytes() == b"x" and leftovers(site.root) == []
 
 
 # -- deep folder trees -------------------------------------------------------------------
@@ -717,16 +741,16 @@ def test_a_very_deep_artifact_folder_is_deleted_without_recursion(site):
     site.store.delete(VICTIM)
     assert site.store.list() == ["bystander"]
     assert os.listdir(site.root / "artifacts") == ["bystander"]
-    assert os.listdir(site.root / ".a3s_store" / "tx") == []
+    assert leftovers(site.root) == []
 
 
-def test_a_very_deep_tree_left_in_tmp_is_swept(site):
-    tmp = site.root / ".a3s_store" / "tmp"
-    tmp.mkdir(exist_ok=True)
-    (tmp / "planted").mkdir()
-    _deep_tree(tmp / "planted", 1100)
+@pytest.mark.parametrize("place", sorted(JOURNALS))
+def test_a_very_deep_tree_left_in_the_journal_is_swept(site, place):
+    tmp, txid = _journal_place(site.root, place)
+    (tmp / f"{txid}.tmp").mkdir()
+    _deep_tree(tmp / f"{txid}.tmp", 1100)
     assert site.store.list() == ["bystander", VICTIM]
-    assert os.listdir(tmp) == []
+    assert leftovers(site.root) == []
 
 
 def test_a_tree_removal_interrupted_midway_is_finished_by_the_next_operation(site):
@@ -741,15 +765,15 @@ def test_a_tree_removal_interrupted_midway_is_finished_by_the_next_operation(sit
             if len(seen) == 10:
                 raise OSError(5, "injected")
 
-    previous, _fs.fault_hook = _fs.fault_hook, fail_once
+    previous, _fs.hooks.fault_hook = _fs.hooks.fault_hook, fail_once
     try:
         with pytest.raises(OSError, match="injected"):
             site.store.delete(VICTIM)  # fails after its commit point
     finally:
-        _fs.fault_hook = previous
+        _fs.hooks.fault_hook = previous
     assert site.store.list() == ["bystander"]  # recovery finished the delete
     assert os.listdir(site.root / "artifacts") == ["bystander"]
-    assert os.listdir(site.root / ".a3s_store" / "tx") == []
+    assert leftovers(site.root) == []
 
 
 # -- saving over damage ------------------------------------------------------------------
@@ -799,7 +823,7 @@ def test_a_save_over_damage_refuses_or_sets_it_aside_and_never_wedges(site, loc,
     if loc == "session":
         kept = os.listdir(site.root / ".a3s_store" / "quarantine")
         assert len(kept) == 1 and kept[0].startswith("victim.")
-    assert os.listdir(site.root / ".a3s_store" / "tx") == []
+    assert leftovers(site.root) == []
     assert site.store.list() == ["bystander", VICTIM]
     assert site.store.load("bystander") is not None
 
@@ -849,7 +873,7 @@ def test_a_damaged_listing_index_never_breaks_a_listing(tmp_path, valid):
     probe = Site(tmp_path / "probe", valid)
     truth_ids = probe.store.list()
     truth = probe.store.list_summaries()
-    internal = probe.root / ".a3s_store"
+    internal = probe.root / ".a3s_store" / "cache"
     good_rows = _rows_of(json.loads((internal / "index.json").read_bytes()))
     good_ids = json.loads((internal / "ids.json").read_bytes())["ids"]
     for n, (name, content) in enumerate(_index_cases(0, good_rows, good_ids)):
@@ -864,7 +888,7 @@ def test_a_damaged_listing_index_never_breaks_a_listing(tmp_path, valid):
             columns = content.get("columns")
             if type(columns) is list and len(columns) == 11 and \
                     all(type(c) is list for c in columns):  # keep file signatures current
-                here = json.loads((site.root / ".a3s_store" / "index.json").read_bytes())
+                here = json.loads((site.root / ".a3s_store" / "cache" / "index.json").read_bytes())
                 sigs = {r[0]: r[8:] for r in _rows_of(here)}
                 rows = [list(r) for r in zip(*columns)]
                 rows = [r[:8] + sigs.get(r[0], r[8:]) if type(r[0]) is str else r
@@ -873,7 +897,7 @@ def test_a_damaged_listing_index_never_breaks_a_listing(tmp_path, valid):
             raw = json.dumps(content).encode("utf-8", "surrogatepass")
         else:
             raw = content
-        (site.root / ".a3s_store" / name).write_bytes(raw)
+        (site.root / ".a3s_store" / "cache" / name).write_bytes(raw)
         os.utime(site.root, ns=(root_mtime, root_mtime))
         where = f"index case {n}: {name} {content!r}"[:300]
         try:

@@ -23,7 +23,7 @@ def umask(request):
 
 def _fill(store: FileSessionStore, messages: int = 2) -> None:
     """Touch every kind of file: session, side files, manifest, checkpoints, meta, lock,
-    the tx and tmp folders, and the quarantine."""
+    the listing cache, and the quarantine."""
     store.save_snapshot(SessionSnapshot(
         session=f.session("s", messages=messages), artifacts=f.artifact_store("a"),
         trace_events=[f.trace_event()], run_records=[f.run_record("s")],
@@ -33,6 +33,7 @@ def _fill(store: FileSessionStore, messages: int = 2) -> None:
     store.save_artifacts("t", f.artifact_store("b"))
     store.save_loop_checkpoint("r", f.loop_checkpoint("r"))
     store.save_workflow_checkpoint("w", f.workflow_checkpoint("w"))
+    store.list_summaries()  # the listing cache
 
 
 def _modes(root) -> dict[str, int]:
@@ -48,7 +49,8 @@ EXPECTED_FILES = {"s.json", "t.json", "traces/s.json", "traces/t.json", "runs/s.
                   "verification/s.json", "subagent_tasks/s.json",
                   "artifacts/s/artifacts.json", "artifacts/t/artifacts.json",
                   "loop_checkpoints/r.json", "workflow_checkpoints/w.json",
-                  f"{INTERNAL}/lock", f"{INTERNAL}/meta/s.json", f"{INTERNAL}/meta/t.json"}
+                  f"{INTERNAL}/lock", f"{INTERNAL}/meta/s.json", f"{INTERNAL}/meta/t.json",
+                  f"{INTERNAL}/cache/index.json"}
 
 
 def _quarantine_something(store: FileSessionStore, root) -> None:
@@ -79,7 +81,7 @@ def test_new_files_and_folders_get_exactly_the_modes_asked_for(tmp_path, umask, 
             assert mode == file_mode, (rel, oct(mode), oct(umask))
         else:
             assert mode == dir_mode, (rel, oct(mode), oct(umask))
-    assert {"artifacts/s", f"{INTERNAL}/tx", f"{INTERNAL}/tmp", f"{INTERNAL}/meta",
+    assert {"artifacts/s", f"{INTERNAL}/meta", f"{INTERNAL}/cache",
             f"{INTERNAL}/quarantine", "."} <= set(modes) - files
 
 

@@ -9,6 +9,7 @@ import threading
 import pytest
 
 import factories as f
+from crashkit import leftovers
 from a3s_store import (
     CorruptDataError,
     FileSessionStore,
@@ -43,10 +44,7 @@ def _temp_files(root) -> list[str]:
         for name in files:
             if name.endswith(".tmp") or ".tmp." in name:
                 found.append(os.path.join(dirpath, name))
-    for sub in ("tx", "tmp"):
-        d = os.path.join(root, INTERNAL, sub)
-        if os.path.isdir(d):
-            found += [os.path.join(d, n) for n in os.listdir(d)]
+    found += [os.path.join(root, n) for n in leftovers(root)]
     return found
 
 
@@ -251,10 +249,10 @@ def test_a_failed_rename_keeps_the_old_file_and_leaves_no_temporary(tmp_path, mo
         if name == "replace":
             raise OSError(5, "injected I/O error")
 
-    monkeypatch.setattr(_fs, "fault_hook", fail_replace)
+    monkeypatch.setattr(_fs.hooks, "fault_hook", fail_replace)
     with pytest.raises(OSError, match="injected"):
         store.save(f.session(messages=7))
-    monkeypatch.setattr(_fs, "fault_hook", None)
+    monkeypatch.setattr(_fs.hooks, "fault_hook", None)
     assert len(store.load("test-session-1").messages) == 2
     assert _temp_files(root) == []
 
@@ -263,18 +261,18 @@ def test_durable_writes_fsync_the_file_before_the_rename_and_the_folder_after(tm
                                                                                monkeypatch):
     store = FileSessionStore(tmp_path / "store")
     calls = []
-    monkeypatch.setattr(_fs, "fault_hook", calls.append)
+    monkeypatch.setattr(_fs.hooks, "fault_hook", calls.append)
     store.save(f.session())
-    monkeypatch.setattr(_fs, "fault_hook", None)
+    monkeypatch.setattr(_fs.hooks, "fault_hook", None)
     first_replace = calls.index("replace")
     assert "fsync" in calls[:first_replace]
     assert calls[first_replace + 1] == "fsync_dir"
 
     calls.clear()
     fast = FileSessionStore(tmp_path / "fast", durable=False)
-    monkeypatch.setattr(_fs, "fault_hook", calls.append)
+    monkeypatch.setattr(_fs.hooks, "fault_hook", calls.append)
     fast.save(f.session())
-    monkeypatch.setattr(_fs, "fault_hook", None)
+    monkeypatch.setattr(_fs.hooks, "fault_hook", None)
     assert "fsync" not in calls and "fsync_dir" not in calls
 
 
@@ -366,7 +364,7 @@ def test_a_permission_error_is_not_taken_for_a_missing_session(tmp_path, monkeyp
         if name == "stat":
             raise PermissionError(13, "injected: permission denied")
 
-    monkeypatch.setattr(_fs, "fault_hook", deny)
+    monkeypatch.setattr(_fs.hooks, "fault_hook", deny)
     with pytest.raises(PermissionError):
         store.exists("test-session-1")
 

@@ -27,11 +27,11 @@ def _write_like_a3s_code(root, name: str, doc: dict) -> None:
 
 def _opens(store, method) -> list[str]:
     calls = []
-    _fs.fault_hook = calls.append
+    _fs.hooks.fault_hook = calls.append
     try:
         method()
     finally:
-        _fs.fault_hook = None
+        _fs.hooks.fault_hook = None
     return calls
 
 
@@ -97,7 +97,7 @@ def test_a_damaged_or_foreign_index_is_rebuilt(tmp_path, trusting):
     store.save(f.session("a"))
     store.list()
     for garbage in (b"{", b"[]", b'{"version": 99}', b"\x00\xff"):
-        (root / INTERNAL / "index.json").write_bytes(garbage)
+        (root / INTERNAL / "cache" / "index.json").write_bytes(garbage)
         assert store.list() == ["a"]
 
 
@@ -117,8 +117,45 @@ def test_a_lost_ids_file_is_written_again(tmp_path, trusting):
     store = FileSessionStore(root)
     store.save(f.session("a"))
     store.list()
-    (root / INTERNAL / "ids.json").unlink()
+    (root / INTERNAL / "cache" / "ids.json").unlink()
     assert store.list() == ["a"]
-    assert (root / INTERNAL / "ids.json").exists()
+    assert (root / INTERNAL / "cache" / "ids.json").exists()
     calls = _opens(store, store.list)
     assert calls.count("scandir") == _opens(store, store.list).count("scandir")
+
+
+def test_a_reader_that_dies_writing_the_index_leaves_nothing_like_a_writers_leftover(
+        tmp_path):
+    # Readers write the index under the shared lock: their temporary file lives
+    # in the cache folder, so it never looks like a dead writer's journal file
+    # (no recovery is started for it, verify stays clean), and a later index
+    # write removes it once it is old enough to belong to a reader that died.
+    from a3s_store import _listing
+    from a3s_store._check import Checker
+    from crashkit import cache_leftovers, leftovers
+    from faults import SimulatedCrash
+
+    root = tmp_path / "s"
+    store = FileSessionStore(root)
+    store.save(f.session("a"))
+
+    def die_while_writing(name):
+        if name == "write":
+            raise SimulatedCrash("a reader dies while writing the index")
+
+    _fs.hooks.fault_hook = die_while_writing
+    try:
+        with pytest.raises(SimulatedCrash):
+            store.list()
+    finally:
+        _fs.hooks.fault_hook = None
+    [dead] = cache_leftovers(root)
+    assert leftovers(root) == []
+    with Checker(str(root)) as checker:
+        assert checker.scan().problems == []
+    store.save(f.session("b"))  # the index is stale again: the next listing rewrites it
+    assert store.list() == ["a", "b"] and cache_leftovers(root) == [dead]  # too young
+    old = (root / INTERNAL / "cache" / dead).stat().st_mtime_ns - _listing.CACHE_TEMP_GRACE_NS
+    os.utime(root / INTERNAL / "cache" / dead, ns=(old, old))
+    store.save(f.session("c"))
+    assert store.list() == ["a", "b", "c"] and cache_leftovers(root) == []

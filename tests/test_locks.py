@@ -39,7 +39,7 @@ def start_holder(root) -> int:
                     os.write(w, b"held")
                     time.sleep(3600)
 
-            _fs.fault_hook = hold
+            _fs.hooks.fault_hook = hold
             store.save_snapshot(snapshot_gen("s", 2))
         finally:
             os._exit(1)
@@ -137,7 +137,7 @@ def exclusion_after_unrelated_closes(root, lockf: bool = False) -> dict:
             release.wait(30)
 
     writer = threading.Thread(target=lambda: store.save_snapshot(snapshot_gen("s", 2)))
-    previous, _fs.fault_hook = _fs.fault_hook, hook
+    previous, _fs.hooks.fault_hook = _fs.hooks.fault_hook, hook
     try:
         writer.start()
         assert held.wait(30)
@@ -160,7 +160,7 @@ def exclusion_after_unrelated_closes(root, lockf: bool = False) -> dict:
     finally:
         release.set()
         writer.join(30)
-        _fs.fault_hook = previous
+        _fs.hooks.fault_hook = previous
     final = gens_of(FileSessionStore(root).load_snapshot("s"))
     return {"thread": thread_kept_out, "process": process_kept_out, "final": final}
 

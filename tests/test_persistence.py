@@ -408,8 +408,9 @@ def test_recorded_usage_is_copied():
 # -- the helper's own rules ------------------------------------------------------------------
 
 HELPER = ["persistence", "resume", "session_options", "agent_session", "agent_run", "_identity"]
-# What the helper may build on: the public store API, the records, the errors, itself.
-ALLOWED_INTERNAL = {"store", "snapshot", "records", "errors", *HELPER}
+# What the helper may build on: the public store API, the records, the errors, the
+# component table (names only, no I/O), itself.
+ALLOWED_INTERNAL = {"store", "snapshot", "records", "errors", "_components", *HELPER}
 
 
 @pytest.mark.parametrize("name", HELPER)

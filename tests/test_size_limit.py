@@ -25,11 +25,11 @@ def test_the_default_cap_is_256_mib_as_in_newer_a3s_code(tmp_path):
 
 def _calls_during(operation) -> list[str]:
     calls: list[str] = []
-    previous, _fs.fault_hook = _fs.fault_hook, calls.append
+    previous, _fs.hooks.fault_hook = _fs.hooks.fault_hook, calls.append
     try:
         operation()
     finally:
-        _fs.fault_hook = previous
+        _fs.hooks.fault_hook = previous
     return calls
 
 
@@ -74,12 +74,12 @@ def test_a_file_that_grows_during_the_read_is_cut_off_at_the_cap(tmp_path, growt
                 fh.write(b" " * (limit - size + growth))
             grown.append(True)
 
-    previous, _fs.fault_hook = _fs.fault_hook, grow
+    previous, _fs.hooks.fault_hook = _fs.hooks.fault_hook, grow
     try:
         with pytest.raises(CorruptDataError, match="grew past the byte limit") as info:
             store.load("s")
     finally:
-        _fs.fault_hook = previous
+        _fs.hooks.fault_hook = previous
     assert grown and info.value.path == str(path)
 
 

@@ -26,6 +26,7 @@ from a3s_store import (
     _commit,
     _fs,
 )
+from crashkit import leftovers
 from hostile import tree
 
 INTERNAL = ".a3s_store"
@@ -154,7 +155,7 @@ def test_a_linked_artifact_folder_or_manifest_is_never_followed(site, kind):
     # then refused to remove it, leaving every later operation failing.
     store.delete("s")
     assert not os.path.lexists(link) and _fingerprint(outside) == before
-    assert store.list() == ["other"] and os.listdir(root / INTERNAL / "tx") == []
+    assert store.list() == ["other"] and leftovers(root) == []
 
     manifest = root / "artifacts" / "t" / "artifacts.json"
     store.save_artifacts("t", f.artifact_store("t"))
@@ -222,7 +223,7 @@ def test_a_linked_category_folder_is_never_followed(site, category, kind):
 
 
 @pytest.mark.parametrize("kind", ["dir", "dangling"])
-@pytest.mark.parametrize("sub", ["", "tx", "tmp", "meta", "lock"])
+@pytest.mark.parametrize("sub", ["", "meta", "lock"])
 def test_a_linked_internal_folder_or_lock_refuses_every_operation(site, sub, kind):
     store, root, outside = site
     link = root / INTERNAL / sub if sub else root / INTERNAL
@@ -240,6 +241,21 @@ def test_a_linked_internal_folder_or_lock_refuses_every_operation(site, sub, kin
     for call in calls:
         _refused(call, link)
     assert _fingerprint(outside) == before
+
+
+@pytest.mark.parametrize("kind", ["dir", "dangling"])
+@pytest.mark.parametrize("sub", ["tx", "tmp"])
+def test_a_link_at_an_old_journal_folder_is_never_followed_nor_in_the_way(site, sub, kind):
+    # Older versions kept their journal in .a3s_store/tx and tmp; a link there
+    # is neither recovered through nor a reason to stop (or to lock everyone out).
+    store, root, outside = site
+    link = root / INTERNAL / sub
+    _plant(link, _target(outside, kind))
+    before = _fingerprint(outside)
+    store.save_snapshot(SessionSnapshot(session=f.session("s"), trace_events=[f.trace_event()]))
+    assert store.load_snapshot("s").trace_events == [f.trace_event()]
+    assert FileSessionStore(root).list() == ["other", "s"]
+    assert _fingerprint(outside) == before and os.path.islink(link)
 
 
 @pytest.mark.parametrize("kind", ["dir", "dangling"])
@@ -263,9 +279,9 @@ def test_a_link_planted_at_the_next_temporary_name_is_never_written_through(
         site, monkeypatch, operation, kind):
     store, root, outside = site
     target = _target(outside, kind)
-    monkeypatch.setattr(_commit, "_new_txid", lambda: "planted")
-    folder, name = ((root / INTERNAL / "tmp", "planted.tmp") if operation == "single-file save"
-                    else (root / INTERNAL / "tx", "planted.0"))
+    monkeypatch.setattr(_commit, "_new_txid", lambda: "0-0-00000000")
+    folder, name = ((root / INTERNAL, "0-0-00000000.tmp") if operation == "single-file save"
+                    else (root / INTERNAL, "0-0-00000000.0"))
     link = folder / name
 
     def plant(_call):
@@ -274,12 +290,12 @@ def test_a_link_planted_at_the_next_temporary_name_is_never_written_through(
             os.symlink(target, link)
 
     before = _fingerprint(outside)
-    monkeypatch.setattr(_fs, "fault_hook", plant)
+    monkeypatch.setattr(_fs.hooks, "fault_hook", plant)
     if operation == "single-file save":
         _refused(lambda: store.save_loop_checkpoint("r", f.loop_checkpoint("r")), link)
     else:
         _refused(lambda: store.save_snapshot(SessionSnapshot(session=f.session("s"))), link)
-    monkeypatch.setattr(_fs, "fault_hook", None)
+    monkeypatch.setattr(_fs.hooks, "fault_hook", None)
     assert _fingerprint(outside) == before
     assert store.load("s") is None and store.load_loop_checkpoint("r") is None
     assert not os.path.lexists(link)  # swept by recovery, which removes links unfollowed
@@ -331,7 +347,7 @@ def test_a_folder_where_a_side_file_belongs_is_refused_before_the_commit_point(s
         store.save_trace_events("s", [])
     with pytest.raises(CorruptDataError):
         store.delete("s")
-    assert store.list() == ["other"] and os.listdir(root / INTERNAL / "tx") == []
+    assert store.list() == ["other"] and leftovers(root) == []
     assert (root / "traces" / "s.json").is_dir()
 
 
@@ -362,7 +378,8 @@ def test_a_link_at_the_lossy_a3s_code_name_is_refused_not_followed(site):
 
 
 @pytest.mark.parametrize("kind", TARGETS)
-@pytest.mark.parametrize("name", ["index.json", "ids.json", "meta/other.json"])
+@pytest.mark.parametrize("name", ["cache", "cache/index.json", "cache/ids.json",
+                                  "meta/other.json"])
 def test_a_linked_cache_or_metadata_file_is_never_followed_nor_written(site, name, kind):
     store, root, outside = site
     link = root / INTERNAL / name

@@ -1,0 +1,218 @@
+"""``verify``: check every file of the store and report what is wrong (nothing is changed).
+
+Every session file and side file parses as its record type; the id inside a
+session file (and the run or workflow id inside a checkpoint) maps to the
+file's name, either the store's name or a3s-code's lossy one; the files of
+each session are the generation the store last wrote (the metadata records
+the size, mtime and inode of each), where a difference is a *note*, since
+a3s-code writes these files without the store; and nothing is left of
+interrupted saves (journal files in ``.a3s_store``) or of a3s-code's atomic
+writes (``*.json.<nanos>.<pid>.<n>.tmp``). Problems make the command fail;
+notes are informational. Checks run in batches, each one engine operation
+under the shared lock, so writers are held back for a batch, not a scan.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .. import _commit, _json, _recovery
+from .._components import CHECKPOINTS, SESSION, SIDE, Component
+from .._layout import INTERNAL, META, QUARANTINE
+from ..errors import CorruptDataError, UnsafePathError, UnsupportedVersionError
+from ._findings import Finding, Scan, matches
+from ._view import View
+
+if TYPE_CHECKING:
+    from . import Checker
+
+__all__ = ["scan", "check_checkpoint", "BATCH"]
+
+BATCH = 64
+_KINDS = {kind.folder: kind for kind in CHECKPOINTS}
+
+
+def _why(exc: CorruptDataError) -> str:
+    return f"{exc.key}: {exc.message}" if exc.key else exc.message
+
+
+def _component_of(folder: tuple[str, ...]) -> Component:
+    return next(c for c in SIDE if c.folder == folder[:len(c.folder)])
+
+
+def journal(view: View, findings: list[Finding]) -> None:
+    """Interrupted saves and temporary files of the store's own writers."""
+    places = [((INTERNAL,), False)] + [((INTERNAL, legacy), True)
+                                       for legacy in _commit.LEGACY_FOLDERS]
+    for folder, every_name in places:
+        txs: dict[str, list[str]] = {}
+        for entry in view.entries(folder):
+            txid = (entry.name.split(".", 1)[0] if every_name
+                    else _commit.journal_id(entry.name))
+            if txid is not None:
+                txs.setdefault(txid, []).append(entry.name)
+        for txid, names in sorted(txs.items()):
+            committed = f"{txid}.commit" in names
+            if not committed:
+                if all(n.endswith(".tmp") for n in names):
+                    findings.append(Finding("problem", "leftover", view.path(folder, names[0]),
+                                            "temporary file of an interrupted write",
+                                            "recover"))
+                    continue
+                what = "not committed; --repair rolls it back"
+            elif _recovery.will_finish(view.layout, txid):
+                what = "committed; --repair finishes it"
+            else:  # stopped before its first rename, or its staged files are damaged
+                what = "committed, not started or damaged; --repair rolls it back"
+            first = f"{txid}.commit" if committed else sorted(names)[0]
+            findings.append(Finding("problem", "interrupted", view.path(folder, first),
+                                    f"interrupted save ({what})", "recover"))
+
+
+def check_session(view: View, name: str, findings: list[Finding]) -> tuple | None:
+    """Check ``<root>/name``; return (session id, sig) when it is sound."""
+    got = view.read((), name, findings)
+    if got is None:
+        return None
+    data, sig = got
+    try:
+        session = SESSION.decode(data, strict=True, path=None)
+    except CorruptDataError as exc:
+        findings.append(view.damaged((), name, _why(exc), sig))
+        return None
+    if not matches(name[:-5], session.id, "session"):
+        findings.append(Finding("problem", "id-mismatch", view.path((), name),
+                                f"holds session {session.id!r}, whose file name is not this "
+                                "one", "quarantine", (), name, sig))
+        return None
+    return session.id, sig
+
+
+def check_side(view: View, folder, name, findings) -> tuple | None:
+    got = view.read(folder, name, findings)
+    if got is None:
+        return None
+    data, sig = got
+    try:
+        _component_of(folder).decode(data, strict=True, path=None)
+    except CorruptDataError as exc:
+        findings.append(view.damaged(folder, name, _why(exc), sig))
+        return None
+    return sig
+
+
+def check_meta(view: View, stem: str, session_id: str, sigs: dict, reported: set,
+               findings) -> None:
+    """Compare the files of a session with the generation the store last wrote."""
+    try:
+        got = view.layout.read(META, stem + ".json")
+        meta = _json.decode(got[0], strict=False) if got else None
+    except (CorruptDataError, UnsafePathError):
+        findings.append(Finding("note", "metadata", view.path(META, stem + ".json"),
+                                "unreadable metadata (rebuilt by the next save; --repair "
+                                "removes it)", "drop-meta", META, stem + ".json"))
+        return
+    if type(meta) is not dict or meta.get("id") != session_id:
+        return  # never saved by a3s_store (or saved under its a3s-code name)
+    recorded = meta.get("files") if type(meta.get("files")) is dict else {}
+    by_name = {c.name: c for c in (SESSION, *SIDE)}
+    for component in sorted((set(recorded) | set(sigs)) - reported):
+        where = sigs.get(component)
+        if where is None:
+            if component in by_name:
+                folder, name = by_name[component].where(stem)
+                findings.append(Finding("note", "changed", view.path(folder, name),
+                                        "removed outside a3s_store since its last save"))
+            continue
+        folder, name, sig = where
+        before = recorded.get(component)
+        if before is None:
+            findings.append(Finding("note", "changed", view.path(folder, name),
+                                    "written outside a3s_store since its last save"))
+        elif list(sig) != before:
+            findings.append(Finding("note", "changed", view.path(folder, name),
+                                    "changed outside a3s_store since its last save"))
+
+
+def check_stem(view: View, stem: str, session_name: str | None, side_files, quarantined,
+               scan_: Scan) -> None:
+    findings = scan_.findings
+    sound = None
+    if session_name is not None:
+        scan_.sessions += 1
+        sound = check_session(view, session_name, findings)
+    sigs = {}  # component -> (folder, name, sig) of the sound files
+    reported = set()  # components already reported as problems
+    if sound is not None:
+        sigs[SESSION.name] = ((), session_name, sound[1])
+    for folder, name in side_files:
+        scan_.side_files += 1
+        sig = check_side(view, folder, name, findings)
+        component = _component_of(folder).name
+        if sig is not None:
+            sigs[component] = (folder, name, sig)
+        else:
+            reported.add(component)
+        if session_name is None:
+            where = ("its session file is in quarantine; kept" if stem in quarantined else
+                     "its session is gone (gc removes it)")
+            findings.append(Finding("note", "orphan", view.path(folder, name),
+                                    f"side data of session file {stem}.json: {where}"))
+    if sound is not None:
+        check_meta(view, stem, sound[0], sigs, reported, findings)
+
+
+def check_checkpoint(view: View, folder: tuple[str, ...], name: str, findings) -> tuple | None:
+    """Check a checkpoint; return (record, sig) when it is sound."""
+    kind = _KINDS[folder]
+    got = view.read(folder, name, findings)
+    if got is None:
+        return None
+    data, sig = got
+    try:
+        cp = kind.decode(data, strict=True, path=None)
+        cp.ensure_loadable()
+    except UnsupportedVersionError as exc:
+        findings.append(Finding("note", "newer-version", view.path(folder, name),
+                                f"{exc.message}; left as it is"))
+        return None
+    except CorruptDataError as exc:
+        findings.append(view.damaged(folder, name, _why(exc), sig))
+        return None
+    owner = getattr(cp, kind.key_field)
+    if not matches(name[:-5], owner, kind.id_kind):
+        what = f"{kind.label} of {kind.id_kind}"
+        findings.append(Finding("problem", "id-mismatch", view.path(folder, name),
+                                f"holds the {what} {owner!r}, whose file name is not this one",
+                                "quarantine", folder, name, sig))
+        return None
+    return cp, sig
+
+
+def scan(checker: Checker) -> Scan:
+    """Check everything (see the module docstring); nothing is changed."""
+    result = Scan()
+    with checker.view(exclusive=False) as view:
+        journal(view, result.findings)
+        inv = view.inventory(result.findings)
+        result.quarantined = view.sizes(QUARANTINE)[0]
+    by_stem = {name[:-5]: name for name in inv.sessions}
+    stems = sorted(set(by_stem) | set(inv.side))
+    total = len(stems) + len(inv.checkpoints)
+    done = 0
+    for i in range(0, len(stems), BATCH):
+        with checker.view(exclusive=False) as view:
+            for stem in stems[i:i + BATCH]:
+                check_stem(view, stem, by_stem.get(stem), inv.side.get(stem, ()),
+                           inv.quarantined, result)
+        done += len(stems[i:i + BATCH])
+        checker.step(done, total)
+    for i in range(0, len(inv.checkpoints), BATCH):
+        with checker.view(exclusive=False) as view:
+            for folder, name in inv.checkpoints[i:i + BATCH]:
+                result.checkpoints += 1
+                check_checkpoint(view, folder, name, result.findings)
+        done += len(inv.checkpoints[i:i + BATCH])
+        checker.step(done, total)
+    return result
+

@@ -1,0 +1,176 @@
+"""The commands that look into a store: ``list``, ``show``, ``export``, ``stats``, ``demo``.
+
+Each command is its options and its handler, side by side.
+"""
+
+from __future__ import annotations
+
+import time
+
+from .._check import Checker
+from .._export import FORMATS, export_bytes, write_export
+from .._render_text import render_show, snapshot_dict
+from .._term import ago, clock, human_int, human_size, safe, table
+from ..demo import run_demo
+from ._common import Command, CommandError, cut, open_store, resolve_id, tty, write_json
+
+__all__ = ["LIST", "SHOW", "EXPORT", "STATS", "DEMO"]
+
+
+# -- list --------------------------------------------------------------------------
+
+
+def _list_options(p) -> None:
+    p.add_argument("--json", action="store_true", help="print a JSON array (for scripts, jq)")
+    p.add_argument("-n", "--limit", type=int, metavar="N", help="only the N newest")
+
+
+def _list(args, root: str, out, err) -> int:
+    """A table of the sessions, newest first (``--json``: an array)."""
+    summaries = open_store(root).list_summaries()
+    summaries.sort(key=lambda s: (s.updated_at, s.id), reverse=True)
+    if args.limit is not None:
+        summaries = summaries[: args.limit]
+    if args.json:
+        write_json(out, [s.to_dict() for s in summaries])
+        return 0
+    if not summaries:
+        if tty(err):
+            err.write(f"no sessions in {root}\n")
+        return 0
+    now = time.time()
+    rows = [[safe(s.id), cut(safe(s.name), 32), safe(s.state), cut(safe(s.model or "-"), 28),
+             human_int(s.messages), ago(s.updated_at, now=now), human_size(s.size_bytes)]
+            for s in summaries]
+    out.write(table(["ID", "NAME", "STATE", "MODEL", "MESSAGES", "UPDATED", "SIZE"], rows,
+                    right={4, 6}) + "\n")
+    return 0
+
+
+LIST = Command("list", "list the sessions, newest first",
+               "List the sessions: id, name, state, model, messages, last update and size of "
+               "the session file, newest first.", _list_options, _list)
+
+
+# -- show / export -----------------------------------------------------------------
+
+
+def _load(root: str, wanted: str):
+    store = open_store(root)
+    session_id = resolve_id(store, wanted)
+    snap = store.load_snapshot(session_id)
+    if snap is None:  # deleted in between
+        raise CommandError(f"no session {session_id!r} in {root}")
+    return snap
+
+
+def _show_options(p) -> None:
+    p.add_argument("id", metavar="ID", help="session id (or a unique start of one)")
+    p.add_argument("--full", action="store_true",
+                   help="print long tool inputs, results and reasoning whole, and each "
+                        "run's timeline and checks")
+
+
+def _show(args, root: str, out, err) -> int:
+    """The transcript and the side data of one session."""
+    snap = _load(root, args.id)
+    out.write(render_show(snapshot_dict(snap), full=args.full) + "\n")
+    return 0
+
+
+SHOW = Command("show", "print the transcript of a session",
+               "Print a session: its facts, usage and cost, every message (text, reasoning, "
+               "tool calls and results), then its artifacts, traces, runs, verification "
+               "reports and subagent tasks. ID may be the start of an id, when only one "
+               "session id begins with it.", _show_options, _show)
+
+
+def _export_options(p) -> None:
+    p.add_argument("id", metavar="ID", help="session id (or a unique start of one)")
+    p.add_argument("--format", "-f", choices=list(FORMATS), default="json",
+                   help="output format (default: json)")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write to FILE (atomically, mode 0600 when new) instead of stdout")
+
+
+def _export(args, root: str, out, err) -> int:
+    """JSON, markdown or HTML, to stdout or atomically to a file."""
+    snap = _load(root, args.id)
+    data = export_bytes(snap, args.format)
+    if args.output in (None, "-"):
+        out.flush()
+        out.buffer.write(data)
+        out.buffer.flush()
+        return 0
+    write_export(args.output, data)
+    if tty(err):
+        err.write(f"exported {safe(repr(snap.session.id))} to {safe(args.output)} "
+                  f"({human_size(len(data))})\n")
+    return 0
+
+
+EXPORT = Command("export", "write a session as JSON, markdown or HTML",
+                 "Export a session with all its side data. HTML is one self-contained file "
+                 "(no scripts, no external assets) in which session content is always "
+                 "escaped; JSON is a single document for scripts.", _export_options, _export)
+
+
+# -- stats -------------------------------------------------------------------------
+
+
+def _stats_options(p) -> None:
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _stats(args, root: str, out, err) -> int:
+    """Sessions, messages, oldest and newest, files and bytes per category."""
+    summaries = open_store(root).list_summaries()
+    with Checker(root) as checker:
+        usage = checker.usage()
+    oldest = min(summaries, key=lambda s: (s.created_at, s.id), default=None)
+    newest = max(summaries, key=lambda s: (s.updated_at, s.id), default=None)
+    messages = sum(s.messages for s in summaries)
+    if args.json:
+        write_json(out, {
+            "root": root, "sessions": len(summaries), "messages": messages,
+            "oldest": None if oldest is None else {"id": oldest.id,
+                                                   "created_at": oldest.created_at},
+            "newest": None if newest is None else {"id": newest.id,
+                                                   "updated_at": newest.updated_at},
+            "categories": {k: {"files": f, "bytes": b} for k, (f, b) in usage.items()}})
+        return 0
+    lines = [f"store     {safe(root)}",
+             f"sessions  {len(summaries):,}",
+             f"messages  {messages:,}"]
+    if oldest is not None and newest is not None:
+        lines.append(f"oldest    {safe(repr(oldest.id))}, created {clock(oldest.created_at)}")
+        lines.append(f"newest    {safe(repr(newest.id))}, updated {clock(newest.updated_at)} "
+                     f"({ago(newest.updated_at)})")
+    rows = [[k, human_int(f), human_size(b)] for k, (f, b) in usage.items()]
+    rows.append(["total", human_int(sum(f for f, _ in usage.values())),
+                 human_size(sum(b for _, b in usage.values()))])
+    out.write("\n".join(lines) + "\n\n" + table(["CATEGORY", "FILES", "SIZE"], rows,
+                                                 right={1, 2}) + "\n")
+    return 0
+
+
+STATS = Command("stats", "count sessions, messages and bytes",
+                "Sessions, messages, the oldest and newest session, and files and bytes per "
+                "category.", _stats_options, _stats)
+
+
+# -- demo --------------------------------------------------------------------------
+
+
+def _demo_options(p) -> None:
+    p.add_argument("--id", default="demo-session", help="id of the sample session")
+
+
+def _demo(args, root: str, out, err) -> int:
+    """Save a sample session into the store folder (made when missing) and print it."""
+    out.write(run_demo(root, args.id) + "\n")
+    return 0
+
+
+DEMO = Command("demo", "save a sample session, load it back and print it", "",
+               _demo_options, _demo, needs_root=False)

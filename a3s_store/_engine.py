@@ -1,0 +1,277 @@
+"""One store operation: open the root, lock, recover, reach a session's files, publish.
+
+Every method of :class:`~a3s_store.FileSessionStore` is one
+``with engine.operation(exclusive=...) as op:`` block. The operation
+
+1. opens the root folder (it must exist) and the store's own folder
+   ``.a3s_store`` (made when missing; a read-only store without it is read
+   without a lock: nobody can write there);
+2. takes the store lock, shared or exclusive (:func:`_fs.lock`);
+3. lists ``.a3s_store`` once: if a journal file is there (a writer died),
+   it takes the lock exclusively and runs recovery (``_recovery.recover``);
+4. hands out :class:`Operation`, whose methods are the only way the store
+   reaches a session's files (:meth:`Operation.session` resolves an id
+   through ``_session_files.resolve``) or a checkpoint's
+   (:meth:`Operation.checkpoint`), reads them with the trust the metadata
+   gives, and publishes: one file by rename, or several files, with the
+   session's new metadata record, as one journal transaction.
+
+Layers, bottom up: ``_fs`` (system calls) < ``_layout`` (the open root of
+one operation) < ``_commit`` (the journal) < ``_session_files`` (rules) <
+this module < ``file_store`` (the public API).
+"""
+
+from __future__ import annotations
+
+import errno
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from . import _commit, _fs, _recovery
+from ._components import CATEGORY_FOLDERS, COMPONENTS, SESSION, Checkpoint, Component
+from ._layout import INTERNAL, LOCK, META, Layout, Options
+from ._names import file_stem
+from ._session_files import (
+    SessionFiles,
+    check_write,
+    meta_record,
+    meta_step,
+    resolve,
+    revision,
+)
+from .errors import CorruptDataError, InvalidDataError
+
+__all__ = ["Engine", "Operation"]
+
+_READ_ONLY = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+class Engine:
+    """The root and options of one store, and the way into it (:meth:`operation`)."""
+
+    __slots__ = ("root", "options")
+
+    def __init__(self, root: str, options: Options) -> None:
+        self.root = root
+        self.options = options
+
+    def check_size(self, data: bytes, session_id: str | None) -> bytes:
+        """``data``, unless it is above the store's byte limit (checked before any I/O)."""
+        limit = self.options.max_bytes
+        if len(data) > limit:
+            raise InvalidDataError(
+                f"document of {len(data)} bytes exceeds the byte limit of {limit}; "
+                "nothing was written", session_id=session_id)
+        return data
+
+    def create_root(self) -> None:
+        """Make the root folder (and its parents) when missing."""
+        d = _fs.open_root(self.root, create=True, mode=self.options.dir_mode)
+        _fs.close_dir(d)
+
+    @contextmanager
+    def operation(self, *, exclusive: bool, recover: bool = True) -> Iterator[Operation]:
+        """Open, lock and recover (see the module docstring); yield the operation.
+
+        ``recover=False`` is for ``verify``, which reports an interrupted save
+        before anything finishes it.
+        """
+        root = _fs.open_root(self.root, create=False)
+        if root is None:
+            raise FileNotFoundError(errno.ENOENT, "store folder does not exist", self.root)
+        layout = Layout(root, self.options)
+        fd = None
+        try:
+            internal = self._internal(layout, exclusive)
+            if internal is not None:
+                fd = self._lock(internal, exclusive)
+                if recover and _recovery.pending(_fs.list_dir(internal)):
+                    if not exclusive:  # recovery needs the store to itself
+                        _fs.unlock(fd)
+                        fd = None
+                        fd = self._lock(internal, True)
+                    _recovery.recover(layout)
+            yield Operation(layout, exclusive)
+        finally:
+            if fd is not None:
+                _fs.unlock(fd)
+            layout.close()
+            _fs.close_dir(root)
+
+    def _internal(self, layout: Layout, exclusive: bool) -> _fs.Dir | None:
+        try:
+            return layout.folder((INTERNAL,), create=True)
+        except OSError as exc:
+            if exclusive or exc.errno not in _READ_ONLY:
+                raise
+            # A read-only store: take the lock if our folder is there.
+            return layout.folder((INTERNAL,))
+
+    def _lock(self, internal: _fs.Dir, exclusive: bool) -> int:
+        return _fs.lock(internal, LOCK, exclusive=exclusive,
+                        timeout=self.options.lock_timeout, mode=self.options.file_mode)
+
+
+class Operation:
+    """One locked, recovered view of the store (see :class:`Engine`)."""
+
+    __slots__ = ("layout", "exclusive")
+
+    def __init__(self, layout: Layout, exclusive: bool) -> None:
+        self.layout = layout
+        self.exclusive = exclusive
+
+    @property
+    def options(self) -> Options:
+        return self.layout.options
+
+    # -- where things are ---------------------------------------------------------
+
+    def session(self, session_id: str) -> SessionFiles:
+        """The files of a session (the one resolution every method goes through)."""
+        return resolve(self.layout, session_id)
+
+    def checkpoint(self, kind: Checkpoint, key: str) -> tuple[tuple[str, ...], str]:
+        """Folder and file name of the checkpoint of ``kind`` stored under ``key``."""
+        return kind.where(file_stem(key, kind.id_kind))
+
+    # -- reading ------------------------------------------------------------------
+
+    def load(self, files: SessionFiles, component: Component) -> Any:
+        """A component of a session, decoded (None when never saved).
+
+        The fast parser is used only for a file the store wrote itself (its
+        signature is in the metadata). Artifacts: a folder without a
+        manifest is an empty store, as in a3s-code.
+        """
+        layout = self.layout
+        folder, name = files.where(component)
+        if component.per_session_folder and layout.folder(folder) is None:
+            return None
+        got = layout.read(folder, name)
+        if got is None:
+            files.known(component, None)
+            return component.empty() if component.per_session_folder else None
+        data, sig = got
+        files.known(component, sig)
+        value = component.decode(data, strict=not files.trusted(component, sig),
+                                 path=layout.path(folder, name), session_id=files.session_id)
+        if component is SESSION:
+            if value.id != files.session_id:
+                raise CorruptDataError(f"file holds session {value.id!r}", key="id",
+                                       path=layout.path(folder, name),
+                                       session_id=files.session_id)
+            value.revision = revision(files, data)
+        return value
+
+    def read_checkpoint(self, kind: Checkpoint, key: str) -> Any:
+        """The checkpoint stored under ``key`` (None when there is none), unchecked."""
+        folder, name = self.checkpoint(kind, key)
+        got = self.layout.read(folder, name)
+        if got is None:
+            return None
+        return kind.decode(got[0], strict=True, path=self.layout.path(folder, name))
+
+    # -- writing ------------------------------------------------------------------
+
+    def write(self, files: SessionFiles, docs: dict[str, bytes], *,
+              expected_revision: str | None = None, create_only: bool = False,
+              summary: dict | None = None, replace_all: bool = False) -> str:
+        """Publish the given components of a session (name -> bytes); return the revision.
+
+        Checks first (``_session_files.check_write``); then, when the write is
+        the session file alone, one rename followed by the metadata record (a
+        cache: written without fsync; if it is lost, the session file's new
+        signature still shows a new revision); otherwise one journal
+        transaction carrying the metadata record too (a side file alone does
+        not change the session file, so its new revision must be published
+        with it). ``replace_all`` (a snapshot) means the
+        components not in ``docs`` are not carried over by a migration.
+        """
+        steps = check_write(files, expected_revision, create_only,
+                            writes_session=SESSION.name in docs,
+                            max_bytes=self.options.max_bytes)
+        if replace_all:
+            steps = [s for s in steps if not isinstance(s, _commit.Put)]
+        puts = {files.where(c, files.stem): (c, docs[c.name]) for c in COMPONENTS
+                if c.name in docs}
+        steps = [s for s in steps if not (isinstance(s, _commit.Put)
+                                          and (s.folder, s.name) in puts)]
+        if steps or len(puts) > 1 or SESSION.name not in docs:
+            return self._commit(files, steps, puts, summary)
+        ((folder, name), (component, data)), = puts.items()
+        mode = self.layout.mode_for(folder, name, st=files.stat(component))
+        sig = _commit.write_one(self.layout, folder, name, data, mode=mode)
+        record, token = meta_record(files, {component.name: sig}, summary)
+        self._write_meta(files, record)
+        return token
+
+    def _commit(self, files: SessionFiles, steps: list, puts: dict,
+                summary: dict | None) -> str:
+        written: dict = {}
+        with _commit.Transaction(self.layout) as tx:
+            for step in steps:
+                sig = tx.add(step)
+                component = _component_at(files, step.folder, step.name)
+                if component is not None:
+                    written[component.name] = sig  # None for a step that removes it
+            for (folder, name), (component, data) in puts.items():
+                written[component.name] = tx.put(folder, name, data)
+            record, token = meta_record(files, written, summary)
+            tx.add(meta_step(files, record))
+            tx.commit()
+        return token
+
+    def _write_meta(self, files: SessionFiles, record: bytes) -> None:
+        """Record a single-file write. Not fsynced: a lost or torn record only
+        makes the next load take the slow path and see a new revision; it
+        never hides data."""
+        self.layout.folder(META, create=True)
+        _commit.write_one(self.layout, META, files.stem + ".json", record, durable=False)
+
+    def write_checkpoint(self, kind: Checkpoint, key: str, data: bytes) -> None:
+        """Replace the checkpoint stored under ``key`` (one file, one rename)."""
+        folder, name = self.checkpoint(kind, key)
+        _commit.write_one(self.layout, folder, name, data)
+
+    def delete_checkpoint(self, kind: Checkpoint, key: str) -> None:
+        """Remove the checkpoint stored under ``key``; a missing one is fine."""
+        _commit.remove_one(self.layout, *self.checkpoint(kind, key))
+
+    def delete(self, files: SessionFiles) -> None:
+        """Remove every file of a session (at both its names) and its metadata."""
+        layout = self.layout
+        steps: list = []
+        for stem in filter(None, (files.stem, files.legacy)):
+            for component in COMPONENTS:
+                folder, name = files.where(component, stem)
+                if component.per_session_folder:
+                    if layout.stat(folder[:-1], folder[-1]) is not None:
+                        steps.append(_commit.RemoveTree(folder[:-1], folder[-1]))
+                elif layout.stat(folder, name) is not None:
+                    steps.append(_commit.Remove(folder, name))
+        if layout.stat(META, files.stem + ".json") is not None:
+            steps.append(_commit.Remove(META, files.stem + ".json"))
+        if steps:
+            with _commit.Transaction(layout) as tx:
+                for step in steps:
+                    tx.add(step)
+                tx.commit()
+
+    def health_check(self) -> None:
+        """Every category folder that exists is a real folder, and a file can be
+        written, synced and removed in the store's own folder."""
+        for folder in CATEGORY_FOLDERS:
+            self.layout.folder((folder,))
+        _commit.probe(self.layout)
+
+
+def _component_at(files: SessionFiles, folder: tuple[str, ...], name: str) -> Component | None:
+    """The component of this session whose file is ``folder/name`` (at its own stem),
+    or None (a quarantine move, a migration's removal of the lossy name)."""
+    for component in COMPONENTS:
+        if component.where(files.stem) == (folder, name):
+            return component
+        if component.per_session_folder and (*folder, name) == component.where(files.stem)[0]:
+            return component
+    return None

@@ -1,0 +1,223 @@
+"""Recovery: finish or roll back the transactions that writers left behind.
+
+Run under the exclusive lock whenever an operation finds a journal file in
+``.a3s_store`` (:func:`pending`), and by ``verify --repair``. A committed
+transaction is rolled forward once any of its changes is visible (its steps
+are idempotent), and rolled back by deleting its files otherwise; files of
+transactions that never committed, and temporary files, are swept. A
+record is acted on only when it is exactly of the shape ``_commit`` writes,
+so a damaged or planted one can never reach outside the root. Idempotent:
+a crash during recovery is finished by the next recovery.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from . import _fs, _json
+from ._commit import LEGACY_FOLDERS, apply, is_journal_name
+from ._layout import INTERNAL, Layout
+from .errors import CorruptDataError, UnsafePathError
+
+__all__ = ["pending", "recover", "will_finish"]
+
+
+def pending(entries: list) -> bool:
+    """Whether the entries of ``.a3s_store`` hold something for recovery: a
+    journal file, or a journal folder of an older version."""
+    for entry in entries:
+        name = entry.name
+        if is_journal_name(name):
+            return True
+        if name in LEGACY_FOLDERS and entry.is_dir(follow_symlinks=False):
+            return True  # a link there is not ours: never followed, never waited for
+    return False
+
+
+def recover(layout: Layout) -> list[str]:
+    """Finish or roll back interrupted transactions and sweep temporary files.
+
+    The caller holds the exclusive lock, so nothing here belongs to a live
+    writer. Idempotent; a crash in the middle is finished by the next call.
+    Returns a line per action, for logs and ``verify``.
+    """
+    internal = layout.folder((INTERNAL,))
+    if internal is None:
+        return []
+    actions: list[str] = []
+    for legacy in LEGACY_FOLDERS:  # an older version's journal folders
+        try:
+            sub = layout.folder((INTERNAL, legacy))
+        except (UnsafePathError, CorruptDataError):
+            continue  # a link or a file: not a folder of ours, left alone
+        if sub is not None:
+            actions += _recover_in(layout, sub, f"{INTERNAL}/{legacy}", every_name=True)
+            empty = not _fs.list_dir(sub)
+            layout.forget((INTERNAL, legacy))
+            if empty:  # so that later operations need not look into it
+                _fs.remove_tree(internal, legacy)
+    actions += _recover_in(layout, internal, INTERNAL, every_name=False)
+    return actions
+
+
+def _recover_in(layout: Layout, staging: _fs.Dir, shown: str, *, every_name: bool) -> list[str]:
+    """Recover the journal files in ``staging`` (every entry in a legacy folder;
+    only journal names in ``.a3s_store`` itself)."""
+    actions: list[str] = []
+    names = sorted(e.name for e in _fs.list_dir(staging)
+                   if every_name or is_journal_name(e.name))
+    for name in names:
+        if not name.endswith(".commit"):
+            continue
+        txid = name[: -len(".commit")]
+        record, why = _decide(layout, staging, txid)
+        if record is not None:
+            apply(layout, staging, txid, record)
+            actions.append(f"finished interrupted save {txid}")
+        else:  # remove_tree: a folder or link planted at the name goes too
+            _fs.remove_tree(staging, name)
+            actions.append(f"rolled back interrupted save {txid}{why}")
+    for entry in _fs.list_dir(staging):  # files of uncommitted transactions, temporary files
+        if not (every_name or is_journal_name(entry.name)):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            _fs.remove_tree(staging, entry.name)
+        else:
+            _fs.unlink(staging, entry.name)
+        actions.append(f"removed leftover {shown}/{entry.name}")
+    if actions and layout.durable:
+        _fs.fsync_dir(staging)
+    return actions
+
+
+def _decide(layout: Layout, staging: _fs.Dir, txid: str) -> tuple[list | None, str]:
+    """(the record to finish, or None to roll back; why, for the log)."""
+    record = _read_record(staging, txid)
+    if record is None or not _staged_intact(staging, record):
+        return None, ""
+    if _untouched(layout, staging, record):
+        return None, " (nothing published)"
+    return record, ""
+
+
+def will_finish(layout: Layout, txid: str) -> bool:
+    """Whether :func:`recover` will finish the interrupted transaction ``txid``
+    (True) or roll it back (False). Reads only; for reports made before recovery."""
+    for parts in ((INTERNAL,), *((INTERNAL, legacy) for legacy in LEGACY_FOLDERS)):
+        staging = layout.folder(parts)
+        if staging is not None and _fs.stat_entry(staging, f"{txid}.commit") is not None:
+            return _decide(layout, staging, txid)[0] is not None
+    return False
+
+
+def _read_record(staging: _fs.Dir, txid: str) -> list | None:
+    try:
+        got = _fs.read_file(staging, f"{txid}.commit", 64 << 20)
+        if got is None:
+            return None
+        doc = _json.decode(got[0])
+    except (CorruptDataError, UnsafePathError):
+        return None  # a torn record: the save never reached its commit point
+    if type(doc) is not dict or doc.get("version") not in (1, 2) \
+            or not _valid_ops(doc.get("ops")):
+        return None  # torn, or not one this module wrote: never acted on
+    return doc["ops"]
+
+
+# What a commit record holds for each kind of step: key -> check of its value.
+_STEP_KEYS = {
+    "put": {"folder": "folder", "name": "name", "src": "name", "size": "size",
+            "sha256": "sha256"},
+    "remove": {"folder": "folder", "name": "name"},
+    "move": {"folder": "folder", "name": "name", "to_folder": "folder", "to_name": "name"},
+    "remove_tree": {"folder": "folder", "name": "name", "trash": "name"},
+}
+
+
+def _plain_name(value: object) -> bool:
+    return (type(value) is str and value not in ("", ".", "..") and "/" not in value
+            and "\\" not in value and "\0" not in value)
+
+
+_CHECKS = {
+    "folder": lambda v: type(v) is list and all(_plain_name(p) for p in v),
+    "name": _plain_name,
+    "size": lambda v: type(v) is int and v >= 0,
+    "sha256": lambda v: type(v) is str and len(v) == 64,
+    "flag": lambda v: v is True,
+}
+
+
+def _valid_ops(ops: object) -> bool:
+    """Whether ``ops`` is a list of steps exactly as :class:`Transaction` writes them.
+
+    A record is acted on only then: a damaged or planted record naming
+    ``..`` or a path with separators would otherwise remove or replace
+    files outside the store's root.
+    """
+    if type(ops) is not list:
+        return False
+    for step in ops:
+        if type(step) is not dict:
+            return False
+        keys = _STEP_KEYS.get(step.get("op"))
+        if step.get("op") == "put" and "new_folder" in step:
+            if step["new_folder"] is not True:
+                return False
+            keys = {**keys, "new_folder": "flag"}
+        if keys is None or step.keys() != keys.keys() | {"op"}:
+            return False
+        if not all(_CHECKS[kind](step[key]) for key, kind in keys.items()):
+            return False
+    return True
+
+
+def _untouched(layout: Layout, staging: _fs.Dir, record: list) -> bool:
+    """Whether no step of a committed record has taken effect yet.
+
+    Proof for each step that it has not run: a new file is still staged
+    (and its new folder, if it needed one, does not exist); a file or folder
+    to remove or move is still there (and a folder's trash name is not).
+    A step that proves nothing (removing something already gone) counts as
+    begun, so the transaction is finished: rolling forward is always safe,
+    rolling back only when nothing can have changed.
+    """
+    for step in record:
+        kind = step.get("op")
+        folder = layout.folder(tuple(step["folder"]))
+        if kind == "put":
+            if _fs.stat_entry(staging, step["src"]) is None:
+                return False
+            if step.get("new_folder") and folder is not None:
+                return False
+        elif kind in ("remove", "move", "remove_tree"):
+            if folder is None or _fs.stat_entry(folder, step["name"]) is None:
+                return False
+            if kind == "remove_tree" and _fs.stat_entry(staging, step["trash"]) is not None:
+                return False
+        else:
+            return False
+    return True
+
+
+def _staged_intact(staging: _fs.Dir, record: list) -> bool:
+    """Whether every new file of a committed record is still staged and whole.
+
+    A staged file that is gone has been renamed into place already (renames
+    start only after the commit point made every staged entry durable). A
+    staged file that is present but damaged means the record must not be
+    applied: the transaction is rolled back, and the old generation stays.
+    """
+    for step in record:
+        if step.get("op") != "put":
+            continue
+        try:
+            got = _fs.read_file(staging, step["src"], max(step["size"], 0) + 1)
+        except (CorruptDataError, UnsafePathError):  # not a file this module staged
+            return False
+        if got is None:
+            continue
+        data = got[0]
+        if len(data) != step["size"] or hashlib.sha256(data).hexdigest() != step["sha256"]:
+            return False
+    return True
