@@ -70,7 +70,8 @@ fault_hook: Callable[[str], None] | None = None
 #: a power-loss simulator can rebuild what a crash could leave. Kinds:
 #: ``mkdir``/``rmdir``/``unlink`` (path), ``rename`` (src, dst), ``create``
 #: (path, fd), ``write`` (fd, data), ``fsync`` (fd), ``close`` (fd),
-#: ``fsync_dir`` (path).
+#: ``fsync_dir`` (path, fd: the folder's path may be stale once it was moved,
+#: as ``_commit`` moves a folder it removes; the descriptor never is).
 observer: Callable[[str, dict], None] | None = None
 
 
@@ -268,7 +269,7 @@ def fsync_dir(d: Dir) -> None:
         return
     _tick("fsync_dir")
     os.fsync(d.fd)
-    _observe("fsync_dir", path=d.path)
+    _observe("fsync_dir", path=d.path, fd=d.fd)
 
 
 def stat_dir(d: Dir) -> os.stat_result:
