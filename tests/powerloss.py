@@ -1,6 +1,6 @@
 """Simulated power loss (ALICE-style crash states) through the I/O layer's observer.
 
-Not a test module: the recorder, the two persistence models and the replay
+Not a test module: the recorder, the persistence models and the replay
 of a crash state as a real folder. ``powerloss_store`` holds what the store
 promises; ``test_power_loss`` the tests.
 
@@ -28,24 +28,28 @@ a state that a persistence model allows:
   the crash, in program order, and that prefix contains at least every
   operation that a later ``fsync_dir`` of its folder covered.
 * ``posix`` (Pillai et al., OSDI 2014, "any subset"): a directory operation
-  is durable once a later ``fsync_dir`` of one of its folders ran (both
-  folders for a rename; a rename is atomic: both of its halves or neither);
+  is durable once a later ``fsync_dir`` of its folder ran (for a rename, of
+  either of its two folders: a rename is atomic, both halves or neither);
   any subset of the other directory operations persists, applied in program
   order (each name ends as the last surviving operation on it left it).
+* ``posix-dst``, a stricter variant of ``posix``: a rename is made durable
+  only by an fsync of its destination folder (the source's is not enough).
 
-In both models, the bytes of a file written before its last ``fsync`` are
+In every model, the bytes of a file written before its last ``fsync`` are
 durable (a file fsync does not make its directory entry durable); bytes
 written after it are kept whole or lost (the file is cut back to its synced
-length), and in the ``posix`` model may also be torn (cut in the middle of
+length), and in the ``posix`` models may also be torn (cut in the middle of
 the unsynced bytes). A file's data and its name are independent: a name
 may survive with its data lost (an empty file) and the other way round
 (unreachable data is simply gone).
 
-A state is enumerated exhaustively when the model allows at most
-``Budget.exhaustive`` of them at that crash point; otherwise the extreme
-states, every state that keeps all but one pending operation or only one
-(so a single missing barrier is always found, whatever the seed), and
-``Budget.sample`` random ones drawn from a seeded ``random.Random``.
+The states of a crash point are enumerated exhaustively when the model
+allows at most ``Budget.exhaustive`` of them; otherwise: the extreme states
+(every pending operation kept or none; all unsynced data kept or lost),
+each unsynced file lost or torn alone, in ``posix`` every state that loses
+exactly one pending operation or keeps exactly one (so a single missing
+barrier is found whatever the seed), in ``ext4`` evenly spaced prefixes,
+and ``Budget.sample`` random states drawn from a seeded ``random.Random``.
 Replayed states are identified by their content, so each distinct folder
 is materialised and checked once.
 """
@@ -58,10 +62,14 @@ import random
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["Recorder", "Log", "Op", "Budget", "CrashState", "MODELS", "crash_states",
-           "posix_state", "full_state", "replay", "materialise", "read_tree", "RecorderError"]
+__all__ = ["Recorder", "Log", "Op", "Budget", "CrashState", "MODELS", "VARIANTS",
+           "crash_states", "posix_state", "full_state", "replay", "materialise", "read_tree",
+           "RecorderError"]
 
 MODELS = ("ext4", "posix")
+#: ``posix-dst``: ``posix`` where a rename is durable only once its destination
+#: folder is fsynced (a stricter reading: fsync of the source folder is not enough).
+VARIANTS = ("posix-dst",)
 _TXID = re.compile(r"[0-9a-f]{8,}-\d+-[0-9a-f]{8}")
 DIR_OPS = ("link", "unlink", "rename")
 
@@ -102,25 +110,28 @@ class Log:
     marks: list[int] = field(default_factory=list)  # len(ops) when each step returned
 
     def __post_init__(self) -> None:
-        self._forced: list[int] | None = None
+        self._forced: dict[bool, list[int]] = {}
 
-    def forced_at(self) -> list[int]:
+    def forced_at(self, by_destination: bool = False) -> list[int]:
         """For each operation: the index of the first ``fsync_dir`` after it on
         one of its folders (``len(ops)`` + 1 when none), so it is durable in a
-        crash after ``k`` operations when ``forced_at()[i] < k``."""
-        if self._forced is None:
+        crash after ``k`` operations when ``forced_at()[i] < k``. With
+        ``by_destination``, a rename counts as an operation on its destination
+        folder only."""
+        if by_destination not in self._forced:
             never = len(self.ops) + 1
             out = [never] * len(self.ops)
             waiting: dict[int, list[int]] = {}
             for i, op in enumerate(self.ops):
                 if op.kind in DIR_OPS:
-                    for d in set(op.dirs):
+                    dirs = (op.dst[0],) if by_destination and op.kind == "rename" else op.dirs
+                    for d in set(dirs):
                         waiting.setdefault(d, []).append(i)
                 elif op.kind == "fsync_dir":
                     for j in waiting.pop(op.ino, []):
                         out[j] = min(out[j], i)
-            self._forced = out
-        return self._forced
+            self._forced[by_destination] = out
+        return self._forced[by_destination]
 
     def what(self, ino: int) -> str:
         """The operation that made file or folder ``ino`` (for messages)."""
@@ -300,15 +311,15 @@ class Budget:
 
     exhaustive: int = 256
     sample: int = 24
-    torn: bool = True  # posix model: also cut unsynced bytes in the middle
+    torn: bool = True  # posix models: also cut unsynced bytes in the middle
 
 
 @dataclass(frozen=True, slots=True)
 class CrashState:
-    """Which pending directory operations persisted, and each unsynced file's length."""
+    """Which directory operations persisted, and each unsynced file's length."""
 
     k: int
-    kept: frozenset[int]  # indices of pending directory operations that persisted
+    kept: frozenset[int]  # indices of the directory operations that persisted
     pending: tuple[int, ...]  # every pending directory operation at k
     lengths: tuple[tuple[int, int], ...]  # (file id, bytes kept) of files with unsynced data
 
@@ -322,7 +333,7 @@ def _data_options(log: Log, k: int, model: str, budget: Budget):
     for ino, (content, synced) in sorted(log.data_at(k).items()):
         if synced < len(content):
             lengths = [len(content), synced]
-            if model == "posix" and budget.torn and len(content) - synced > 1:
+            if model != "ext4" and budget.torn and len(content) - synced > 1:
                 lengths.append(synced + (len(content) - synced) // 2)
             options.append((ino, lengths))
     return options
@@ -330,20 +341,20 @@ def _data_options(log: Log, k: int, model: str, budget: Budget):
 
 def crash_states(log: Log, k: int, model: str, budget: Budget, rng: random.Random):
     """The crash states of ``model`` after the first ``k`` operations (a list)."""
-    forced = log.forced_at()
+    if model not in MODELS + VARIANTS:
+        raise ValueError(f"unknown model {model!r}")
+    forced = log.forced_at(by_destination=model == "posix-dst")
     dir_ops = [i for i in range(k) if log.ops[i].kind in DIR_OPS]
+    durable = frozenset(i for i in dir_ops if forced[i] < k)
     options = _data_options(log, k, model, budget)
     if model == "ext4":
-        durable = [j for j, i in enumerate(dir_ops) if forced[i] < k]
-        start = durable[-1] + 1 if durable else 0
-        pending = tuple(dir_ops[start:])
+        last = max((j for j, i in enumerate(dir_ops) if i in durable), default=-1)
+        pending = tuple(dir_ops[last + 1:])
         # everything up to the last forced operation, and p more after it
-        choices = [frozenset(dir_ops[:start + p]) for p in range(len(pending) + 1)]
-    elif model == "posix":
-        pending = tuple(i for i in dir_ops if forced[i] >= k)
-        choices = None
+        choices = [frozenset(dir_ops[:last + 1 + p]) for p in range(len(pending) + 1)]
     else:
-        raise ValueError(f"unknown model {model!r}")
+        pending = tuple(i for i in dir_ops if i not in durable)
+        choices = None
     n_dir = len(choices) if choices is not None else 2 ** len(pending)
     total = n_dir
     for _, lengths in options:
@@ -351,7 +362,7 @@ def crash_states(log: Log, k: int, model: str, budget: Budget, rng: random.Rando
     whole = tuple((ino, lengths[0]) for ino, lengths in options)
 
     def state(kept, lengths=whole) -> CrashState:
-        return CrashState(k, frozenset(kept), pending, lengths)
+        return CrashState(k, durable | frozenset(kept), pending, lengths)
 
     if total <= budget.exhaustive:
         if choices is None:
@@ -381,11 +392,11 @@ def crash_states(log: Log, k: int, model: str, budget: Budget, rng: random.Rando
     return sorted(out, key=lambda s: (len(s.kept), sorted(s.kept), s.lengths))
 
 
-def posix_state(log: Log, k: int, drop) -> CrashState:
+def posix_state(log: Log, k: int, drop, *, by_destination: bool = False) -> CrashState:
     """The ``posix`` crash state after ``k`` operations that keeps every pending
     directory operation but those for which ``drop(op)`` is true (all data whole).
     Raises ``ValueError`` when none matches or a matching one is already durable."""
-    forced = log.forced_at()
+    forced = log.forced_at(by_destination)
     dir_ops = [i for i in range(k) if log.ops[i].kind in DIR_OPS]
     pending = tuple(i for i in dir_ops if forced[i] >= k)
     gone = {i for i in dir_ops if drop(log.ops[i])}
@@ -403,13 +414,10 @@ def full_state(log: Log, k: int) -> CrashState:
 def replay(log: Log, st: CrashState, data=None) -> tuple:
     """The tree of a crash state: a sorted tuple of (relative path, bytes or None
     for a folder), everything reachable from the base folder."""
-    forced = log.forced_at()
     entries = {d: dict(e) for d, e in log.entries.items()}
     entries.update((op.ino, {}) for op in log.ops[:st.k] if op.folder)
-    for i in range(st.k):
+    for i in sorted(st.kept):
         op = log.ops[i]
-        if op.kind not in DIR_OPS or (forced[i] >= st.k and i not in st.kept):
-            continue
         if op.src is not None:
             entries[op.src[0]].pop(op.src[1], None)
         if op.dst is not None:

@@ -10,7 +10,9 @@ runs) and checked once (:class:`Judge`):
 * opening the store raises nothing, and ``.a3s_store/tx`` and
   ``.a3s_store/tmp`` are empty after it;
 * no load of a watched session, loop or workflow checkpoint raises (no
-  ``CorruptDataError``), and ``verify`` (``Checker.scan``) finds no problem;
+  ``CorruptDataError``), and ``verify`` (``Checker.scan``) finds no problem
+  (but those the state had before the crash: the damaged file a repair
+  starts from is not the crash's doing);
 * the state is one the workload may leave: every step that returned before
   the crash is there, the step in flight is all old or all new. A *view*
   (every file a3s-code sees, byte for byte, plus what the API answers for
@@ -30,10 +32,11 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import factories as f
+import powerloss as pl
+from crashkit import SIDE_PARTS, gens_of, leftovers, snapshot_gen, visible
+
 from a3s_store import A3SStoreError, FileSessionStore, SessionSnapshot, _codec, _fs
 from a3s_store._check import Checker
-from crashkit import SIDE_PARTS, gens_of, leftovers, snapshot_gen, visible
-import powerloss as pl
 
 __all__ = ["Workload", "Judge", "Figures", "Violation", "record", "sweep", "build",
            "S", "T", "LEGACY"]
@@ -69,10 +72,13 @@ def side_save(store: FileSessionStore, part: str, sid: str, snap: SessionSnapsho
             }[part]()
 
 
-def build(root, *, s_parts=SIDE_PARTS, legacy=False, workflow=False) -> None:
+def build(root, *, s_parts=SIDE_PARTS, legacy=False, workflow=False, damaged=False,
+          orphans=False) -> None:
     """Generation 1: ``s`` with the side files in ``s_parts``, ``t`` (a session
     file only), the loop checkpoint of ``run-x``; optionally the workflow
-    checkpoint ``wf-1`` and the session ``a/b`` as a3s-code stored it."""
+    checkpoint ``wf-1``, the session ``a/b`` as a3s-code stored it, ``s.json``
+    torn (``damaged``: a save or a repair moves it aside) or removed by
+    a3s-code (``orphans``: its side files are garbage)."""
     store = FileSessionStore(root)
     _save_parts(store, S, 1, s_parts)
     store.save(snapshot_gen(T, 1).session)
@@ -85,6 +91,10 @@ def build(root, *, s_parts=SIDE_PARTS, legacy=False, workflow=False) -> None:
         _raw(root, "traces/a_b.json", _codec.encode_list(snap.trace_events))
         _raw(root, "runs/a_b.json", _codec.encode_list(snap.run_records))
         _raw(root, "artifacts/a_b/artifacts.json", _codec.encode_artifacts(snap.artifacts))
+    if damaged:
+        _raw(root, "s.json", b'{"id": "s", "config": {"na')
+    if orphans:
+        os.unlink(os.path.join(root, "s.json"))
 
 
 # -- workloads ---------------------------------------------------------------------
@@ -102,9 +112,9 @@ class Workload:
     watch: tuple = ()
     runs: tuple = ()
     workflows: tuple = ()
-    #: When set: the views every crash state may show (a recovery workload
+    #: When set: the outcomes every crash state may show (a recovery workload
     #: may leave the interrupted save's old or new generation).
-    allowed_views: list | None = None
+    allowed: list | None = None
 
 
 def record(workload: Workload, base: str) -> pl.Log:
@@ -153,12 +163,12 @@ def api_view(store: FileSessionStore, workload: Workload) -> tuple:
     metadata cache is written without fsync by design)."""
     out = [("list", _try(store.list))]
     for sid in workload.watch:
-        out.append((f"snapshot {sid}", _try(lambda: store.load_snapshot(sid))))
-        out.append((f"artifacts {sid}", _try(lambda: store.load_artifacts(sid))))
+        out.append((f"snapshot {sid}", _try(lambda sid=sid: store.load_snapshot(sid))))
+        out.append((f"artifacts {sid}", _try(lambda sid=sid: store.load_artifacts(sid))))
     for run in workload.runs:
-        out.append((f"loop {run}", _try(lambda: store.load_loop_checkpoint(run))))
+        out.append((f"loop {run}", _try(lambda run=run: store.load_loop_checkpoint(run))))
     for wf in workload.workflows:
-        out.append((f"workflow {wf}", _try(lambda: store.load_workflow_checkpoint(wf))))
+        out.append((f"workflow {wf}", _try(lambda wf=wf: store.load_workflow_checkpoint(wf))))
     return tuple(out)
 
 
@@ -241,16 +251,15 @@ class Judge:
             problems.append(f"verify raised {exc!r}")
         return Outcome((visible(root), api), tuple(problems))
 
-    def allowed(self, k: int) -> list[tuple]:
-        """The views a crash after ``k`` operations may show."""
-        if self.workload.allowed_views is not None:
-            return self.workload.allowed_views
+    def allowed(self, k: int) -> list[Outcome]:
+        """The outcomes a crash after ``k`` operations may show."""
+        if self.workload.allowed is not None:
+            return self.workload.allowed
         marks = self.log.marks
         if k in marks:
-            i = max(i for i, m in enumerate(marks) if m == k)
-            return [self.views[i].view]
+            return [self.views[max(i for i, m in enumerate(marks) if m == k)]]
         i = next(i for i, m in enumerate(marks) if m > k)
-        return [self.views[i - 1].view, self.views[i].view]
+        return [self.views[i - 1], self.views[i]]
 
     def step_of(self, k: int) -> str:
         marks = self.log.marks
@@ -298,15 +307,27 @@ class Figures:
                 f"{len(self.violations)} violations")
 
 
-def sweep(judge: Judge, model: str, budget: pl.Budget, seed: int,
-          points: range | None = None) -> Figures:
-    """Check every crash state ``model`` allows at each crash point (all of
-    them, or those in ``points``)."""
+def _problems(outcome: Outcome, allowed: list[Outcome]) -> list[str]:
+    """What is wrong with a crash state: a problem that the state it shows
+    did not have before the crash (a damaged file a workload starts from is
+    not one), or a state the workload may not leave at all."""
+    same = [a for a in allowed if a.view == outcome.view]
+    if outcome.view is not None and not same:
+        return list(outcome.problems) + [
+            "not a state the workload may leave: got " + describe(outcome.view)
+            + " ; allowed: " + " OR ".join(describe(a.view) for a in allowed)]
+    known = set().union(*(a.problems for a in same)) if same else set()
+    return [p for p in outcome.problems if p not in known]
+
+
+def sweep(judge: Judge, model: str, budget: pl.Budget, seed: int) -> Figures:
+    """Check the crash states ``model`` allows (see ``powerloss.crash_states``)
+    at every crash point of the log; random ones are drawn from ``seed``."""
     log = judge.log
     rng = random.Random(f"{seed}-{judge.workload.name}-{model}")
     figures = Figures(judge.workload.name, model, len(log.ops))
     trees = set()
-    for k in (points if points is not None else range(len(log.ops) + 1)):
+    for k in range(len(log.ops) + 1):
         figures.crash_points += 1
         allowed = judge.allowed(k)
         data = log.data_at(k)
@@ -315,11 +336,7 @@ def sweep(judge: Judge, model: str, budget: pl.Budget, seed: int,
             figures.states += 1
             trees.add(tree)
             outcome = judge.outcome(tree)
-            problems = list(outcome.problems)
-            if outcome.view is not None and outcome.view not in allowed:
-                problems.append("not a state the workload may leave: got "
-                                + describe(outcome.view) + " ; allowed: "
-                                + " OR ".join(describe(v) for v in allowed))
+            problems = _problems(outcome, allowed)
             if problems:
                 figures.violations.append(Violation(
                     judge.workload.name, model, k, len(log.ops), judge.step_of(k),
@@ -341,6 +358,13 @@ def _store_setup(**kw) -> Callable[[str], None]:
 
 def _on_store(fn) -> Callable[[str], object]:
     return lambda root: fn(FileSessionStore(root))
+
+
+def _checker(fn) -> Callable[[str], object]:
+    def step(root):
+        with Checker(root) as checker:
+            return fn(checker)
+    return step
 
 
 def _side_step(part: str, sid: str, gen: int):
@@ -395,6 +419,15 @@ def workloads() -> list[Workload]:
                  watch=(LEGACY,)),
         Workload("legacy-delete", legacy, [_on_store(lambda st: st.delete(LEGACY))],
                  watch=(LEGACY,)),
+        Workload("save-quarantine", _store_setup(damaged=True), [_on_store(
+            lambda st: st.save(snapshot_gen(S, 2).session))], watch=(S,)),
+        Workload("read-list", legacy, [_on_store(lambda st: st.list())], watch=(LEGACY,)),
+        Workload("health-check", _store_setup(), [_on_store(lambda st: st.health_check())],
+                 watch=(S,)),
+        Workload("repair-quarantine", _store_setup(damaged=True), [_checker(
+            lambda c: c.repair())], watch=(S,)),
+        Workload("gc-orphans", _store_setup(orphans=True), [_checker(
+            lambda c: c.collect(c.garbage(older_than=0)))], watch=(S,)),
         Workload("two-saves", _store_setup(), [
             _on_store(lambda st: st.save_snapshot(snapshot_gen(S, 2))),
             _on_store(lambda st: st.save(snapshot_gen(T, 2).session))], watch=(S, T)),
@@ -425,4 +458,4 @@ def recovery_workload(name: str, source: Judge, k: int) -> Workload:
     work = source.workload
     return Workload(name, lambda base: pl.materialise(tree, base), [FileSessionStore],
                     root=work.root, watch=work.watch, runs=work.runs, workflows=work.workflows,
-                    allowed_views=[source.views[0].view, source.views[-1].view])
+                    allowed=[source.views[0], source.views[-1]])

@@ -22,12 +22,12 @@ import errno
 import sys
 from contextlib import contextmanager
 
-import pytest
-
 import powerloss_store as ps
-from a3s_store import FileSessionStore, _fs
+import pytest
 from crashkit import gens_of, leftovers, snapshot_gen, visible
 from faults import SimulatedCrash
+
+from a3s_store import FileSessionStore, _fs
 
 BUG = ("issue 12 double fault: a failed save's clean-up removes the staged files before "
        "the commit record; when removing the record fails, or the process dies before it, "
