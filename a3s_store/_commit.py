@@ -296,11 +296,11 @@ def apply(layout: Layout, staging: _fs.Dir, txid: str, record: list) -> None:
                     _fs.replace(target, step["name"], dest, step["to_name"])
                     touched[parts] = target
                     touched[to_parts] = dest
-                    layout.forget(parts + (step["name"],))
+                    _moved_away(layout, touched, parts + (step["name"],))
             elif _fs.stat_entry(target, step["name"]) is not None:
                 # Move the folder aside in one rename, then delete it at leisure.
                 _fs.replace(target, step["name"], staging, step["trash"])
-                layout.forget(parts + (step["name"],))
+                _moved_away(layout, touched, parts + (step["name"],))
                 touched[parts] = target
                 trash.append(step["trash"])
             elif _fs.stat_entry(staging, step["trash"]) is not None:
@@ -313,3 +313,11 @@ def apply(layout: Layout, staging: _fs.Dir, txid: str, record: list) -> None:
     _fs.unlink(staging, f"{txid}.commit")
     if layout.durable:
         _fs.fsync_dir(staging)
+
+
+def _moved_away(layout: Layout, touched: dict, parts: tuple[str, ...]) -> None:
+    """A folder was renamed away: its cached descriptor (and those under it)
+    are closed, and it is no longer one of the folders to fsync."""
+    layout.forget(parts)
+    for key in [k for k in touched if k[:len(parts)] == parts]:
+        del touched[key]

@@ -196,7 +196,7 @@ def fsync_dir(d: Dir) -> None:
         return
     tick("fsync_dir")
     os.fsync(d.fd)
-    observe("fsync_dir", path=d.path)
+    observe("fsync_dir", path=d.path, fd=d.fd)
 
 
 def stat_dir(d: Dir) -> os.stat_result:

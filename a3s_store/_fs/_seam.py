@@ -26,7 +26,8 @@ fault_hook: Callable[[str], None] | None = None
 #: a power-loss simulator can rebuild what a crash could leave. Kinds:
 #: ``mkdir``/``rmdir``/``unlink`` (path), ``rename`` (src, dst), ``create``
 #: (path, fd), ``write`` (fd, data), ``fsync`` (fd), ``close`` (fd),
-#: ``fsync_dir`` (path).
+#: ``fsync_dir`` (path, fd: the folder's path may be stale once it was moved,
+#: as ``_commit`` moves a folder it removes; the descriptor never is).
 observer: Callable[[str, dict], None] | None = None
 
 
