@@ -187,6 +187,7 @@ class Transaction:
         self._record: list[dict] = []
         self._staged: list[str] = []
         self._freed: set[tuple[tuple[str, ...], str]] = set()  # moved or removed earlier
+        self._record_name: str | None = None
         self._done = False
 
     def __enter__(self) -> Transaction:
@@ -243,23 +244,46 @@ class Transaction:
                                    path=self.layout.path(step.folder, step.name))
 
     def commit(self) -> None:
-        """Write the commit record, make it durable, and apply every step."""
+        """Write the commit record, make it durable, and apply every step.
+
+        Two barriers: the staged files' names are made durable before the
+        record is written (else a power cut could keep the record and lose a
+        staged name, which recovery cannot tell from a finished rename), and
+        the record is made durable before the first step.
+        """
         layout = self.layout
         staging = _journal_dir(layout)
+        if layout.durable and self._staged:
+            _fs.fsync_dir(staging)  # barrier: the staged names before the record
         commit_name = f"{self.txid}.commit"
+        self._record_name = commit_name
         _fs.write_new(staging, commit_name,
                       _json.encode_bytes({"version": 2, "txid": self.txid, "ops": self._record}),
                       durable=layout.durable)
-        self._staged.append(commit_name)
         if layout.durable:
             _fs.fsync_dir(staging)  # the record is durable: the steps may begin
         self._done = True
         apply(layout, staging, self.txid, self._record)
 
     def _abandon(self) -> None:
-        """Remove what was staged (nothing was published)."""
+        """Remove what was staged (nothing was published).
+
+        The commit record goes first, and its removal is made durable before
+        any staged file goes: a record left with some of its staged files
+        gone would look, to recovery, like a transaction under way. If the
+        record cannot be removed, the staged files stay, so that recovery
+        finds the transaction whole, proves nothing of it ran, and rolls it
+        back.
+        """
         self._done = True
         staging = self.layout.folder((INTERNAL,))
+        try:
+            if self._record_name is not None:
+                _fs.unlink(staging, self._record_name)
+                if self.layout.durable:
+                    _fs.fsync_dir(staging)
+        except Exception:
+            return  # recovery rolls the whole transaction back
         for name in self._staged:
             try:
                 _fs.unlink(staging, name)
@@ -302,6 +326,9 @@ def apply(layout: Layout, staging: _fs.Dir, txid: str, record: list) -> None:
                 _fs.replace(target, step["name"], staging, step["trash"])
                 _moved_away(layout, touched, parts + (step["name"],))
                 touched[parts] = target
+                # The trash's name too must be durable before the record goes,
+                # whichever folder a rename's durability follows.
+                touched[(INTERNAL,)] = staging
                 trash.append(step["trash"])
             elif _fs.stat_entry(staging, step["trash"]) is not None:
                 trash.append(step["trash"])

@@ -66,7 +66,8 @@ class Engine:
 
     def create_root(self) -> None:
         """Make the root folder (and its parents) when missing."""
-        d = _fs.open_root(self.root, create=True, mode=self.options.dir_mode)
+        d = _fs.open_root(self.root, create=True, mode=self.options.dir_mode,
+                          durable=self.options.durable)
         _fs.close_dir(d)
 
     @contextmanager

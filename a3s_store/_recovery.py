@@ -66,6 +66,7 @@ def _recover_in(layout: Layout, staging: _fs.Dir, shown: str, *, every_name: boo
     actions: list[str] = []
     names = sorted(e.name for e in _fs.list_dir(staging)
                    if every_name or is_journal_name(e.name))
+    rolled_back = False
     for name in names:
         if not name.endswith(".commit"):
             continue
@@ -76,7 +77,12 @@ def _recover_in(layout: Layout, staging: _fs.Dir, shown: str, *, every_name: boo
             actions.append(f"finished interrupted save {txid}")
         else:  # remove_tree: a folder or link planted at the name goes too
             _fs.remove_tree(staging, name)
+            rolled_back = True
             actions.append(f"rolled back interrupted save {txid}{why}")
+    if rolled_back and layout.durable:
+        # The records' removal is durable before their staged files go: a
+        # record that came back without them would look like a save under way.
+        _fs.fsync_dir(staging)
     for entry in _fs.list_dir(staging):  # files of uncommitted transactions, temporary files
         if not (every_name or is_journal_name(entry.name)):
             continue
@@ -178,15 +184,18 @@ def _untouched(layout: Layout, staging: _fs.Dir, record: list) -> bool:
     Proof for each step that it has not run: a new file is still staged
     (and its new folder, if it needed one, does not exist); a file or folder
     to remove or move is still there (and a folder's trash name is not).
-    A step that proves nothing (removing something already gone) counts as
-    begun, so the transaction is finished: rolling forward is always safe,
-    rolling back only when nothing can have changed.
+    A staged file that is gone counts as renamed only on evidence: its
+    target holds the recorded size and SHA-256 (absence alone proves
+    nothing: a power cut may have lost the staged name itself). A removal
+    of something already gone counts as begun, so the transaction is
+    finished: rolling forward is always safe, rolling back only when nothing
+    can have changed.
     """
     for step in record:
         kind = step.get("op")
         folder = layout.folder(tuple(step["folder"]))
         if kind == "put":
-            if _fs.stat_entry(staging, step["src"]) is None:
+            if _fs.stat_entry(staging, step["src"]) is None and _holds(folder, step):
                 return False
             if step.get("new_folder") and folder is not None:
                 return False
@@ -221,3 +230,15 @@ def _staged_intact(staging: _fs.Dir, record: list) -> bool:
         if len(data) != step["size"] or hashlib.sha256(data).hexdigest() != step["sha256"]:
             return False
     return True
+
+
+def _holds(folder: _fs.Dir | None, step: dict) -> bool:
+    """Whether ``folder/name`` holds exactly the bytes a put step staged."""
+    if folder is None:
+        return False
+    try:
+        got = _fs.read_file(folder, step["name"], step["size"] + 1)
+    except (CorruptDataError, UnsafePathError):
+        return False
+    return got is not None and len(got[0]) == step["size"] \
+        and hashlib.sha256(got[0]).hexdigest() == step["sha256"]

@@ -26,12 +26,11 @@ seed of the random states is printed with the figures and in every failure;
 ``A3S_SEED=<seed>`` replays it. ``-rP`` shows the figures of each workload
 and model, and the totals (``test_figures``).
 
-**Known violations** (``KNOWN``: the bugs of issue 12, in the ``posix``
-model only, and one more this harness found in the stricter ``posix-dst``
-variant, swept for the workloads that move a folder to the trash): their
-sweeps and the named reproductions further down are marked
-``xfail(strict=True)``, so the suite stays green today and each turns into
-an error (XPASS) once its bug is fixed. The ``ext4`` model finds nothing.
+**Regressions.** The sweeps and the named reproductions further down found
+the bugs of issue 12 in the ``posix`` model (the ``ext4`` model found
+nothing), and one more in the stricter ``posix-dst`` variant (swept for the
+workloads that move a folder to the trash): each bug's text below says what
+it was, and each test failed before its fix (they ran as strict xfails).
 
 **Mutation tests** plant a protocol bug (a missing folder fsync, a rename
 before the data fsync, a commit without its barrier, an in-place write) and
@@ -82,8 +81,8 @@ BUG_TRASH = ("found by this harness, in the posix-dst variant (a rename is durab
 #: Workloads also swept in the posix-dst variant: those that move a folder to the trash.
 DST_NAMES = ("delete", "legacy-delete", "gc-orphans")
 
-#: (workload, model) -> the bug behind its violations today.
-KNOWN = {
+#: (workload, model) -> the bug that its sweep found, before the fix.
+FOUND = {
     **{(name, "posix-dst"): BUG_TRASH for name in DST_NAMES},
     **{(name, "posix"): BUG_RECORD for name in (
         "snapshot-new", "snapshot-overwrite", "snapshot-over-session-only",
@@ -140,17 +139,10 @@ SWEEPS = [(name, model) for name in NAMES for model in pl.MODELS] + [
     (name, "posix-dst") for name in DST_NAMES]
 
 
-def _cases():
-    for name, model in SWEEPS:
-        marks = []
-        if (name, model) in KNOWN:
-            marks.append(pytest.mark.xfail(strict=True, raises=AssertionError,
-                                           reason=KNOWN[(name, model)]))
-        yield pytest.param(name, model, id=f"{name}-{model}", marks=marks)
-
-
-@pytest.mark.parametrize("name, model", list(_cases()))
+@pytest.mark.parametrize("name, model", SWEEPS, ids=[f"{n}-{m}" for n, m in SWEEPS])
 def test_power_loss_at_every_crash_point(lab, name, model):
+    """Every crash state of every workload keeps the promises (``FOUND``
+    names the bug a sweep found before its fix)."""
     judge = lab.judge(name)
     assert not judge.views[-1].problems, judge.views[-1].problems  # the workload left a sound store
     figures = lab.sweep(name, model)
@@ -297,9 +289,9 @@ RECORD_CASES = {
 }
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=BUG_RECORD)
 @pytest.mark.parametrize("case", sorted(RECORD_CASES))
 def test_record_durable_before_the_staged_names(lab, case):
+    """Regression (``BUG_RECORD``): the barrier keeps the staged names before the record."""
     # Cut just before the fsync of tx/: the record and every staged file but
     # one reached the disk.
     name, published, sid = RECORD_CASES[case]
@@ -311,8 +303,8 @@ def test_record_durable_before_the_staged_names(lab, case):
     assert gens_of(store.load_snapshot(sid)) in ({1}, {2}), "the generations are mixed"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=BUG_ROLLBACK)
 def test_rollback_without_a_barrier_loses_a_migrating_session(lab):
+    """Regression (``BUG_ROLLBACK``): the rollback makes the record's removal durable first."""
     # Recovery rolls back a save cut at its commit point: it unlinks the
     # record, then the staged files, then fsyncs tx/ once. Power is cut
     # before that fsync with the staged files' removal on disk and the
@@ -327,9 +319,9 @@ def test_rollback_without_a_barrier_loses_a_migrating_session(lab):
     assert gens_of(store.load_snapshot(ps.LEGACY)) in ({1}, {2})
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=BUG_NEW_FOLDER)
 @pytest.mark.parametrize("folder", ["home", "home/agent", "home/agent/store"])
 def test_a_new_store_folder_not_fsynced_into_its_parent_loses_acknowledged_saves(lab, folder):
+    """Regression (``BUG_NEW_FOLDER``): each folder the store makes is fsynced into its parent."""
     # Both saves returned; the folder the store made (or a parent it made on
     # the way, as mkdir -p does) was never fsynced into its parent.
     judge = lab.judge("new-store")
@@ -339,8 +331,8 @@ def test_a_new_store_folder_not_fsynced_into_its_parent_loses_acknowledged_saves
     assert store.list() == [ps.S, ps.T], "acknowledged saves vanished"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=BUG_TRASH)
 def test_a_folder_moved_to_the_trash_is_durable_before_the_record_goes(lab):
+    """Regression (``BUG_TRASH``): the trash's folder is fsynced before the record goes."""
     # A delete, cut just before its last fsync of tx/: the record's removal
     # reached the disk, the move of artifacts/s into tx/ did not (its
     # destination was never fsynced). Nothing tells recovery to finish.

@@ -76,25 +76,17 @@ def unsafe(path: str, what: str = "is a symlink") -> UnsafePathError:
 # -- folders -----------------------------------------------------------------
 
 
-def open_root(path: str, *, create: bool, mode: int = 0o700) -> Dir | None:
+def open_root(path: str, *, create: bool, mode: int = 0o700,
+              durable: bool = False) -> Dir | None:
     """Open the store root (following the caller's own path as given).
 
-    A root made here gets ``mode`` exactly (the umask would narrow it);
-    missing parents are made with the default mode, as ``mkdir -p`` does.
+    With ``create``, a missing root and its missing parents are made, as
+    ``mkdir -p`` does; the root gets ``mode`` exactly (the umask would narrow
+    it), the parents the default mode. With ``durable``, each new folder is
+    fsynced into its parent, so the first saves into a new store survive a
+    power cut (a new entry is durable only once its folder is synced).
     """
-    created = False
-    if create:
-        tick("mkdir")
-        try:
-            os.mkdir(path, mode)
-            created = True
-        except FileExistsError:
-            pass
-        except FileNotFoundError:
-            os.makedirs(path, mode=mode, exist_ok=True)
-            created = True
-        if created:
-            observe("mkdir", path=path)
+    created = _make_folders(path, mode, durable) if create else False
     if WINDOWS:
         tick("stat")
         if not os.path.isdir(path):
@@ -108,6 +100,51 @@ def open_root(path: str, *, create: bool, mode: int = 0o700) -> Dir | None:
     if created:
         _fchmod_dir(fd, mode)
     return Dir(fd, path)
+
+
+def _make_folders(path: str, mode: int, durable: bool) -> bool:
+    """Make ``path`` and its missing parents; whether ``path`` itself was made."""
+    missing = []
+    current = path
+    while True:
+        tick("mkdir")
+        try:
+            os.mkdir(current, mode if current == path else 0o777)
+        except FileExistsError:
+            if current == path:
+                return False
+            break  # made by someone else meanwhile: the rest are ours to make
+        except FileNotFoundError:
+            parent = os.path.dirname(current)
+            if parent == current:
+                raise
+            missing.append(current)
+            current = parent
+            continue
+        _made(current, durable)
+        break
+    for folder in reversed(missing):
+        tick("mkdir")
+        try:
+            os.mkdir(folder, mode if folder == path else 0o777)
+        except FileExistsError:
+            continue
+        _made(folder, durable)
+    return True
+
+
+def _made(folder: str, durable: bool) -> None:
+    observe("mkdir", path=folder)
+    if durable and not WINDOWS:
+        parent = os.path.dirname(folder) or "."
+        tick("open")
+        fd = os.open(parent, os.O_RDONLY | DIRECTORY | CLOEXEC)
+        try:
+            tick("fsync_dir")
+            os.fsync(fd)
+            observe("fsync_dir", path=parent, fd=fd)
+        finally:
+            os.close(fd)
 
 
 def _fchmod_dir(fd: int, mode: int) -> None:
