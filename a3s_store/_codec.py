@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import re
+import threading
 
 from . import _json
 from .errors import A3SStoreError, CorruptDataError, InvalidDataError
@@ -94,8 +95,16 @@ class MessageCache:
     def __init__(self, max_sessions: int = 4) -> None:
         self.max_sessions = max_sessions
         self._sessions: dict[str, dict[int, tuple]] = {}
+        # Threads share a store object, and so its cache: one encoding at a time
+        # (they hold the GIL while encoding anyway).
+        self._lock = threading.Lock()
 
     def encode_messages(self, session_id: str, messages) -> list:
+        """The encoded chunks of ``messages``, reusing those encoded before."""
+        with self._lock:
+            return self._encode_messages(session_id, messages)
+
+    def _encode_messages(self, session_id: str, messages) -> list:
         old = self._sessions.pop(session_id, None) or {}
         new: dict[int, tuple] = {}
         chunks: list = []
@@ -138,7 +147,9 @@ class MessageCache:
         return chunks
 
     def forget(self, session_id: str) -> None:
-        self._sessions.pop(session_id, None)
+        """Drop what is cached for a session (it was deleted)."""
+        with self._lock:
+            self._sessions.pop(session_id, None)
 
 
 @contextlib.contextmanager
