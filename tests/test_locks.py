@@ -71,6 +71,50 @@ def test_a_killed_holder_frees_the_lock_within_a_second(tmp_path):
     assert gens_of(store.load_snapshot("s")) == {3}
 
 
+def test_a_child_forked_while_the_lock_is_held_does_not_keep_it(tmp_path):
+    # Regression: a process that forked (without exec) while holding the store
+    # lock left the lock held by its child after the holder was killed: the
+    # child had inherited the open file description that flock belongs to.
+    root = tmp_path / "store"
+    FileSessionStore(root).save_snapshot(snapshot_gen("s", 1))
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the holder
+        os.close(r)
+        try:
+            store = FileSessionStore(root)
+
+            def fork_inside(name):
+                if name == "replace":
+                    child = os.fork()
+                    if child == 0:  # the child of the holder just lives on
+                        time.sleep(3600)
+                        os._exit(0)
+                    os.write(w, str(child).encode())
+                    time.sleep(3600)
+
+            _fs.hooks.fault_hook = fork_inside
+            store.save_snapshot(snapshot_gen("s", 2))
+        finally:
+            os._exit(1)
+    os.close(w)
+    child = int(os.read(r, 32))
+    os.close(r)
+    try:
+        with pytest.raises(LockTimeoutError):  # the lock is really held
+            FileSessionStore(root, lock_timeout=0.2)
+        kill(pid)  # the holder dies; its child lives on
+        store = FileSessionStore(root, lock_timeout=1.0)  # the lock is free at once
+        assert gens_of(store.load_snapshot("s")) in ({1}, {2})
+    finally:
+        os.kill(child, signal.SIGKILL)
+        for p in (pid, child):
+            try:
+                os.waitpid(p, 0)
+            except ChildProcessError:
+                pass  # not ours to reap (the holder's child) or reaped already
+
+
 @pytest.mark.parametrize("what", ["save", "load"])
 def test_a_held_lock_times_out_after_the_timeout_and_not_much_later(tmp_path, what):
     root = tmp_path / "store"

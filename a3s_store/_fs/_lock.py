@@ -47,6 +47,26 @@ else:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
+#: The descriptors of the store locks (and gates) this process holds now. A
+#: child forked (without exec) while one is held would keep the open file, and
+#: with it the lock, alive after the holder died; the child closes its copies
+#: at once (closing a copy does not release the parent's lock).
+_HELD: set[int] = set()
+
+
+def _close_inherited_locks() -> None:
+    for fd in list(_HELD):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_inherited_locks)
+
+
 #: Whoever waits this long for the store lock closes the gate: those who come
 #: after wait until it has had its turn. Without it, readers that keep the
 #: shared lock taken between them can hold a writer off until its timeout
@@ -98,6 +118,16 @@ def _wait_lock(fd: int, exclusive: bool, deadline: float, path: str, timeout: fl
                starving=None) -> None:
     """Take a lock on ``fd``, polling until ``deadline``; ``starving()`` is called
     on every retry (a writer closes the gate from there)."""
+    _HELD.add(fd)  # before trying: a fork between the lock and this line is covered
+    try:
+        _wait_lock_held(fd, exclusive, deadline, path, timeout, starving)
+    except BaseException:
+        _HELD.discard(fd)
+        raise
+
+
+def _wait_lock_held(fd: int, exclusive: bool, deadline: float, path: str, timeout: float,
+                    starving=None) -> None:
     tick("lock")
     if _try_lock(fd, exclusive):
         return
@@ -228,8 +258,10 @@ def lock(d: Dir, name: str, *, exclusive: bool, timeout: float, mode: int = 0o60
 
 
 def unlock(fd: int) -> None:
+    """Release a lock taken by :func:`lock` and close its descriptor."""
     try:
         _release(fd)
     finally:
+        _HELD.discard(fd)
         os.close(fd)
         observe("close", fd=fd)
