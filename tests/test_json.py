@@ -324,10 +324,14 @@ def test_decode_huge_integer(strict):
 @pytest.mark.parametrize("strict", [True, False])
 def test_decode_nesting(strict):
     assert decode(b"[" * 100 + b"]" * 100, strict=strict) == _nested(100)
-    depths = (1_000, 100_000) if strict else (100_000,)
+    # 80,000 levels is far past the parser's recursion guard, yet within the
+    # container cap (one per 8 bytes beyond the first 65,536).
+    depths = (1_000, 80_000) if strict else (80_000,)
     for depth in depths:
         for doc in (b"[" * depth + b"]" * depth, b'{"a":' * depth + b"1" + b"}" * depth):
             assert "nesting too deep" in _corrupt(doc, strict).message
+    # Bare brackets 100,000 deep hold more containers than their size allows.
+    assert "objects and arrays" in _corrupt(b"[" * 100_000 + b"]" * 100_000, strict).message
 
 
 def test_decode_strict_nesting_limit_is_serde_json_s():

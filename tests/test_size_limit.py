@@ -122,3 +122,53 @@ def test_a_save_above_the_cap_is_refused_before_anything_is_written(tmp_path, op
         else:
             pytest.fail(f"{operation} saved a document above the cap")
     assert {p: (root / p).read_bytes() for p in before} == before
+
+
+# -- memory: objects and arrays per byte -------------------------------------------
+
+
+def _with_containers(count: int, size: int) -> bytes:
+    """A JSON array of ``count - 1`` empty objects, padded with spaces to ``size`` bytes."""
+    body = b"[" + b",".join([b"{}"] * (count - 1)) + b"]"
+    assert len(body) <= size
+    return body + b" " * (size - len(body))
+
+
+def test_the_container_cap_holds_at_its_limit_and_refuses_one_more():
+    from a3s_store._json import decode
+    from a3s_store._json._decode import container_limit
+
+    size = 2_000_000
+    limit = container_limit(size)
+    assert len(decode(_with_containers(limit, size))) == limit - 1  # at the cap: loads
+    with pytest.raises(CorruptDataError, match="objects and arrays"):
+        decode(_with_containers(limit + 1, size))
+    # Braces inside strings are not containers: code in a tool output is fine.
+    text = b'["' + b"{[" * size + b'"]'
+    assert len(decode(text)[0]) == 2 * size
+
+
+def test_a_session_whose_unknown_key_holds_millions_of_objects_is_refused_in_bounded_memory(
+        tmp_path):
+    # Regression: a valid 24 MiB session file whose unknown key held
+    # [{},{},...] took 652 MiB to load (27 times its size).
+    import tracemalloc
+
+    store = FileSessionStore(tmp_path / "store")
+    store.save(f.session("big"))
+    path = tmp_path / "store" / "big.json"
+    doc = path.read_bytes()
+    padding = b'"later_key": [' + b"{}," * 8_000_000 + b"{}],\n  "
+    hostile = doc.replace(b'"config"', padding + b'"config"', 1)
+    assert len(hostile) > 24_000_000
+    path.write_bytes(hostile)
+    tracemalloc.start()
+    try:
+        with pytest.raises(CorruptDataError) as info:
+            store.load("big")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert info.value.path == str(path) and "objects and arrays" in str(info.value)
+    assert peak < 3 * len(hostile), peak / len(hostile)
+    assert path.read_bytes() == hostile  # a read never changes the file

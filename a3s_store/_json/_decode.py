@@ -9,7 +9,7 @@ import re
 from ..errors import CorruptDataError
 from ._encode import MAX_DEPTH, find_surrogate
 
-__all__ = ["decode"]
+__all__ = ["decode", "container_limit", "FREE_CONTAINERS", "BYTES_PER_CONTAINER"]
 
 _INF = math.inf
 
@@ -68,6 +68,39 @@ def _too_deep(value: object) -> bool:
     return False
 
 
+#: Containers (objects and arrays) a document may hold: this many, plus one per
+#: :data:`BYTES_PER_CONTAINER` bytes. Each costs about 70 bytes of memory once
+#: parsed, so a document of nothing but ``{}`` would take 25 times its size;
+#: real sessions hold one container per 40 bytes or more.
+FREE_CONTAINERS = 65536
+BYTES_PER_CONTAINER = 8
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+
+
+def container_limit(size: int) -> int:
+    """How many objects and arrays a document of ``size`` bytes may hold."""
+    return FREE_CONTAINERS + size // BYTES_PER_CONTAINER
+
+
+def _check_containers(data: bytes) -> None:
+    """Refuse a document whose objects and arrays would take far more memory
+    than its size, before parsing it. Braces are counted at C speed; only
+    when that count is over the limit (code in tool outputs has many) are the
+    strings left out of the count, which is exact."""
+    limit = container_limit(len(data))
+    found = data.count(b"{") + data.count(b"[")
+    if found <= limit:
+        return
+    for match in _STRING.finditer(data):  # no copy of the document: memory stays bounded
+        text = match.group()
+        found -= text.count(b"{") + text.count(b"[")
+    if found > limit:
+        raise CorruptDataError(
+            f"document holds {found:,} objects and arrays in {len(data):,} bytes, more than "
+            f"the {limit:,} its size allows (about {found * 70 >> 20:,} MiB to load); "
+            "it is not a session a3s-code writes")
+
+
 def decode(data: bytes, *, strict: bool = True) -> object:
     """Parse a JSON document from UTF-8 ``data``.
 
@@ -79,7 +112,10 @@ def decode(data: bytes, *, strict: bool = True) -> object:
     duplicate keys in one object, strings holding unpaired surrogate escapes
     (``"\\ud800"``) and nesting deeper than :data:`MAX_DEPTH`, as serde_json
     does. ``strict=False`` is the
-    fast path for files this package wrote and verified.
+    fast path for files this package wrote and verified. Either way, a
+    document holding more objects and arrays than :func:`container_limit`
+    allows for its size is refused before it is parsed (it would take many
+    times its size in memory).
 
     :raises CorruptDataError: for every failure; the message says what. The
         caller adds the file with ``err.located(path=...)``.
@@ -98,6 +134,7 @@ def decode(data: bytes, *, strict: bool = True) -> object:
         raise CorruptDataError("document starts with a UTF-8 byte order mark")
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:4]:
         raise CorruptDataError("document is UTF-16 or UTF-32 encoded, not UTF-8")
+    _check_containers(data)  # before the text exists: the refusal costs no more memory
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
