@@ -84,15 +84,21 @@ class Engine:
         fd = None
         try:
             internal = self._internal(layout, exclusive)
+            blocked: list[dict] = []
             if internal is not None:
                 fd = self._lock(internal, exclusive)
-                if recover and _recovery.pending(_fs.list_dir(internal)):
+                entries = _fs.list_dir(internal)
+                if recover and _recovery.pending(entries):
                     if not exclusive:  # recovery needs the store to itself
                         _fs.unlock(fd)
                         fd = None
                         fd = self._lock(internal, True)
                     _recovery.recover(layout)
-            yield Operation(layout, exclusive)
+                    entries = _fs.list_dir(internal)
+                stuck = _recovery.blocked_ids(entries)
+                if stuck:
+                    blocked = _recovery.read_blocked(layout, stuck)
+            yield Operation(layout, exclusive, blocked)
         finally:
             if fd is not None:
                 _fs.unlock(fd)
@@ -116,11 +122,14 @@ class Engine:
 class Operation:
     """One locked, recovered view of the store (see :class:`Engine`)."""
 
-    __slots__ = ("layout", "exclusive")
+    __slots__ = ("layout", "exclusive", "blocked")
 
-    def __init__(self, layout: Layout, exclusive: bool) -> None:
+    def __init__(self, layout: Layout, exclusive: bool, blocked: list | None = None) -> None:
         self.layout = layout
         self.exclusive = exclusive
+        #: Interrupted transactions recovery could not finish (``_recovery``):
+        #: the files they name are refused, everything else works.
+        self.blocked = blocked or []
 
     @property
     def options(self) -> Options:
@@ -129,12 +138,34 @@ class Operation:
     # -- where things are ---------------------------------------------------------
 
     def session(self, session_id: str) -> SessionFiles:
-        """The files of a session (the one resolution every method goes through)."""
-        return resolve(self.layout, session_id)
+        """The files of a session (the one resolution every method goes through).
+
+        :raises CorruptDataError: an interrupted save of these files could
+            not be finished (its generation would show half applied).
+        """
+        files = resolve(self.layout, session_id)
+        if self.blocked:
+            for stem in filter(None, (files.stem, files.legacy)):
+                for component in COMPONENTS:
+                    self._refuse_blocked(files.where(component, stem), session_id)
+        return files
 
     def checkpoint(self, kind: Checkpoint, key: str) -> tuple[tuple[str, ...], str]:
         """Folder and file name of the checkpoint of ``kind`` stored under ``key``."""
-        return kind.where(file_stem(key, kind.id_kind))
+        where = kind.where(file_stem(key, kind.id_kind))
+        if self.blocked:
+            self._refuse_blocked(where, None)
+        return where
+
+    def _refuse_blocked(self, where: tuple[tuple[str, ...], str], session_id) -> None:
+        target = (*where[0], where[1])
+        for marker in self.blocked:
+            if target in marker["targets"] or where[0] in marker["targets"]:
+                raise CorruptDataError(
+                    f"an interrupted save of this could not be finished "
+                    f"({marker['reason']}: {marker['path']}); fix that and run "
+                    "a3s-store verify --repair, which finishes the save, or sets it aside",
+                    path=marker["marker"], session_id=session_id)
 
     # -- reading ------------------------------------------------------------------
 

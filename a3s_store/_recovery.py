@@ -15,31 +15,56 @@ from __future__ import annotations
 import hashlib
 
 from . import _fs, _json
-from ._commit import LEGACY_FOLDERS, apply, is_journal_name
-from ._layout import INTERNAL, Layout
+from ._commit import LEGACY_FOLDERS, apply, is_journal_name, journal_id
+from ._layout import INTERNAL, QUARANTINE, Layout
 from .errors import CorruptDataError, UnsafePathError
 
-__all__ = ["pending", "recover", "will_finish"]
+__all__ = ["pending", "recover", "will_finish", "blocked_ids", "read_blocked", "OBSTACLES",
+           "BLOCKED", "JOURNAL_QUARANTINE"]
+
+#: Where ``verify --repair`` sets aside a transaction that cannot be finished.
+JOURNAL_QUARANTINE = (*QUARANTINE, "journal")
+
+
+#: Errors that mean a committed transaction cannot be finished as the folder
+#: stands (a link or a file where a folder must be, a folder where a file must
+#: go): retrying fails the same way, and every operation would fail with it.
+OBSTACLES = (UnsafePathError, CorruptDataError, NotADirectoryError, IsADirectoryError)
+#: The suffix of the marker that says a transaction is blocked, and why.
+BLOCKED = ".blocked"
+
+
+def blocked_ids(entries: list) -> set[str]:
+    """The transactions of ``.a3s_store`` that recovery found blocked."""
+    return {journal_id(e.name) for e in entries
+            if e.name.endswith(BLOCKED) and is_journal_name(e.name)}
 
 
 def pending(entries: list) -> bool:
     """Whether the entries of ``.a3s_store`` hold something for recovery: a
-    journal file, or a journal folder of an older version."""
+    journal file (of a transaction not found blocked), or a journal folder of
+    an older version."""
+    blocked = blocked_ids(entries)
     for entry in entries:
         name = entry.name
-        if is_journal_name(name):
+        txid = journal_id(name)
+        if txid is not None and txid not in blocked:
             return True
         if name in LEGACY_FOLDERS and entry.is_dir(follow_symlinks=False):
             return True  # a link there is not ours: never followed, never waited for
     return False
 
 
-def recover(layout: Layout) -> list[str]:
+def recover(layout: Layout, *, retry_blocked: bool = False) -> list[str]:
     """Finish or roll back interrupted transactions and sweep temporary files.
 
     The caller holds the exclusive lock, so nothing here belongs to a live
     writer. Idempotent; a crash in the middle is finished by the next call.
-    Returns a line per action, for logs and ``verify``.
+    A committed transaction that cannot be finished (see :data:`OBSTACLES`)
+    is left where it is with a marker naming what blocks it, so that every
+    other session stays usable; ``retry_blocked`` (``verify --repair``)
+    tries it again and sets it aside into the quarantine if it still cannot
+    be finished. Returns a line per action, for logs and ``verify``.
     """
     internal = layout.folder((INTERNAL,))
     if internal is None:
@@ -51,40 +76,48 @@ def recover(layout: Layout) -> list[str]:
         except (UnsafePathError, CorruptDataError):
             continue  # a link or a file: not a folder of ours, left alone
         if sub is not None:
-            actions += _recover_in(layout, sub, f"{INTERNAL}/{legacy}", every_name=True)
+            actions += _recover_in(layout, sub, f"{INTERNAL}/{legacy}", every_name=True,
+                                   retry_blocked=retry_blocked)
             empty = not _fs.list_dir(sub)
             layout.forget((INTERNAL, legacy))
             if empty:  # so that later operations need not look into it
                 _fs.remove_tree(internal, legacy)
-    actions += _recover_in(layout, internal, INTERNAL, every_name=False)
+    actions += _recover_in(layout, internal, INTERNAL, every_name=False,
+                           retry_blocked=retry_blocked)
     return actions
 
 
-def _recover_in(layout: Layout, staging: _fs.Dir, shown: str, *, every_name: bool) -> list[str]:
+def _recover_in(layout: Layout, staging: _fs.Dir, shown: str, *, every_name: bool,
+                retry_blocked: bool) -> list[str]:
     """Recover the journal files in ``staging`` (every entry in a legacy folder;
     only journal names in ``.a3s_store`` itself)."""
     actions: list[str] = []
-    names = sorted(e.name for e in _fs.list_dir(staging)
-                   if every_name or is_journal_name(e.name))
+    entries = [e for e in _fs.list_dir(staging) if every_name or is_journal_name(e.name)]
+    blocked = set() if retry_blocked else blocked_ids(entries)
     rolled_back = False
-    for name in names:
-        if not name.endswith(".commit"):
-            continue
+    for name in sorted(e.name for e in entries):
         txid = name[: -len(".commit")]
+        if not name.endswith(".commit") or txid in blocked:
+            continue
         record, why = _decide(layout, staging, txid)
-        if record is not None:
-            apply(layout, staging, txid, record)
-            actions.append(f"finished interrupted save {txid}")
-        else:  # remove_tree: a folder or link planted at the name goes too
+        if record is None:  # remove_tree: a folder or link planted at the name goes too
             _fs.remove_tree(staging, name)
             rolled_back = True
             actions.append(f"rolled back interrupted save {txid}{why}")
+            continue
+        try:
+            apply(layout, staging, txid, record)
+        except OBSTACLES as exc:
+            blocked.add(txid)
+            actions.append(_blocked(layout, staging, txid, record, exc, retry_blocked))
+            continue
+        actions.append(f"finished interrupted save {txid}")
     if rolled_back and layout.durable:
         # The records' removal is durable before their staged files go: a
         # record that came back without them would look like a save under way.
         _fs.fsync_dir(staging)
     for entry in _fs.list_dir(staging):  # files of uncommitted transactions, temporary files
-        if not (every_name or is_journal_name(entry.name)):
+        if not (every_name or is_journal_name(entry.name)) or journal_id(entry.name) in blocked:
             continue
         if entry.is_dir(follow_symlinks=False):
             _fs.remove_tree(staging, entry.name)
@@ -94,6 +127,47 @@ def _recover_in(layout: Layout, staging: _fs.Dir, shown: str, *, every_name: boo
     if actions and layout.durable:
         _fs.fsync_dir(staging)
     return actions
+
+
+def _blocked(layout: Layout, staging: _fs.Dir, txid: str, record: list, exc: Exception,
+             set_aside: bool) -> str:
+    """Mark a transaction that cannot be finished (or set it aside); the log line."""
+    where = getattr(exc, "path", None) or getattr(exc, "filename", None) or ""
+    reason = getattr(exc, "message", None) or getattr(exc, "strerror", None) or str(exc)
+    if set_aside:
+        to = layout.folder(JOURNAL_QUARANTINE, create=True)
+        for entry in _fs.list_dir(staging):
+            if journal_id(entry.name) == txid:
+                _fs.replace(staging, entry.name, to, entry.name)
+        return (f"set aside interrupted save {txid}, which cannot be finished ({reason}: "
+                f"{where}), into {layout.path(JOURNAL_QUARANTINE)}")
+    marker = {"version": 1, "txid": txid, "reason": reason, "path": str(where),
+              "targets": [[*step["folder"], step["name"]] for step in record]}
+    name = txid + BLOCKED
+    _fs.unlink(staging, name)
+    _fs.write_new(staging, name, _json.encode_bytes(marker), durable=False)
+    return (f"left interrupted save {txid}: it cannot be finished ({reason}: {where}); "
+            "verify --repair finishes it once that is fixed, or sets it aside")
+
+
+def read_blocked(layout: Layout, txids: set[str]) -> list[dict]:
+    """The markers of blocked transactions (each with its ``targets``, as
+    tuples of names under the root); a damaged marker counts as blocking
+    nothing in particular."""
+    out = []
+    for txid in sorted(txids):
+        data = layout.read_small((INTERNAL,), txid + BLOCKED, 1 << 20)
+        try:
+            marker = _json.decode(data) if data is not None else None
+        except CorruptDataError:
+            marker = None
+        if type(marker) is not dict or type(marker.get("targets")) is not list:
+            marker = {"txid": txid, "reason": "unreadable marker", "path": "", "targets": []}
+        marker["targets"] = {tuple(t) for t in marker["targets"]
+                             if type(t) is list and all(type(p) is str for p in t)}
+        marker["marker"] = layout.path((INTERNAL,), txid + BLOCKED)
+        out.append(marker)
+    return out
 
 
 def _decide(layout: Layout, staging: _fs.Dir, txid: str) -> tuple[list | None, str]:

@@ -34,7 +34,7 @@ def repair(checker: Checker, *, now: float | None = None) -> list[tuple[str, str
     now = time.time() if now is None else now
     actions: list[tuple[str, str]] = []
     with checker.view(exclusive=True) as view:
-        for line in _recovery.recover(view.layout):
+        for line in _recovery.recover(view.layout, retry_blocked=True):
             actions.append((view.path((INTERNAL,)), line))
     for finding in scan(checker).findings:
         if finding.fix == "remove":

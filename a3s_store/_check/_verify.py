@@ -51,7 +51,17 @@ def journal(view: View, findings: list[Finding]) -> None:
                     else _commit.journal_id(entry.name))
             if txid is not None:
                 txs.setdefault(txid, []).append(entry.name)
+        blocked = {m["txid"]: m for m in _recovery.read_blocked(
+            view.layout, {t for t, ns in txs.items() if f"{t}{_recovery.BLOCKED}" in ns})
+        } if not every_name else {}
         for txid, names in sorted(txs.items()):
+            if txid in blocked:
+                m = blocked[txid]
+                findings.append(Finding(
+                    "problem", "blocked", m["marker"],
+                    f"interrupted save that cannot be finished ({m['reason']}: {m['path']}); "
+                    "--repair finishes it once that is fixed, or sets it aside", "recover"))
+                continue
             committed = f"{txid}.commit" in names
             if not committed:
                 if all(n.endswith(".tmp") for n in names):
