@@ -30,7 +30,7 @@ __version__ = "0.1.0"
 
 from . import records as _records
 from .agent_run import AgentResult, AgentRun, resume_run
-from .agent_session import AgentConfig, AgentSession, PersistableSession
+from .agent_session import AgentSession
 from .errors import (
     A3SStoreError,
     CheckpointNotFoundError,
@@ -46,15 +46,17 @@ from .errors import (
 )
 from .file_store import DEFAULT_MAX_FILE_BYTES, FileSessionStore
 from .memory_store import MemorySessionStore
-from .persistence import (
-    SessionPersistence,
+from .generation import (
     build_session_data_snapshot,
     model_config_data,
     persisted_model_name,
     persisted_model_ref,
 )
+from .persistable import AgentConfig, PersistableSession
+from .persistence import SessionPersistence
 from .records import *  # noqa: F401,F403 - every record type, listed in records.__all__
-from .resume import load_session_data, restore_persisted_session_state, resume_session
+from .restore import load_session_data, restore_persisted_session_state
+from .resume import resume_session
 from .session_options import SessionOptions, apply_persisted_runtime_options
 from .snapshot import SessionSnapshot, SessionSummary
 from .store import SessionStore

@@ -27,9 +27,10 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ._helper_common import copy_usage, sum_usage
 from ._identity import check_loop_checkpoint_owner
 from .errors import CheckpointNotFoundError, InvalidDataError
-from .persistence import SessionPersistence, _sum_usage
+from .persistence import SessionPersistence
 from .records import (
     LoopCheckpoint,
     Message,
@@ -42,7 +43,7 @@ from .records import (
 )
 
 if TYPE_CHECKING:
-    from .agent_session import PersistableSession
+    from .persistable import PersistableSession
 
 __all__ = ["AgentResult", "AgentRun", "resume_run"]
 
@@ -90,7 +91,7 @@ class AgentRun:
         self.verification_reports: list[VerificationReport] = []
         if checkpoint is not None:
             self.turn = checkpoint.turn
-            self.usage = _sum_usage(checkpoint.total_usage, None)
+            self.usage = copy_usage(checkpoint.total_usage)
             self.tool_calls_count = checkpoint.tool_calls_count
             self.verification_reports = list(checkpoint.verification_reports)
         now = self._now_ms()
@@ -128,7 +129,7 @@ class AgentRun:
 
     def record_usage(self, usage: TokenUsage, *, tool_calls: int = 0) -> None:
         """Count an LLM call's tokens (and the tool calls it made) into this run."""
-        self.usage = _sum_usage(self.usage, usage)
+        self.usage = sum_usage(self.usage, usage)
         self.tool_calls_count += tool_calls
 
     def checkpoint(self) -> LoopCheckpoint:
@@ -143,7 +144,7 @@ class AgentRun:
         self.turn += 1
         checkpoint = LoopCheckpoint(
             run_id=self.run_id, session_id=self.session.session_id, turn=self.turn,
-            messages=list(self.session.history), total_usage=_sum_usage(self.usage, None),
+            messages=list(self.session.history), total_usage=copy_usage(self.usage),
             tool_calls_count=self.tool_calls_count,
             verification_reports=list(self.verification_reports),
             checkpoint_ms=self._now_ms())

@@ -7,7 +7,7 @@ tests can build, save and resume sessions without an agent runtime; your own
 agent loop drives it (appends messages, records runs and usage).
 
 Code that has its own session object can hand it to the helper instead: it
-needs the attributes of :class:`PersistableSession`.
+needs the attributes of :class:`~a3s_store.PersistableSession`.
 
 >>> from a3s_store import AgentSession, MemorySessionStore, Message, TextBlock
 >>> store = MemorySessionStore()
@@ -22,21 +22,18 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
+from ._helper_common import retained_trace_events
 from .agent_run import AgentRun, resume_run
 from .errors import InvalidDataError
-from .persistence import SessionPersistence, _retained_trace_events
+from .persistable import AgentConfig
+from .persistence import SessionPersistence
 from .records import (
     ArtifactStore,
-    AutoDelegationConfig,
-    ConfirmationPolicy,
     LlmCostRecord,
     Message,
-    PermissionPolicy,
-    PlanningMode,
     RunRecord,
-    SessionQueueConfig,
     SubagentTaskSnapshot,
     TokenUsage,
     TraceEvent,
@@ -45,62 +42,7 @@ from .records import (
 from .session_options import SessionOptions
 from .store import SessionStore
 
-__all__ = ["AgentConfig", "AgentSession", "PersistableSession"]
-
-
-@dataclass(slots=True, kw_only=True)
-class AgentConfig:
-    """The agent settings a session persists (``SessionData.config`` and ``tool_names``).
-
-    ``max_context_tokens`` is saved as ``max_context_length`` (capped at the
-    u32 range); ``max_parallel_tasks`` and ``auto_delegation`` are saved only
-    when set, so a resumed session does not pin the defaults of the agent
-    that first saved it (a3s-code 3.4 did).
-    """
-
-    system_prompt: str | None = None
-    max_context_tokens: int = 200_000
-    auto_compact: bool = False
-    auto_compact_threshold: float = 0.8
-    queue_config: SessionQueueConfig | None = None
-    confirmation_policy: ConfirmationPolicy | None = None
-    permission_policy: PermissionPolicy | None = None
-    max_parallel_tasks: int | None = None
-    auto_delegation: AutoDelegationConfig | None = None
-    planning_mode: PlanningMode = PlanningMode.AUTO
-    goal_tracking: bool = False
-    tool_names: list[str] = field(default_factory=list)
-
-
-@runtime_checkable
-class PersistableSession(Protocol):
-    """The attributes the persistence helper reads and (on restore) replaces.
-
-    Restore assigns new values to ``history``, ``artifacts``,
-    ``trace_events``, ``run_records``, ``verification_reports`` and
-    ``subagent_tasks``; everything else is only read. ``config`` needs the
-    attributes of :class:`AgentConfig`. An object may also have
-    ``persistence`` (its :class:`~a3s_store.SessionPersistence`), which
-    restore then updates instead of returning a new one.
-    """
-
-    session_id: str
-    workspace: str
-    config: AgentConfig
-    model: str | None
-    history: list[Message]
-    artifacts: ArtifactStore
-    trace_events: list[TraceEvent]
-    trace_retention: int | None
-    run_records: list[RunRecord]
-    verification_reports: list[VerificationReport]
-    subagent_tasks: list[SubagentTaskSnapshot]
-    tenant_id: str | None
-    principal: str | None
-    agent_template_id: str | None
-    correlation_id: str | None
-    auto_save: bool
-    store: SessionStore | None
+__all__ = ["AgentSession"]
 
 
 def _new_session_id() -> str:
@@ -109,7 +51,7 @@ def _new_session_id() -> str:
 
 @dataclass(kw_only=True, eq=False)
 class AgentSession:
-    """A live agent session (implements :class:`PersistableSession`).
+    """A live agent session (implements :class:`~a3s_store.PersistableSession`).
 
     ``model`` is a ``provider/model`` name (``"openai/gpt-4o"``); ``api_key``
     and ``base_url`` are used at run time only and never saved.
@@ -147,7 +89,7 @@ class AgentSession:
         if not isinstance(self.config, AgentConfig):
             raise InvalidDataError(f"config must be an AgentConfig, not "
                                    f"{type(self.config).__name__}", session_id=self.session_id)
-        _retained_trace_events([], self.trace_retention)  # validates it
+        retained_trace_events([], self.trace_retention)  # validates it
         self.persistence = SessionPersistence(self)
 
     @classmethod
@@ -194,7 +136,7 @@ class AgentSession:
         """Keep a trace event, dropping the oldest beyond ``trace_retention``."""
         self.trace_events.append(event)
         if self.trace_retention is not None and len(self.trace_events) > self.trace_retention:
-            self.trace_events = _retained_trace_events(self.trace_events, self.trace_retention)
+            self.trace_events = retained_trace_events(self.trace_events, self.trace_retention)
 
     # -- runs (see AgentRun) --------------------------------------------------------------
 

@@ -14,7 +14,7 @@ synchronous, with the gaps of its §5 (items 21-31) closed:
   session is create-only and later saves pass the revision they last saw, so
   another process's save in between raises :class:`~a3s_store.ConflictError`
   instead of being lost (``save(overwrite=True)`` takes over on purpose).
-* Restore (``resume.py``) checks the data before it touches the live
+* Restore (``restore.py``) checks the data before it touches the live
   session (the store is keyed by the caller, and a backend may be wrong; see
   ``_identity``), then *replaces* every component alike, with the artifact
   limits the snapshot needs and the configured trace retention.
@@ -25,10 +25,13 @@ never reads JSON or touches a path. It logs through
 ``logging.getLogger(__name__)`` (a warning when one of the two calls that
 must not raise fails; debug otherwise) and never configures logging.
 
-The pieces: ``agent_session.py`` (the live session and the protocol a
-foreign session object implements), ``agent_run.py`` (runs and loop
-checkpoints), this module (saving), ``session_options.py`` and
-``resume.py`` (resuming).
+The pieces, each importing only those before it (no import cycle):
+``persistable.py`` (the protocol a session object implements),
+``generation.py`` (the ``SessionData`` a save writes),
+``session_options.py`` (what a resumed session is built from), this module
+(saving), ``restore.py`` (checking and restoring a generation),
+``agent_run.py`` (runs and their checkpoints), ``agent_session.py`` (the
+plain live session) and ``resume.py`` (load, check, build, restore).
 
 >>> from a3s_store import AgentSession, MemorySessionStore, resume_session
 >>> store = MemorySessionStore()
@@ -46,199 +49,22 @@ import math
 import time
 from typing import TYPE_CHECKING, Any, Iterable
 
+from ._helper_common import sum_usage
 from ._identity import check_generation
 from .errors import ConflictError, InvalidDataError
-from .records import (
-    LlmConfigData,
-    LlmCostRecord,
-    SessionConfig,
-    SessionData,
-    SessionState,
-    StorageBackend,
-    TokenUsage,
-    TraceEvent,
-)
+from .generation import build_session_data_snapshot
+from .records import LlmCostRecord, SessionData, StorageBackend, TokenUsage
 from .snapshot import SessionSnapshot
 from .store import SessionStore
 
 if TYPE_CHECKING:
-    from .agent_session import PersistableSession
+    from .persistable import PersistableSession
 
-__all__ = [
-    "SessionPersistence",
-    "build_session_data_snapshot",
-    "model_config_data",
-    "persisted_model_name",
-    "persisted_model_ref",
-]
+__all__ = ["SessionPersistence"]
 
 logger = logging.getLogger(__name__)
 
-_U32_MAX = 2**32 - 1
-_U64_MAX = 2**64 - 1
 _BACKENDS = {"file": StorageBackend.FILE, "memory": StorageBackend.MEMORY}
-
-
-# -- the model ------------------------------------------------------------------
-
-
-def persisted_model_name(name: str | None) -> str | None:
-    """The model name to persist: None for None, ``""`` and ``"unknown"``.
-
-    >>> persisted_model_name("openai/gpt-4o"), persisted_model_name("unknown")
-    ('openai/gpt-4o', None)
-    """
-    if name is None or name in ("", "unknown"):
-        return None
-    return name
-
-
-def model_config_data(name: str | None) -> LlmConfigData | None:
-    """The ``llm_config`` of a ``provider/model`` name, split at the first ``/``.
-
-    None when the name has no ``/``. The result never carries an ``api_key``
-    or a ``base_url``: secrets and endpoints are not session data.
-
-    >>> cfg = model_config_data("openrouter/meta/llama-3")
-    >>> cfg.provider, cfg.model, cfg.api_key, cfg.base_url
-    ('openrouter', 'meta/llama-3', None, None)
-    >>> model_config_data("gpt-4o") is None
-    True
-    """
-    if not isinstance(name, str) or "/" not in name:
-        return None
-    provider, model = name.split("/", 1)
-    return LlmConfigData(provider=provider, model=model)
-
-
-def persisted_model_ref(data: SessionData) -> str | None:
-    """The ``provider/model`` a saved session ran with, or None.
-
-    ``llm_config`` wins; else ``model_name`` when it holds a ``/``.
-
-    >>> persisted_model_ref(SessionData(id="s", model_name="anthropic/old",
-    ...                                 llm_config=model_config_data("openai/gpt-4o")))
-    'openai/gpt-4o'
-    """
-    if data.llm_config is not None:
-        return f"{data.llm_config.provider}/{data.llm_config.model}"
-    if data.model_name is not None and "/" in data.model_name:
-        return data.model_name
-    return None
-
-
-# -- building a generation ------------------------------------------------------------
-
-
-def _add(a: int | None, b: int | None) -> int | None:
-    if a is None and b is None:
-        return None
-    return min((a or 0) + (b or 0), _U64_MAX)  # saturating, as Rust's counters
-
-
-def _sum_usage(a: TokenUsage, b: TokenUsage | None) -> TokenUsage:
-    if b is None:
-        return TokenUsage(prompt_tokens=a.prompt_tokens, completion_tokens=a.completion_tokens,
-                          total_tokens=a.total_tokens, cache_read_tokens=a.cache_read_tokens,
-                          cache_write_tokens=a.cache_write_tokens, extra=dict(a.extra))
-    return TokenUsage(
-        prompt_tokens=_add(a.prompt_tokens, b.prompt_tokens),
-        completion_tokens=_add(a.completion_tokens, b.completion_tokens),
-        total_tokens=_add(a.total_tokens, b.total_tokens),
-        cache_read_tokens=_add(a.cache_read_tokens, b.cache_read_tokens),
-        cache_write_tokens=_add(a.cache_write_tokens, b.cache_write_tokens),
-        extra=dict(a.extra),
-    )
-
-
-def build_session_data_snapshot(
-    session: PersistableSession,
-    previous: SessionData | None = None,
-    *,
-    usage: TokenUsage | None = None,
-    cost: float = 0.0,
-    cost_records: Iterable[LlmCostRecord] = (),
-    storage_type: StorageBackend | str = StorageBackend.FILE,
-    now: int | None = None,
-) -> SessionData:
-    """The :class:`~a3s_store.SessionData` of a live session, on top of ``previous``.
-
-    ``previous`` is the generation the session was restored from or last
-    saved (None for a session never saved). Where each field comes from:
-
-    * **The live session** (what it owns): ``id``; in ``config``:
-      ``workspace``, ``system_prompt``, ``max_context_length`` (from
-      ``max_context_tokens``, capped at the u32 range), ``auto_compact``,
-      ``auto_compact_threshold``, ``queue_config``, ``confirmation_policy``,
-      ``permission_policy``, ``max_parallel_tasks``, ``auto_delegation``,
-      ``planning_mode``, ``goal_tracking``; ``messages`` (the history);
-      ``model_name`` and ``llm_config`` (from the model name only, never a
-      key or an endpoint); ``tool_names``; ``tenant_id``, ``principal``,
-      ``agent_template_id``, ``correlation_id``.
-    * **previous** (default when None in brackets): in ``config``: ``name``
-      (``""``), ``storage_type`` (``storage_type``), ``parent_id``,
-      ``security_config``, unknown keys; ``state`` (``Active``);
-      ``context_usage``; ``tasks``; ``parent_id``; ``thinking_enabled``,
-      ``thinking_budget``; ``created_at`` (``now``); unknown keys.
-    * **previous plus what was recorded since**: ``total_usage`` + ``usage``,
-      ``total_cost`` + ``cost``, ``cost_records`` + ``cost_records``.
-    * **The clock**: ``updated_at`` = ``now`` (never before the previous
-      ``updated_at`` or ``created_at``).
-
-    The result shares the live session's objects (messages, policies); a
-    store copies what it saves.
-    """
-    now = int(time.time()) if now is None else int(now)
-    cfg = session.config
-    prev_cfg = previous.config if previous is not None else SessionConfig(
-        storage_type=storage_type)
-    model_name = persisted_model_name(session.model)
-    config = SessionConfig(
-        name=prev_cfg.name,
-        workspace=str(session.workspace),
-        system_prompt=cfg.system_prompt,
-        max_context_length=min(cfg.max_context_tokens, _U32_MAX),
-        auto_compact=cfg.auto_compact,
-        auto_compact_threshold=cfg.auto_compact_threshold,
-        storage_type=prev_cfg.storage_type,
-        queue_config=cfg.queue_config,
-        confirmation_policy=cfg.confirmation_policy,
-        permission_policy=cfg.permission_policy,
-        max_parallel_tasks=cfg.max_parallel_tasks,
-        auto_delegation=cfg.auto_delegation,
-        parent_id=prev_cfg.parent_id,
-        security_config=prev_cfg.security_config,
-        planning_mode=cfg.planning_mode,
-        goal_tracking=cfg.goal_tracking,
-        extra=prev_cfg.extra,
-    )
-    if previous is None:
-        previous = SessionData(id=session.session_id, state=SessionState.ACTIVE,
-                               created_at=now, updated_at=now)
-    return SessionData(
-        id=session.session_id,
-        config=config,
-        state=previous.state,
-        messages=list(session.history),
-        context_usage=previous.context_usage,
-        total_usage=_sum_usage(previous.total_usage, usage),
-        total_cost=previous.total_cost + cost,
-        model_name=model_name,
-        cost_records=[*previous.cost_records, *cost_records],
-        tool_names=list(cfg.tool_names),
-        thinking_enabled=previous.thinking_enabled,
-        thinking_budget=previous.thinking_budget,
-        created_at=previous.created_at,
-        updated_at=max(now, previous.updated_at, previous.created_at),
-        llm_config=model_config_data(model_name),
-        tasks=previous.tasks,
-        parent_id=previous.parent_id,
-        tenant_id=session.tenant_id,
-        principal=session.principal,
-        agent_template_id=session.agent_template_id,
-        correlation_id=session.correlation_id,
-        extra=previous.extra,
-    )
 
 
 # -- the context ------------------------------------------------------------------
@@ -307,7 +133,7 @@ class SessionPersistence:
             record.to_dict()  # raises for a value the file could not hold
         if usage is not None:
             usage.to_dict()
-            self._usage = _sum_usage(self._usage or TokenUsage(), usage)
+            self._usage = sum_usage(self._usage or TokenUsage(), usage)
         self._cost += cost
         self._cost_records.extend(records)
 
@@ -420,16 +246,3 @@ class SessionPersistence:
         self.baseline = data
         self._usage, self._cost, self._cost_records = None, 0.0, []
 
-
-def _retained_trace_events(events: list[TraceEvent], retention: int | None) -> list[TraceEvent]:
-    """The newest ``retention`` events (all when None; none when 0).
-
-    >>> _retained_trace_events([1, 2, 3], 2), _retained_trace_events([1, 2], 0)
-    ([2, 3], [])
-    """
-    if retention is None:
-        return list(events)
-    if type(retention) is not int or retention < 0:
-        raise InvalidDataError(f"trace_retention must be None or an int >= 0, "
-                               f"got {retention!r}")
-    return list(events[len(events) - retention:]) if retention else []
