@@ -1,17 +1,23 @@
-"""Small pure functions that several helper modules share (internal).
+"""Small values and pure functions that several helper modules share (internal).
 
-Token usage arithmetic (a session, a run and a loop checkpoint each keep a
-running total) and trace retention (a live session and a restore both cap
-the trace events they keep). Kept apart so that no helper module imports
-another for a private function.
+The statuses of a run that ended; token usage arithmetic (a session, a run
+and a loop checkpoint each keep a running total; :class:`Recorded` is what
+a session recorded since its last saved generation); trace retention (a
+live session and a restore both cap the trace events they keep). Kept apart
+so that no helper module imports another for a private function.
 """
 
 from __future__ import annotations
 
-from .errors import InvalidDataError
-from .records import TokenUsage, TraceEvent
+from dataclasses import dataclass, field
 
-__all__ = ["copy_usage", "retained_trace_events", "sum_usage"]
+from .errors import InvalidDataError
+from .records import LlmCostRecord, RunStatus, TokenUsage, TraceEvent
+
+__all__ = ["ENDED", "Recorded", "copy_usage", "retained_trace_events", "sum_usage"]
+
+#: The statuses of a run that is over (every other one is still in progress).
+ENDED = (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED)
 
 _U64_MAX = 2**64 - 1
 
@@ -46,6 +52,29 @@ def sum_usage(a: TokenUsage, b: TokenUsage) -> TokenUsage:
         cache_write_tokens=_add(a.cache_write_tokens, b.cache_write_tokens),
         extra=dict(a.extra),
     )
+
+
+@dataclass(slots=True)
+class Recorded:
+    """Usage, cost and cost records recorded and not yet in a saved generation."""
+
+    usage: TokenUsage | None = None
+    cost: float = 0.0
+    cost_records: list[LlmCostRecord] = field(default_factory=list)
+
+    def add(self, usage: TokenUsage | None, cost: float,
+            cost_records: list[LlmCostRecord]) -> None:
+        """Count more (values already checked)."""
+        if usage is not None:
+            self.usage = sum_usage(self.usage or TokenUsage(), usage)
+        self.cost += cost
+        self.cost_records.extend(cost_records)
+
+    def plus(self, later: Recorded) -> Recorded:
+        """This and what was recorded ``later``, as one amount."""
+        total = Recorded(self.usage, self.cost, list(self.cost_records))
+        total.add(later.usage, later.cost, later.cost_records)
+        return total
 
 
 def retained_trace_events(events: list[TraceEvent], retention: int | None) -> list[TraceEvent]:

@@ -122,6 +122,14 @@ class AgentSession:
         """Save if ``auto_save`` is set; never raises (logs a warning)."""
         return self.persistence.auto_save_if_enabled()
 
+    @property
+    def auto_save_error(self) -> Exception | None:
+        """Why the latest auto-save failed, until a save succeeds (None: it did not).
+
+        While it is set, the stored session is behind the live one.
+        """
+        return self.persistence.auto_save_error
+
     def record_result(self, result: Any) -> None:
         """Take a result's messages and new verification reports (see
         :meth:`SessionPersistence.record_result`)."""

@@ -44,16 +44,17 @@ plain live session) and ``resume.py`` (load, check, build, restore).
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import time
 from typing import TYPE_CHECKING, Any, Iterable
 
-from ._helper_common import sum_usage
+from ._helper_common import Recorded
 from ._identity import check_generation
 from .errors import ConflictError, InvalidDataError
 from .generation import build_session_data_snapshot
-from .records import LlmCostRecord, SessionData, StorageBackend, TokenUsage
+from .records import LlmCostRecord, Message, SessionData, StorageBackend, TokenUsage
 from .snapshot import SessionSnapshot
 from .store import SessionStore
 
@@ -97,9 +98,14 @@ class SessionPersistence:
         self.baseline = baseline
         #: Returns the current time in epoch seconds (replaceable in tests).
         self.clock = clock
-        self._usage: TokenUsage | None = None
-        self._cost = 0.0
-        self._cost_records: list[LlmCostRecord] = []
+        #: Why the latest auto-save failed, until a save succeeds (None: it did not).
+        self.auto_save_error: Exception | None = None
+        self._recorded = Recorded()
+        # A save that raised, frozen as it was sent, with what it counted:
+        # the store may have published it anyway, so the next save looks first.
+        self._unsettled: tuple[SessionSnapshot, Recorded] | None = None
+        # Checkpoints to delete once a generation that no longer needs them is saved.
+        self._releases: list[tuple[str, str]] = []
 
     def __repr__(self) -> str:
         revision = None if self.baseline is None else self.baseline.revision
@@ -110,6 +116,8 @@ class SessionPersistence:
     def store(self) -> SessionStore | None:
         """The live session's store (None: nothing is saved)."""
         return self.session.store
+
+    # -- recording ---------------------------------------------------------------------
 
     def record_usage(self, usage: TokenUsage | None = None, *, cost: float = 0.0,
                      cost_records: Iterable[LlmCostRecord] = ()) -> None:
@@ -133,9 +141,7 @@ class SessionPersistence:
             record.to_dict()  # raises for a value the file could not hold
         if usage is not None:
             usage.to_dict()
-            self._usage = sum_usage(self._usage or TokenUsage(), usage)
-        self._cost += cost
-        self._cost_records.extend(records)
+        self._recorded.add(usage, cost, records)
 
     def record_result(self, result: Any) -> None:
         """Take a finished run's result into the live session.
@@ -146,11 +152,29 @@ class SessionPersistence:
         Usage is not counted here but by :meth:`record_usage`, so recording a
         result twice cannot count it twice.
         """
-        self.session.history = list(result.messages)
+        self.record_messages(result.messages)
         held = self.session.verification_reports
         for report in getattr(result, "verification_reports", None) or ():
             if report not in held:
                 held.append(report)
+
+    def record_messages(self, messages: Iterable[Message]) -> None:
+        """Make ``messages`` (a running turn's view of the conversation) the live history.
+
+        a3s-code 9's ``record_messages``: the next save, such as the
+        auto-save of :meth:`AgentRun.checkpoint <a3s_store.AgentRun.checkpoint>`,
+        writes the history up to this point, in the middle of a run.
+
+        :raises InvalidDataError: an item that is not a :class:`~a3s_store.Message`.
+        """
+        messages = list(messages)
+        for index, message in enumerate(messages):
+            if not isinstance(message, Message):
+                raise InvalidDataError(f"messages[{index}] is a {type(message).__name__}, "
+                                       "not a Message", session_id=self.session.session_id)
+        self.session.history = messages
+
+    # -- saving ------------------------------------------------------------------------
 
     def snapshot(self) -> SessionSnapshot:
         """The generation a save would write now (checked like a loaded one).
@@ -162,9 +186,10 @@ class SessionPersistence:
         session = self.session
         store = self.store
         backend = store.backend_name() if store is not None else "file"
+        recorded = self._recorded
         data = build_session_data_snapshot(
-            session, self.baseline, usage=self._usage, cost=self._cost,
-            cost_records=self._cost_records,
+            session, self.baseline, usage=recorded.usage, cost=recorded.cost,
+            cost_records=recorded.cost_records,
             storage_type=_BACKENDS.get(backend, StorageBackend.CUSTOM), now=int(self.clock()))
         runs = list(session.run_records)
         tasks = list(session.subagent_tasks)
@@ -184,6 +209,14 @@ class SessionPersistence:
         :class:`~a3s_store.ConflictError` and nothing is written;
         ``overwrite=True`` saves anyway.
 
+        A save that raises anything else may still have been published (an
+        fsync that failed after the store's renames). The context then loads
+        the stored generation and, if it is the one it sent (compared by
+        value, which works on any backend), adopts its revision; if it cannot
+        tell yet, the next save looks first. Either way the error is raised
+        (the store did not promise the save is durable), and the next save
+        goes on from whatever is stored instead of conflicting for ever.
+
         :raises ConflictError: see above.
         :raises InvalidDataError: the live session cannot be written (see
             :meth:`snapshot`).
@@ -191,31 +224,69 @@ class SessionPersistence:
         store = self.store
         if store is None:
             return None
+        if self._unsettled is not None:
+            self._settle(store)  # raises while the outcome is still unknown
         snapshot = self.snapshot()
-        kwargs: dict[str, Any] = {}
-        if not overwrite:
-            if self.baseline is None:
-                kwargs["create_only"] = True
-            elif self.baseline.revision is not None:
-                kwargs["expected_revision"] = self.baseline.revision
+        sent, self._recorded = self._recorded, Recorded()
         try:
-            revision = store.save_snapshot(snapshot, **kwargs)
+            revision = store.save_snapshot(snapshot, **self._expectation(overwrite))
         except ConflictError as exc:
+            self._recorded = sent.plus(self._recorded)
             raise ConflictError(
                 f"{exc.message}; resume the session to continue what is stored, or save "
                 "with overwrite=True to replace it", session_id=snapshot.session.id,
                 path=exc.path) from exc
-        snapshot.session.revision = revision
-        self.baseline = snapshot.session
-        self._usage, self._cost, self._cost_records = None, 0.0, []
+        except BaseException as exc:
+            self._unsettled = (copy.deepcopy(snapshot), sent)
+            if isinstance(exc, Exception):  # not on KeyboardInterrupt: look at the next save
+                self._try_settle(store)
+            raise
+        self._saved(snapshot.session, revision)
+        self._release(store)
         logger.debug("saved session %r (revision %s)", snapshot.session.id, revision)
         return revision
+
+    def _expectation(self, overwrite: bool) -> dict[str, Any]:
+        if overwrite:
+            return {}
+        if self.baseline is None:
+            return {"create_only": True}
+        if self.baseline.revision is not None:
+            return {"expected_revision": self.baseline.revision}
+        return {}
+
+    def _saved(self, data: SessionData, revision: str | None) -> None:
+        data.revision = revision
+        self.baseline = data
+        self.auto_save_error = None
+
+    def _settle(self, store: SessionStore) -> None:
+        """Find out whether the save that raised was published; adopt it if so."""
+        attempted, sent = self._unsettled
+        stored = store.load_snapshot(attempted.session.id)
+        self._unsettled = None
+        if stored is not None and stored == attempted:
+            self._saved(attempted.session, stored.revision)
+            logger.warning("the failed save of session %r was published (revision %s); "
+                           "saving goes on from it", attempted.session.id, stored.revision)
+        else:  # not published: what it counted is still to be saved
+            self._recorded = sent.plus(self._recorded)
+
+    def _try_settle(self, store: SessionStore) -> None:
+        try:
+            self._settle(store)
+        except Exception as exc:  # the save's own error is the one to raise
+            logger.debug("cannot tell yet whether the failed save of session %r was "
+                         "published: %s", self.session.session_id, exc)
 
     def auto_save_if_enabled(self) -> bool:
         """Save if the session's ``auto_save`` is set; return whether it saved.
 
-        Never raises: a failed save is logged as a warning (the agent loop
-        goes on; the next save retries everything).
+        Never raises: a failed save is logged as a warning and kept in
+        :attr:`auto_save_error` until a later save succeeds (the agent loop
+        goes on; the next save writes everything again, so a later success
+        leaves nothing unsaved). Check ``auto_save_error`` (or save
+        explicitly, which raises) to know the stored session is behind.
         """
         try:
             if not self.session.auto_save or self.store is None:
@@ -223,9 +294,49 @@ class SessionPersistence:
             self.save()
             return True
         except Exception as exc:  # never let an auto-save stop the agent loop
+            self.auto_save_error = exc
             logger.warning("auto-save of session %r failed: %s",
                            getattr(self.session, "session_id", None), exc)
             return False
+
+    def fork(self, new_id: str, *, workspace: str | None = None) -> SessionSnapshot:
+        """Save the live state as a new session ``new_id`` (create-only); return it.
+
+        The fork is :meth:`SessionSnapshot.fork_for_session
+        <a3s_store.SessionSnapshot.fork_for_session>` of what :meth:`save`
+        would write now, with its revision set. This session, and what the
+        store holds for it, are not touched.
+
+        :raises InvalidDataError: no store, or see ``fork_for_session``.
+        :raises ConflictError: a session ``new_id`` already exists.
+        """
+        store = self.store
+        if store is None:
+            raise InvalidDataError("cannot fork a session that has no store",
+                                   session_id=self.session.session_id)
+        fork = self.snapshot().fork_for_session(new_id, workspace)
+        fork.revision = fork.session.revision = store.save_snapshot(fork, create_only=True)
+        return fork
+
+    # -- checkpoints -------------------------------------------------------------------
+
+    def release_after_save(self, *, loop: Iterable[str] = (),
+                           workflow: Iterable[str] = ()) -> None:
+        """Delete these loop and workflow checkpoints after the next clean save.
+
+        For checkpoints that the live session no longer needs but the stored
+        generation may (a run that ended, the runs a resumed run continues):
+        deleting them first would leave a crash with nothing to resume from.
+        """
+        self._releases += [("loop", key) for key in loop]
+        self._releases += [("workflow", key) for key in workflow]
+
+    def _release(self, store: SessionStore) -> None:
+        kept = []
+        for kind, key in dict.fromkeys(self._releases):
+            if not self._delete_checkpoint(store, kind, key):
+                kept.append((kind, key))  # tried again after the next save
+        self._releases = kept
 
     def clear_loop_checkpoint(self, run_id: str) -> None:
         """Delete the loop checkpoint of a run that ended; never raises.
@@ -234,15 +345,32 @@ class SessionPersistence:
         failure is logged as a warning: a leftover checkpoint costs space,
         not correctness.
         """
+        store = self.store
+        if store is not None:
+            self._delete_checkpoint(store, "loop", run_id)
+
+    def clear_workflow_checkpoint(self, workflow_id: str) -> None:
+        """Delete the checkpoint of a workflow that completed; never raises (as
+        :meth:`clear_loop_checkpoint`)."""
+        store = self.store
+        if store is not None:
+            self._delete_checkpoint(store, "workflow", workflow_id)
+
+    def _delete_checkpoint(self, store: SessionStore, kind: str, key: str) -> bool:
         try:
-            store = self.store
-            if store is not None:
-                store.delete_loop_checkpoint(run_id)
+            if kind == "loop":
+                store.delete_loop_checkpoint(key)
+            else:
+                store.delete_workflow_checkpoint(key)
+            return True
         except Exception as exc:  # cleanup must not turn a finished run into an error
-            logger.warning("could not delete the loop checkpoint of run %r: %s", run_id, exc)
+            what = "run" if kind == "loop" else "workflow"
+            logger.warning("could not delete the %s checkpoint of %s %r: %s",
+                           kind, what, key, exc)
+            return False
 
     def _adopt(self, data: SessionData) -> None:
         """Make ``data`` (just restored) the baseline; drop what was recorded."""
         self.baseline = data
-        self._usage, self._cost, self._cost_records = None, 0.0, []
-
+        self._recorded = Recorded()
+        self._unsettled = None
