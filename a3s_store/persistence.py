@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from ._helper_common import Recorded
 from ._identity import check_generation
+from ._run_meta import releases, set_releases
 from .errors import ConflictError, InvalidDataError
 from .generation import build_session_data_snapshot
 from .records import LlmCostRecord, Message, SessionData, StorageBackend, TokenUsage
@@ -101,11 +102,9 @@ class SessionPersistence:
         #: Why the latest auto-save failed, until a save succeeds (None: it did not).
         self.auto_save_error: Exception | None = None
         self._recorded = Recorded()
-        # A save that raised, frozen as it was sent, with what it counted:
-        # the store may have published it anyway, so the next save looks first.
+        # A save that raised, as it was sent, with what it counted: the store
+        # may have published it anyway, so the next save looks first.
         self._unsettled: tuple[SessionSnapshot, Recorded] | None = None
-        # Checkpoints to delete once a generation that no longer needs them is saved.
-        self._releases: list[tuple[str, str]] = []
 
     def __repr__(self) -> str:
         revision = None if self.baseline is None else self.baseline.revision
@@ -187,6 +186,8 @@ class SessionPersistence:
         store = self.store
         backend = store.backend_name() if store is not None else "file"
         recorded = self._recorded
+        if self._unsettled is not None:  # the baseline does not hold it either way yet
+            recorded = self._unsettled[1].plus(recorded)
         data = build_session_data_snapshot(
             session, self.baseline, usage=recorded.usage, cost=recorded.cost,
             cost_records=recorded.cost_records,
@@ -210,12 +211,13 @@ class SessionPersistence:
         ``overwrite=True`` saves anyway.
 
         A save that raises anything else may still have been published (an
-        fsync that failed after the store's renames). The context then loads
-        the stored generation and, if it is the one it sent (compared by
-        value, which works on any backend), adopts its revision; if it cannot
-        tell yet, the next save looks first. Either way the error is raised
+        fsync that failed after the store's renames). The error is raised
         (the store did not promise the save is durable), and the next save
-        goes on from whatever is stored instead of conflicting for ever.
+        first finds out: it loads the stored generation and, if that is the
+        one sent (compared by value, which works on any backend), adopts its
+        revision; so saving goes on from whatever is stored instead of
+        conflicting for ever. Until then nothing is saved blind: if the store
+        cannot be read, that save raises too.
 
         :raises ConflictError: see above.
         :raises InvalidDataError: the live session cannot be written (see
@@ -236,13 +238,12 @@ class SessionPersistence:
                 f"{exc.message}; resume the session to continue what is stored, or save "
                 "with overwrite=True to replace it", session_id=snapshot.session.id,
                 path=exc.path) from exc
-        except BaseException as exc:
+        except BaseException:
+            # Frozen as sent: the live objects it shares change as the run goes on.
             self._unsettled = (copy.deepcopy(snapshot), sent)
-            if isinstance(exc, Exception):  # not on KeyboardInterrupt: look at the next save
-                self._try_settle(store)
             raise
         self._saved(snapshot.session, revision)
-        self._release(store)
+        self._release(store)  # only after a clean save: a published one may not be durable
         logger.debug("saved session %r (revision %s)", snapshot.session.id, revision)
         return revision
 
@@ -271,13 +272,6 @@ class SessionPersistence:
                            "saving goes on from it", attempted.session.id, stored.revision)
         else:  # not published: what it counted is still to be saved
             self._recorded = sent.plus(self._recorded)
-
-    def _try_settle(self, store: SessionStore) -> None:
-        try:
-            self._settle(store)
-        except Exception as exc:  # the save's own error is the one to raise
-            logger.debug("cannot tell yet whether the failed save of session %r was "
-                         "published: %s", self.session.session_id, exc)
 
     def auto_save_if_enabled(self) -> bool:
         """Save if the session's ``auto_save`` is set; return whether it saved.
@@ -320,23 +314,17 @@ class SessionPersistence:
 
     # -- checkpoints -------------------------------------------------------------------
 
-    def release_after_save(self, *, loop: Iterable[str] = (),
-                           workflow: Iterable[str] = ()) -> None:
-        """Delete these loop and workflow checkpoints after the next clean save.
-
-        For checkpoints that the live session no longer needs but the stored
-        generation may (a run that ended, the runs a resumed run continues):
-        deleting them first would leave a crash with nothing to resume from.
-        """
-        self._releases += [("loop", key) for key in loop]
-        self._releases += [("workflow", key) for key in workflow]
-
     def _release(self, store: SessionStore) -> None:
-        kept = []
-        for kind, key in dict.fromkeys(self._releases):
-            if not self._delete_checkpoint(store, kind, key):
-                kept.append((kind, key))  # tried again after the next save
-        self._releases = kept
+        """Delete the checkpoints that the runs of the generation just saved no
+        longer need (their ``release`` notes, see ``_run_meta``)."""
+        for record in self.session.run_records:
+            loops, workflows = releases(record.snapshot)
+            if loops or workflows:
+                # What could not be deleted stays noted, for the next save.
+                set_releases(record.snapshot,
+                             [k for k in loops if not self._delete_checkpoint(store, "loop", k)],
+                             [k for k in workflows
+                              if not self._delete_checkpoint(store, "workflow", k)])
 
     def clear_loop_checkpoint(self, run_id: str) -> None:
         """Delete the loop checkpoint of a run that ended; never raises.

@@ -408,7 +408,7 @@ def test_recorded_usage_is_copied():
 # -- the helper's own rules ------------------------------------------------------------------
 
 HELPER = ["persistable", "_helper_common", "generation", "session_options", "persistence",
-          "restore", "agent_run", "agent_session", "resume", "_identity"]
+          "restore", "agent_run", "agent_session", "resume", "_identity", "_run_meta"]
 # What the helper may build on: the public store API, the records, the errors, itself.
 ALLOWED_INTERNAL = {"store", "snapshot", "records", "errors", *HELPER}
 FORBIDDEN = {"json", "os", "pathlib", "shutil", "tempfile", "io"}

@@ -55,9 +55,9 @@ def live_session(root) -> AgentSession:
     return session
 
 
-def _calls_of_a_helper_save(tmp_path) -> int:
+def _calls_of_a_helper_save(tmp_path) -> list[str]:
     session = live_session(tmp_path / "count")
-    return len(count_calls(session.save))
+    return count_calls(session.save)
 
 
 def _check_goes_on(session: AgentSession, root, saves_expected: int) -> None:
@@ -73,7 +73,7 @@ def _check_goes_on(session: AgentSession, root, saves_expected: int) -> None:
 
 @pytest.mark.parametrize("mode", ["transient", "persistent"])
 def test_an_error_at_every_call_of_an_auto_save_never_stops_later_saves(tmp_path, mode):
-    n = _calls_of_a_helper_save(tmp_path)
+    n = len(_calls_of_a_helper_save(tmp_path))
     assert n > 50  # the sweep reaches past the store's renames
     published_anyway = 0
     for k in range(1, n + 1):
@@ -94,9 +94,13 @@ def test_an_error_at_every_call_of_an_auto_save_never_stops_later_saves(tmp_path
 
 
 def test_an_explicit_save_raises_the_error_and_the_next_one_goes_on(tmp_path):
-    n = _calls_of_a_helper_save(tmp_path)
+    # The calls from the first rename on (where a save is published and may
+    # still raise), and the first call; the auto-save sweeps cover them all.
+    calls = _calls_of_a_helper_save(tmp_path)
+    first_rename = calls.index("replace") + 1
+    ks = [1, *range(first_rename, len(calls) + 1)]
     raised = 0
-    for k in range(1, n + 1):
+    for k in ks:
         root = tmp_path / str(k)
         session = live_session(root)
         with hooked(Fault(k, "transient")):
@@ -110,26 +114,29 @@ def test_an_explicit_save_raises_the_error_and_the_next_one_goes_on(tmp_path):
         stored = FileSessionStore(root).load("faulty")
         assert stored.messages == session.history, k
         assert stored.total_usage.total_tokens == 24, k
-    assert raised > n // 2
+    assert raised == len(ks)
 
 
-class PublishesThenFails:
-    """A custom backend that publishes a save, then fails, then cannot be read
-    until ``readable`` (what an EIO storm looks like to the helper)."""
+class FailsOnce:
+    """A custom backend whose next save fails (after publishing the generation,
+    or not), and which then cannot be read until ``readable`` (what an EIO
+    storm looks like to the helper)."""
 
     def __init__(self, error: BaseException):
         self.inner = MemorySessionStore()
         self.error = error
         self.fail_next = False
+        self.publish = True
         self.readable = True
 
     def save_snapshot(self, snapshot, **kwargs):
-        revision = self.inner.save_snapshot(snapshot, **kwargs)
-        if self.fail_next:
-            self.fail_next = False
-            self.readable = False
-            raise self.error
-        return revision
+        if not self.fail_next:
+            return self.inner.save_snapshot(snapshot, **kwargs)
+        self.fail_next = False
+        if self.publish:
+            self.inner.save_snapshot(snapshot, **kwargs)
+        self.readable = False
+        raise self.error
 
     def load_snapshot(self, session_id):
         if not self.readable:
@@ -142,7 +149,7 @@ class PublishesThenFails:
 
 @pytest.mark.parametrize("error", [OSError(errno.EIO, "fsync failed"), KeyboardInterrupt()])
 def test_an_outcome_that_cannot_be_told_yet_is_settled_by_the_next_save(error):
-    store = PublishesThenFails(error)
+    store = FailsOnce(error)
     session = AgentSession(session_id="s", store=store)
     session.record_usage(USAGE)
     session.save()
@@ -197,3 +204,21 @@ def test_a_failed_auto_save_is_exposed_until_a_save_succeeds(caplog):
         session.save()  # an explicit save says so
     session.save(overwrite=True)
     assert session.auto_save_error is None
+
+
+@pytest.mark.parametrize("published", [False, True])
+def test_until_the_next_save_a_snapshot_counts_what_the_failed_save_counted(published):
+    store = FailsOnce(OSError(errno.EIO, "fsync failed"))
+    session = AgentSession(session_id="s", store=store)
+    session.save()
+    session.record_usage(USAGE)
+    store.fail_next, store.publish = True, published
+    with pytest.raises(OSError):
+        session.save()
+    store.readable = True
+    session.record_usage(USAGE)
+    assert session.persistence.snapshot().session.total_usage.total_tokens == 24
+    branch = session.persistence.fork("s-b")  # a fork made now counts it too
+    assert branch.session.total_usage.total_tokens == 24
+    session.save()
+    assert store.inner.load("s").total_usage.total_tokens == 24
