@@ -29,7 +29,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from . import records as _records
-from .agent_run import AgentResult, AgentRun, resume_run
+from .agent_run import AgentResult, AgentRun
 from .agent_session import AgentSession
 from .errors import (
     A3SStoreError,
@@ -57,6 +57,7 @@ from .persistence import SessionPersistence
 from .records import *  # noqa: F401,F403 - every record type, listed in records.__all__
 from .restore import load_session_data, restore_persisted_session_state
 from .resume import resume_session
+from .run_resume import interrupted_runs, resume_run
 from .session_options import SessionOptions, apply_persisted_runtime_options
 from .snapshot import SessionSnapshot, SessionSummary
 from .store import SessionStore
@@ -88,6 +89,7 @@ __all__ = sorted([
     "UnsupportedVersionError",
     "apply_persisted_runtime_options",
     "build_session_data_snapshot",
+    "interrupted_runs",
     "load_session_data",
     "model_config_data",
     "persisted_model_name",

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._helper_common import retained_trace_events
-from .agent_run import AgentRun, resume_run
+from .agent_run import AgentRun
 from .errors import InvalidDataError
 from .persistable import AgentConfig
 from .persistence import SessionPersistence
@@ -39,6 +39,7 @@ from .records import (
     TraceEvent,
     VerificationReport,
 )
+from .run_resume import interrupted_runs, resume_run
 from .session_options import SessionOptions
 from .store import SessionStore
 
@@ -56,7 +57,8 @@ class AgentSession:
     ``model`` is a ``provider/model`` name (``"openai/gpt-4o"``); ``api_key``
     and ``base_url`` are used at run time only and never saved.
     ``trace_retention`` caps the trace events kept (the newest; None keeps
-    all). With ``auto_save``, every finished run saves the session.
+    all). With ``auto_save``, runs save the session when they start, after
+    each checkpoint and when they end (see :class:`~a3s_store.AgentRun`).
     ``persistence`` is the session's :class:`~a3s_store.SessionPersistence`.
     """
 
@@ -148,10 +150,22 @@ class AgentSession:
 
     # -- runs (see AgentRun) --------------------------------------------------------------
 
-    def start_run(self, prompt: str, *, run_id: str | None = None) -> AgentRun:
-        """Start a run of the agent loop: a new run record, events and loop checkpoints."""
-        return AgentRun(self, prompt, run_id=run_id, persistence=self.persistence)
+    def start_run(self, prompt: str, *, run_id: str | None = None,
+                  workflow_id: str | None = None) -> AgentRun:
+        """Start a run of the agent loop: a new run record, events and loop checkpoints.
+
+        With ``workflow_id``, the run saves its completed steps in that
+        workflow's checkpoint and starts with the steps already saved there.
+        """
+        return AgentRun(self, prompt, run_id=run_id, persistence=self.persistence,
+                        workflow_id=workflow_id)
 
     def resume_run(self, run_id: str) -> AgentRun:
-        """Continue an interrupted run from the loop checkpoint the store holds for it."""
+        """Continue an interrupted run from the loop checkpoint the store holds for it
+        (:func:`~a3s_store.resume_run`)."""
         return resume_run(self, run_id, persistence=self.persistence)
+
+    def interrupted_runs(self) -> list[str]:
+        """The ids of the runs a dead process left, which :meth:`resume_run`
+        can continue (:func:`~a3s_store.interrupted_runs`)."""
+        return interrupted_runs(self)
