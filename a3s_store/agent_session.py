@@ -20,6 +20,8 @@ needs the attributes of :class:`~a3s_store.PersistableSession`.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +41,7 @@ from .records import (
     TraceEvent,
     VerificationReport,
 )
+from .restore import restore_persisted_session_state
 from .run_resume import interrupted_runs, resume_run
 from .session_options import SessionOptions
 from .store import SessionStore
@@ -131,6 +134,34 @@ class AgentSession:
         While it is set, the stored session is behind the live one.
         """
         return self.persistence.auto_save_error
+
+    def fork(self, new_id: str, *, workspace: str | None = None) -> AgentSession:
+        """Save this session's state as a new session ``new_id``; return it, live.
+
+        For "try another branch from here": the fork is saved create-only
+        (:meth:`SessionPersistence.fork <a3s_store.SessionPersistence.fork>`)
+        in the same store, with the same settings, model and runtime options
+        (``api_key`` included, not saved). This session and what is stored
+        for it are not touched.
+
+        >>> from a3s_store import MemorySessionStore
+        >>> store = MemorySessionStore()
+        >>> main = AgentSession(session_id="main", store=store)
+        >>> branch = main.fork("main-b")
+        >>> branch.session_id, store.list()
+        ('main-b', ['main-b'])
+
+        :raises ConflictError: a session ``new_id`` already exists.
+        :raises InvalidDataError: no store, the id of this session, or a bad
+            ``workspace``.
+        """
+        saved = self.persistence.fork(new_id, workspace=workspace)
+        branch = dataclasses.replace(
+            self, session_id=new_id, workspace=saved.session.config.workspace,
+            config=copy.deepcopy(self.config), history=[], artifacts=ArtifactStore(),
+            trace_events=[], run_records=[], verification_reports=[], subagent_tasks=[])
+        restore_persisted_session_state(branch, branch.store, saved)
+        return branch
 
     def record_result(self, result: Any) -> None:
         """Take a result's messages and new verification reports (see
