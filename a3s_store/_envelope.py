@@ -114,14 +114,14 @@ def envelope_from_dict(cls: type[SessionSnapshot], data: Any) -> SessionSnapshot
     manifest: dict = {"artifacts": data.get("artifacts", [])}
     if retained:
         manifest[_MANIFEST_RETAINED] = list(retained)
-    lists = {}
+    snapshot = cls(session=session, artifacts=ArtifactStore.from_dict(manifest),
+                   extra=split_extra(data, _KNOWN))
     for name, record_type in _LISTS:
         try:
-            lists[name] = list_from_dicts(record_type, data.get(name, []))
+            setattr(snapshot, name, list_from_dicts(record_type, data.get(name, [])))
         except CorruptDataError as err:
             raise nest(err, name)
-    return cls(session=session, artifacts=ArtifactStore.from_dict(manifest), **lists,
-               extra=split_extra(data, _KNOWN))
+    return snapshot
 
 
 def _check_version(data: dict) -> None:

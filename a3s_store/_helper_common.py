@@ -22,10 +22,12 @@ ENDED = (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED)
 _U64_MAX = 2**64 - 1
 
 
-def _add(a: int | None, b: int | None) -> int | None:
-    if a is None and b is None:
-        return None
-    return min((a or 0) + (b or 0), _U64_MAX)  # saturating, as Rust's counters
+def _add(a: int, b: int) -> int:
+    return min(a + b, _U64_MAX)  # saturating, as Rust's counters
+
+
+def _add_cache(a: int | None, b: int | None) -> int | None:
+    return None if a is None and b is None else _add(a or 0, b or 0)
 
 
 def copy_usage(usage: TokenUsage) -> TokenUsage:
@@ -48,8 +50,8 @@ def sum_usage(a: TokenUsage, b: TokenUsage) -> TokenUsage:
         prompt_tokens=_add(a.prompt_tokens, b.prompt_tokens),
         completion_tokens=_add(a.completion_tokens, b.completion_tokens),
         total_tokens=_add(a.total_tokens, b.total_tokens),
-        cache_read_tokens=_add(a.cache_read_tokens, b.cache_read_tokens),
-        cache_write_tokens=_add(a.cache_write_tokens, b.cache_write_tokens),
+        cache_read_tokens=_add_cache(a.cache_read_tokens, b.cache_read_tokens),
+        cache_write_tokens=_add_cache(a.cache_write_tokens, b.cache_write_tokens),
         extra=dict(a.extra),
     )
 

@@ -1,4 +1,4 @@
-"""Which process runs a run, and which runs were left executing by a process that is gone (internal).
+"""Who runs a run, and which runs a process that is gone left executing (internal).
 
 Each run the helper starts notes its owner (``_run_meta``): the host name,
 the pid, and ``alive_at_ms``, a moment at which that process was known to
@@ -119,7 +119,7 @@ def stale_runs(run_records: Iterable[RunRecord], *, now_ms: int, this_host: str,
     ...                                                "alive_at_ms": 1000}}}))
     >>> [s.reason for s in stale_runs([run], now_ms=5000, this_host="h", processes={})]
     ['process gone']
-    >>> stale_runs([run], now_ms=5000, this_host="h", processes={7: 900})  # started before: the owner
+    >>> stale_runs([run], now_ms=5000, this_host="h", processes={7: 900})  # the owner
     []
     >>> [s.reason for s in stale_runs([run], now_ms=65000, this_host="h",
     ...                                processes={7: 60_000})]

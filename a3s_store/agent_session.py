@@ -24,7 +24,7 @@ import copy
 import dataclasses
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from ._helper_common import retained_trace_events
 from .agent_run import AgentRun
@@ -155,12 +155,13 @@ class AgentSession:
         :raises InvalidDataError: no store, the id of this session, or a bad
             ``workspace``.
         """
-        saved = self.persistence.fork(new_id, workspace=workspace)
+        saved = self.persistence.fork(new_id, workspace=workspace)  # needs a store
         branch = dataclasses.replace(
             self, session_id=new_id, workspace=saved.session.config.workspace,
             config=copy.deepcopy(self.config), history=[], artifacts=ArtifactStore(),
             trace_events=[], run_records=[], verification_reports=[], subagent_tasks=[])
-        restore_persisted_session_state(branch, branch.store, saved)
+        # A snapshot is restored as it is: the store is not read.
+        restore_persisted_session_state(branch, cast(SessionStore, branch.store), saved)
         return branch
 
     def record_result(self, result: Any) -> None:

@@ -87,6 +87,30 @@ def persisted_model_ref(data: SessionData) -> str | None:
 # -- building a generation ------------------------------------------------------------
 
 
+def _session_config(session: PersistableSession, prev_cfg: SessionConfig) -> SessionConfig:
+    """The live settings, on top of the previous generation's config."""
+    cfg = session.config
+    return SessionConfig(
+        name=prev_cfg.name,
+        workspace=str(session.workspace),
+        system_prompt=cfg.system_prompt,
+        max_context_length=min(cfg.max_context_tokens, _U32_MAX),
+        auto_compact=cfg.auto_compact,
+        auto_compact_threshold=cfg.auto_compact_threshold,
+        storage_type=prev_cfg.storage_type,
+        queue_config=cfg.queue_config,
+        confirmation_policy=cfg.confirmation_policy,
+        permission_policy=cfg.permission_policy,
+        max_parallel_tasks=cfg.max_parallel_tasks,
+        auto_delegation=cfg.auto_delegation,
+        parent_id=prev_cfg.parent_id,
+        security_config=prev_cfg.security_config,
+        planning_mode=cfg.planning_mode,
+        goal_tracking=cfg.goal_tracking,
+        extra=prev_cfg.extra,
+    )
+
+
 def build_session_data_snapshot(
     session: PersistableSession,
     previous: SessionData | None = None,
@@ -125,29 +149,10 @@ def build_session_data_snapshot(
     store copies what it saves.
     """
     now = int(time.time()) if now is None else int(now)
-    cfg = session.config
     prev_cfg = previous.config if previous is not None else SessionConfig(
-        storage_type=storage_type)
+        storage_type=storage_type)  # type: ignore[arg-type]  # it takes the plain name too
+    config = _session_config(session, prev_cfg)
     model_name = persisted_model_name(session.model)
-    config = SessionConfig(
-        name=prev_cfg.name,
-        workspace=str(session.workspace),
-        system_prompt=cfg.system_prompt,
-        max_context_length=min(cfg.max_context_tokens, _U32_MAX),
-        auto_compact=cfg.auto_compact,
-        auto_compact_threshold=cfg.auto_compact_threshold,
-        storage_type=prev_cfg.storage_type,
-        queue_config=cfg.queue_config,
-        confirmation_policy=cfg.confirmation_policy,
-        permission_policy=cfg.permission_policy,
-        max_parallel_tasks=cfg.max_parallel_tasks,
-        auto_delegation=cfg.auto_delegation,
-        parent_id=prev_cfg.parent_id,
-        security_config=prev_cfg.security_config,
-        planning_mode=cfg.planning_mode,
-        goal_tracking=cfg.goal_tracking,
-        extra=prev_cfg.extra,
-    )
     if previous is None:
         previous = SessionData(id=session.session_id, state=SessionState.ACTIVE,
                                created_at=now, updated_at=now)
@@ -162,7 +167,7 @@ def build_session_data_snapshot(
         total_cost=previous.total_cost + cost,
         model_name=model_name,
         cost_records=[*previous.cost_records, *cost_records],
-        tool_names=list(cfg.tool_names),
+        tool_names=list(session.config.tool_names),
         thinking_enabled=previous.thinking_enabled,
         thinking_budget=previous.thinking_budget,
         created_at=previous.created_at,

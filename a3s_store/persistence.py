@@ -226,8 +226,7 @@ class SessionPersistence:
         store = self.store
         if store is None:
             return None
-        if self._unsettled is not None:
-            self._settle(store)  # raises while the outcome is still unknown
+        self._settle(store)  # a save that raised: raises while its outcome is unknown
         snapshot = self.snapshot()
         sent, self._recorded = self._recorded, Recorded()
         try:
@@ -263,6 +262,8 @@ class SessionPersistence:
 
     def _settle(self, store: SessionStore) -> None:
         """Find out whether the save that raised was published; adopt it if so."""
+        if self._unsettled is None:
+            return
         attempted, sent = self._unsettled
         stored = store.load_snapshot(attempted.session.id)
         self._unsettled = None

@@ -59,7 +59,9 @@ def _lineage(session: PersistableSession, run_id: str) -> list[str]:
 def _newest_checkpoint(session: PersistableSession,
                        chain: list[str]) -> LoopCheckpoint | None:
     store = session.store
-    for run_id in chain if store is not None else ():
+    if store is None:
+        return None
+    for run_id in chain:
         checkpoint = store.load_loop_checkpoint(run_id)
         if checkpoint is not None:
             check_loop_checkpoint_owner(checkpoint, run_id, session.session_id)

@@ -233,3 +233,24 @@ def test_resume_run_of_a_run_without_any_checkpoint(store):
     with pytest.raises(CheckpointNotFoundError, match="run-1"):
         session.resume_run("run-1")
     assert str(session.run_records[0].snapshot.status) == "executing"  # untouched
+
+
+def test_a_checkpoint_that_could_not_be_deleted_is_deleted_after_the_next_save(store, caplog):
+    session = _killed_mid_run(store)
+    run = session.resume_run("run-1")
+    turn(run, 3)
+    failing = FailingStore("delete_loop_checkpoint")
+    failing.inner = store
+    session.store = failing
+    with caplog.at_level(logging.WARNING, logger="a3s_store.persistence"):
+        run.complete()
+    assert store.load_loop_checkpoint(run.run_id) is not None
+    assert "could not delete the loop checkpoint of run" in caplog.text
+    session.store = store
+    session.save()
+    assert store.load_loop_checkpoint(run.run_id) is None
+    notes = store.load_snapshot("s").run_records[-1].snapshot.extra["a3s_store"]
+    assert notes["release"]["loop"] == [run.run_id, "run-1"]  # noted in that generation...
+    session.save()
+    notes = store.load_snapshot("s").run_records[-1].snapshot.extra["a3s_store"]
+    assert "release" not in notes  # ...and dropped once done

@@ -222,3 +222,24 @@ def test_until_the_next_save_a_snapshot_counts_what_the_failed_save_counted(publ
     assert branch.session.total_usage.total_tokens == 24
     session.save()
     assert store.inner.load("s").total_usage.total_tokens == 24
+
+
+def test_a_failed_save_never_adopts_another_writers_generation():
+    store = FailsOnce(OSError(errno.EIO, "disk error"))
+    AgentSession(session_id="s", store=store).save()
+    session = resume_session(store, "s")
+    store.fail_next, store.publish = True, False  # failed, and nothing was published
+    session.history.append(msg("user", "mine"))
+    with pytest.raises(OSError):
+        session.save()
+    store.readable = True
+    other = resume_session(store, "s")  # another writer saves meanwhile
+    other.history.append(msg("user", "theirs"))
+    other.save()
+    with pytest.raises(ConflictError):
+        session.save()  # not a blind overwrite of their save
+    assert texts(store.inner.load("s").messages) == ["theirs"]
+
+
+def texts(messages) -> list[str]:
+    return [m.content[0].text for m in messages]
