@@ -5,24 +5,17 @@ from __future__ import annotations
 import pytest
 
 import factories as f
+from factories import msg, texts
 from a3s_store import (
     AgentConfig,
     AgentSession,
     ConflictError,
     InvalidDataError,
-    Message,
-    TextBlock,
     TokenUsage,
     resume_session,
 )
 
 
-def msg(role: str, text: str) -> Message:
-    return Message(role=role, content=[TextBlock(text=text)])
-
-
-def texts(messages) -> list[str]:
-    return [m.content[0].text for m in messages]
 
 
 def main_session(store) -> AgentSession:

@@ -2,12 +2,15 @@
 
 A scripted run of ``TURNS`` turns with ``auto_save=True`` runs in a forked
 child that SIGKILLs itself at a chosen filesystem call (the ``_fs`` fault
-hook). Kill points: at every turn, the first and last call of the loop
-checkpoint's save, the first call of the session save after it (the crash
-between the two), its first rename (mid-publish) and its last call; and the
-same around the run's start and end. Then a fresh process (the test) resumes
-the session, continues the interrupted run and finishes the script, and the
-test checks:
+hook). Kill points, at every turn: the first call of each store step (the
+loop checkpoint's save, the session save after it, the checkpoint deletes at
+the end; so also the moment just after the step before, which is the crash
+between checkpoint and session save), each save's first rename
+(mid-publish) and its first unlink (the clean-up after publishing); the
+same for the saves that start and end the run. Points are named by step,
+not by call number, because the number of calls varies a little from run to
+run. Then a fresh process (the test) resumes the session, continues the
+interrupted run and finishes the script, and the test checks:
 
 * the resumed run starts no earlier than the last acknowledged turn, and
   from a history that contains everything the stored session held (a crash
@@ -23,26 +26,26 @@ A second, seeded test kills the resuming processes again and again.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
+from collections import Counter
 
 import pytest
 
+from factories import msg, texts
 from a3s_store import (
     AgentSession,
     FileSessionStore,
-    Message,
     SessionOptions,
-    TextBlock,
     TokenUsage,
-    _fs,
     resume_session,
 )
 from a3s_store._run_meta import note
 from a3s_store._run_owner import stale_runs, this_process
 from crashkit import seed_from_env
-from faults import hooked
+from faults import count_calls, hooked
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
 
@@ -51,22 +54,15 @@ TURNS = 4
 TOKENS = 10
 
 
-def msg(role: str, text: str) -> Message:
-    return Message(role=role, content=[TextBlock(text=text)])
-
-
-def texts(messages) -> list[str]:
-    return [m.content[0].text for m in messages]
 
 
 def script(turns: int = TURNS) -> list[str]:
     return [w for n in range(1, turns + 1) for w in (f"q{n}", f"a{n}")]
 
 
-def drive(root, tell=lambda line: None) -> dict:
+def drive(store, tell=lambda line: None) -> dict:
     """Start or resume the scripted run and finish it. ``tell`` hears ``r <run id>
     <turn>`` when a run starts at a turn, and ``k <turn>`` when a turn is acknowledged."""
-    store = FileSessionStore(root, durable=False)  # a kill keeps the page cache
     stored_before: list[str] = []
     if store.exists(SID):
         session = resume_session(store, SID, SessionOptions(auto_save=True))
@@ -96,24 +92,51 @@ def drive(root, tell=lambda line: None) -> dict:
 
 # -- the child -------------------------------------------------------------------------
 
+STEPS = ("save_snapshot", "save_loop_checkpoint", "delete_loop_checkpoint")
 
-def killed_at(root, k: int) -> tuple[bool, list[str]]:
-    """Run :func:`drive` in a child that SIGKILLs itself at filesystem call ``k``;
-    return (killed, the lines it told)."""
+
+@contextlib.contextmanager
+def steps_heard(on_call):
+    """``on_call(step, nth, call)`` hears every filesystem call with the store
+    step it belongs to (the ``nth`` call of ``step``; ``("other", 0)`` outside)."""
+    stack, counts = [("other", 0)], Counter()
+    originals = {name: getattr(FileSessionStore, name) for name in STEPS}
+
+    def labelled(name, method):
+        def step(self, *args, **kwargs):
+            counts[name] += 1
+            stack.append((name, counts[name]))
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                stack.pop()
+        return step
+
+    for name, method in originals.items():
+        setattr(FileSessionStore, name, labelled(name, method))
+    try:
+        with hooked(lambda call: on_call(*stack[-1], call)):
+            yield
+    finally:
+        for name, method in originals.items():
+            setattr(FileSessionStore, name, method)
+
+
+def killed(root, should_die) -> tuple[bool, list[str]]:
+    """Run :func:`drive` in a child that SIGKILLs itself at the first filesystem
+    call for which ``should_die(step, nth, call)``; return (killed, what it told)."""
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
         os.close(r)
         try:
-            count = [0]
-
-            def die(name):
-                count[0] += 1
-                if count[0] == k:
+            def hook(*where):
+                if should_die(*where):
                     os.kill(os.getpid(), signal.SIGKILL)
 
-            _fs.fault_hook = die
-            drive(root, lambda line: os.write(w, f"{line}\n".encode()))
+            with steps_heard(hook):
+                drive(FileSessionStore(root, durable=False),
+                      lambda line: os.write(w, f"{line}\n".encode()))
         except BaseException as exc:  # noqa: BLE001 - reported to the parent
             os.write(w, f"e {exc!r}\n"[:500].encode())
             os._exit(1)
@@ -122,11 +145,10 @@ def killed_at(root, k: int) -> tuple[bool, list[str]]:
     _, status = os.waitpid(pid, 0)
     with os.fdopen(r, "rb") as pipe:
         lines = pipe.read().decode().splitlines()
-    errors = [line for line in lines if line.startswith("e ")]
-    assert not errors, errors
-    killed = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
-    assert killed or (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0), status
-    return killed, lines
+    assert not [line for line in lines if line.startswith("e ")], lines
+    died = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    assert died or (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0), status
+    return died, lines
 
 
 # -- the checks ---------------------------------------------------------------------------
@@ -177,59 +199,35 @@ def check_finished(root, runs: list[str], where: str) -> None:
 # -- the kill points ------------------------------------------------------------------------
 
 
-def labelled_calls(root) -> list[tuple[str, str]]:
-    """(helper step, call name) of every filesystem call of an uninterrupted run."""
-    phase = ["start"]
-    calls: list[tuple[str, str]] = []
-    store_type = FileSessionStore
-    originals = {name: getattr(store_type, name) for name in
-                 ("save_snapshot", "save_loop_checkpoint", "delete_loop_checkpoint")}
-
-    def labelled(name, method):
-        def wrapper(self, *args, **kwargs):
-            phase.append(name)
-            try:
-                return method(self, *args, **kwargs)
-            finally:
-                phase.pop()
-        return wrapper
-
-    for name, method in originals.items():
-        setattr(store_type, name, labelled(name, method))
-    try:
-        with hooked(lambda call: calls.append((phase[-1], call))):
-            drive(root)
-    finally:
-        for name, method in originals.items():
-            setattr(store_type, name, method)
-    return calls
+def kill_points(root) -> list[tuple[str, int, str]]:
+    """Where to kill, as (step, nth, call): the first call of every store step
+    of an uninterrupted run (so also just after the step before it), its first
+    rename (mid-publish) and its first unlink (the clean-up after publishing)."""
+    seen: dict[tuple[str, int], set[str]] = {}
+    with steps_heard(lambda step, nth, call: seen.setdefault((step, nth), set()).add(call)):
+        drive(FileSessionStore(root, durable=False))
+    return [(step, nth, which) for (step, nth), calls in seen.items() if step != "other"
+            for which in ("first", "replace", "unlink") if which == "first" or which in calls]
 
 
-def kill_points(calls: list[tuple[str, str]]) -> list[int]:
-    """1-based call numbers: both ends of each helper step, and each save's first rename."""
-    points = set()
-    for i, (step, call) in enumerate(calls, start=1):
-        before = calls[i - 2][0] if i > 1 else None
-        after = calls[i][0] if i < len(calls) else None
-        if step != before or step != after:
-            points.add(i)
-        if step == "save_snapshot" and call == "replace" and calls[i - 2][1] != "replace":
-            points.add(i)
-    return sorted(points)
+def dies_at(step: str, nth: int, which: str):
+    def should_die(at_step, at_nth, call):
+        return (at_step, at_nth) == (step, nth) and which in ("first", call)
+    return should_die
 
 
 def test_a_kill_at_every_turn_of_a_run_resumes_from_there_and_loses_nothing(tmp_path):
-    calls = labelled_calls(tmp_path / "count")
-    points = kill_points(calls)
-    steps = [s for s, _ in calls]
-    assert steps.count("save_loop_checkpoint") and len(points) >= 6 * TURNS, points
+    points = kill_points(tmp_path / "count")
+    checkpoints = sum(step == "save_loop_checkpoint" and which == "first"
+                      for step, _, which in points)
+    assert checkpoints == TURNS and len(points) >= 6 * TURNS, points
     resumed_mid_run = 0
-    for k in points:
-        root = tmp_path / f"k{k}"
-        killed, lines = killed_at(root, k)
-        assert killed, k
-        started = drive(root)
-        where = f"killed at call {k} ({calls[k - 1]})"
+    for step, nth, which in points:
+        where = f"killed at the {which} call of {step} #{nth}"
+        root = tmp_path / f"{step}-{nth}-{which}"
+        died, lines = killed(root, dies_at(step, nth, which))
+        assert died, where
+        started = drive(FileSessionStore(root, durable=False))  # a kill keeps the page cache
         check_resume(started, acknowledged(lines), where)
         check_finished(root, run_ids(lines), where)
         resumed_mid_run += 0 < started["resumed_at"] < TURNS
@@ -239,17 +237,23 @@ def test_a_kill_at_every_turn_of_a_run_resumes_from_there_and_loses_nothing(tmp_
 def test_a_run_killed_again_and_again_finishes_with_nothing_lost(tmp_path):
     seed = seed_from_env()
     rng = random.Random(seed)
-    n = len(labelled_calls(tmp_path / "count"))
+    n = len(count_calls(lambda: drive(FileSessionStore(tmp_path / "count", durable=False))))
     for round_ in range(10):
         root = tmp_path / f"round{round_}"
         acked, runs, kills = 0, [], 0
         while True:
-            killed, lines = killed_at(root, rng.randint(1, n))
+            calls, k = [0], rng.randint(1, n)
+
+            def at_call_k(*where):
+                calls[0] += 1
+                return calls[0] == k
+
+            died, lines = killed(root, at_call_k)
             for turn in start_turns(lines):
                 assert turn >= acked, f"seed {seed}: resumed at {turn} after turn {acked}"
             runs += run_ids(lines)
             acked = max(acked, acknowledged(lines))
-            if not killed:
+            if not died:
                 break
             kills += 1
             assert kills < 60, f"seed {seed}: the run never finished"

@@ -12,6 +12,7 @@ import pathlib
 import pytest
 
 import factories as f
+from factories import msg
 from a3s_store import (
     AgentConfig,
     AgentSession,
@@ -22,12 +23,10 @@ from a3s_store import (
     LlmConfigData,
     LlmCostRecord,
     MemorySessionStore,
-    Message,
     PermissionPolicy,
     SessionData,
     SessionQueueConfig,
     SessionSnapshot,
-    TextBlock,
     TokenUsage,
     build_session_data_snapshot,
     restore_persisted_session_state,
@@ -37,9 +36,6 @@ from fake_stores import CountingStore, FailingStore
 
 LOGGER = "a3s_store.persistence"
 
-
-def msg(role: str, text: str) -> Message:
-    return Message(role=role, content=[TextBlock(text=text)])
 
 
 class Clock:

@@ -16,25 +16,18 @@ import socket
 
 import pytest
 
+from factories import msg, texts
 from a3s_store import (
     AgentSession,
     CheckpointNotFoundError,
     InvalidDataError,
-    Message,
     SessionOptions,
-    TextBlock,
     TokenUsage,
     resume_session,
 )
 from fake_stores import CountingStore, FailingStore
 
 
-def msg(role: str, text: str) -> Message:
-    return Message(role=role, content=[TextBlock(text=text)])
-
-
-def texts(messages) -> list[str]:
-    return [m.content[0].text for m in messages]
 
 
 def resumed(store):

@@ -15,23 +15,19 @@ import logging
 import pytest
 
 import factories as f
+from factories import msg, texts
 from a3s_store import (
     AgentConfig,
     AgentSession,
     ConflictError,
     FileSessionStore,
     MemorySessionStore,
-    Message,
     PermissionPolicy,
-    TextBlock,
     TokenUsage,
     resume_session,
 )
 from faults import Fault, count_calls, hooked
 
-
-def msg(role: str, text: str) -> Message:
-    return Message(role=role, content=[TextBlock(text=text)])
 
 
 USAGE = TokenUsage(prompt_tokens=10, completion_tokens=2, total_tokens=12)
@@ -240,6 +236,3 @@ def test_a_failed_save_never_adopts_another_writers_generation():
         session.save()  # not a blind overwrite of their save
     assert texts(store.inner.load("s").messages) == ["theirs"]
 
-
-def texts(messages) -> list[str]:
-    return [m.content[0].text for m in messages]
