@@ -61,6 +61,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AgentResult", "AgentRun"]
 
+
 def new_run_id() -> str:
     """A fresh run id (``run-<16 hex>``)."""
     return f"run-{secrets.token_hex(8)}"
@@ -104,7 +105,8 @@ class AgentRun:
         self.session = session
         self.persistence = persistence if persistence is not None else SessionPersistence(session)
         self.clock = clock
-        #: The run this one continues (its checkpoint is deleted when this run ends).
+        #: The run this one continues (closed now; its checkpoint goes once this
+        #: run's own is in a saved generation, or when this run ends).
         self.resumed_from = resumed_from
         #: The workflow whose checkpoint holds this run's completed steps (or None).
         self.workflow_id = workflow_id
