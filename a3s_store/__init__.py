@@ -28,8 +28,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .agent_run import AgentResult, AgentRun, resume_run
-from .agent_session import AgentConfig, AgentSession, PersistableSession
+from .agent_run import AgentResult, AgentRun
+from .agent_session import AgentSession
 from .errors import (
     A3SStoreError,
     CheckpointNotFoundError,
@@ -45,13 +45,14 @@ from .errors import (
 )
 from .file_store import DEFAULT_MAX_FILE_BYTES, FileSessionStore
 from .memory_store import MemorySessionStore
-from .persistence import (
-    SessionPersistence,
+from .generation import (
     build_session_data_snapshot,
     model_config_data,
     persisted_model_name,
     persisted_model_ref,
 )
+from .persistable import AgentConfig, PersistableSession
+from .persistence import SessionPersistence
 from .records import (
     ArtifactStore,
     AutoDelegationConfig,
@@ -115,7 +116,9 @@ from .records import (
     timestamp_from_datetime,
     tool_names_from_definitions,
 )
-from .resume import load_session_data, restore_persisted_session_state, resume_session
+from .restore import load_session_data, restore_persisted_session_state
+from .resume import resume_session
+from .run_resume import interrupted_runs, resume_run
 from .session_options import SessionOptions, apply_persisted_runtime_options
 from .snapshot import SessionSnapshot, SessionSummary
 from .store import SessionStore
@@ -203,6 +206,7 @@ __all__ = [
     "WorkflowStepRecord",
     "apply_persisted_runtime_options",
     "build_session_data_snapshot",
+    "interrupted_runs",
     "list_from_dicts",
     "list_to_dicts",
     "load_session_data",

@@ -7,7 +7,7 @@ tests can build, save and resume sessions without an agent runtime; your own
 agent loop drives it (appends messages, records runs and usage).
 
 Code that has its own session object can hand it to the helper instead: it
-needs the attributes of :class:`PersistableSession`.
+needs the attributes of :class:`~a3s_store.PersistableSession`.
 
 >>> from a3s_store import AgentSession, MemorySessionStore, Message, TextBlock
 >>> store = MemorySessionStore()
@@ -20,87 +20,33 @@ needs the attributes of :class:`PersistableSession`.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import secrets
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, cast
 
-from .agent_run import AgentRun, resume_run
+from ._helper_common import retained_trace_events
+from .agent_run import AgentRun
 from .errors import InvalidDataError
-from .persistence import SessionPersistence, _retained_trace_events
+from .persistable import AgentConfig
+from .persistence import SessionPersistence
 from .records import (
     ArtifactStore,
-    AutoDelegationConfig,
-    ConfirmationPolicy,
     LlmCostRecord,
     Message,
-    PermissionPolicy,
-    PlanningMode,
     RunRecord,
-    SessionQueueConfig,
     SubagentTaskSnapshot,
     TokenUsage,
     TraceEvent,
     VerificationReport,
 )
+from .restore import restore_persisted_session_state
+from .run_resume import interrupted_runs, resume_run
 from .session_options import SessionOptions
 from .store import SessionStore
 
-__all__ = ["AgentConfig", "AgentSession", "PersistableSession"]
-
-
-@dataclass(slots=True, kw_only=True)
-class AgentConfig:
-    """The agent settings a session persists (``SessionData.config`` and ``tool_names``).
-
-    ``max_context_tokens`` is saved as ``max_context_length`` (capped at the
-    u32 range); ``max_parallel_tasks`` and ``auto_delegation`` are saved only
-    when set, so a resumed session does not pin the defaults of the agent
-    that first saved it (a3s-code 3.4 did).
-    """
-
-    system_prompt: str | None = None
-    max_context_tokens: int = 200_000
-    auto_compact: bool = False
-    auto_compact_threshold: float = 0.8
-    queue_config: SessionQueueConfig | None = None
-    confirmation_policy: ConfirmationPolicy | None = None
-    permission_policy: PermissionPolicy | None = None
-    max_parallel_tasks: int | None = None
-    auto_delegation: AutoDelegationConfig | None = None
-    planning_mode: PlanningMode = PlanningMode.AUTO
-    goal_tracking: bool = False
-    tool_names: list[str] = field(default_factory=list)
-
-
-@runtime_checkable
-class PersistableSession(Protocol):
-    """The attributes the persistence helper reads and (on restore) replaces.
-
-    Restore assigns new values to ``history``, ``artifacts``,
-    ``trace_events``, ``run_records``, ``verification_reports`` and
-    ``subagent_tasks``; everything else is only read. ``config`` needs the
-    attributes of :class:`AgentConfig`. An object may also have
-    ``persistence`` (its :class:`~a3s_store.SessionPersistence`), which
-    restore then updates instead of returning a new one.
-    """
-
-    session_id: str
-    workspace: str
-    config: AgentConfig
-    model: str | None
-    history: list[Message]
-    artifacts: ArtifactStore
-    trace_events: list[TraceEvent]
-    trace_retention: int | None
-    run_records: list[RunRecord]
-    verification_reports: list[VerificationReport]
-    subagent_tasks: list[SubagentTaskSnapshot]
-    tenant_id: str | None
-    principal: str | None
-    agent_template_id: str | None
-    correlation_id: str | None
-    auto_save: bool
-    store: SessionStore | None
+__all__ = ["AgentSession"]
 
 
 def _new_session_id() -> str:
@@ -109,12 +55,13 @@ def _new_session_id() -> str:
 
 @dataclass(kw_only=True, eq=False)
 class AgentSession:
-    """A live agent session (implements :class:`PersistableSession`).
+    """A live agent session (implements :class:`~a3s_store.PersistableSession`).
 
     ``model`` is a ``provider/model`` name (``"openai/gpt-4o"``); ``api_key``
     and ``base_url`` are used at run time only and never saved.
     ``trace_retention`` caps the trace events kept (the newest; None keeps
-    all). With ``auto_save``, every finished run saves the session.
+    all). With ``auto_save``, runs save the session when they start, after
+    each checkpoint and when they end (see :class:`~a3s_store.AgentRun`).
     ``persistence`` is the session's :class:`~a3s_store.SessionPersistence`.
     """
 
@@ -147,7 +94,7 @@ class AgentSession:
         if not isinstance(self.config, AgentConfig):
             raise InvalidDataError(f"config must be an AgentConfig, not "
                                    f"{type(self.config).__name__}", session_id=self.session_id)
-        _retained_trace_events([], self.trace_retention)  # validates it
+        retained_trace_events([], self.trace_retention)  # validates it
         self.persistence = SessionPersistence(self)
 
     @classmethod
@@ -180,6 +127,43 @@ class AgentSession:
         """Save if ``auto_save`` is set; never raises (logs a warning)."""
         return self.persistence.auto_save_if_enabled()
 
+    @property
+    def auto_save_error(self) -> Exception | None:
+        """Why the latest auto-save failed, until a save succeeds (None: it did not).
+
+        While it is set, the stored session is behind the live one.
+        """
+        return self.persistence.auto_save_error
+
+    def fork(self, new_id: str, *, workspace: str | None = None) -> AgentSession:
+        """Save this session's state as a new session ``new_id``; return it, live.
+
+        For "try another branch from here": the fork is saved create-only
+        (:meth:`SessionPersistence.fork <a3s_store.SessionPersistence.fork>`)
+        in the same store, with the same settings, model and runtime options
+        (``api_key`` included, not saved). This session and what is stored
+        for it are not touched.
+
+        >>> from a3s_store import MemorySessionStore
+        >>> store = MemorySessionStore()
+        >>> main = AgentSession(session_id="main", store=store)
+        >>> branch = main.fork("main-b")
+        >>> branch.session_id, store.list()
+        ('main-b', ['main-b'])
+
+        :raises ConflictError: a session ``new_id`` already exists.
+        :raises InvalidDataError: no store, the id of this session, or a bad
+            ``workspace``.
+        """
+        saved = self.persistence.fork(new_id, workspace=workspace)  # needs a store
+        branch = dataclasses.replace(
+            self, session_id=new_id, workspace=saved.session.config.workspace,
+            config=copy.deepcopy(self.config), history=[], artifacts=ArtifactStore(),
+            trace_events=[], run_records=[], verification_reports=[], subagent_tasks=[])
+        # A snapshot is restored as it is: the store is not read.
+        restore_persisted_session_state(branch, cast(SessionStore, branch.store), saved)
+        return branch
+
     def record_result(self, result: Any) -> None:
         """Take a result's messages and new verification reports (see
         :meth:`SessionPersistence.record_result`)."""
@@ -194,14 +178,26 @@ class AgentSession:
         """Keep a trace event, dropping the oldest beyond ``trace_retention``."""
         self.trace_events.append(event)
         if self.trace_retention is not None and len(self.trace_events) > self.trace_retention:
-            self.trace_events = _retained_trace_events(self.trace_events, self.trace_retention)
+            self.trace_events = retained_trace_events(self.trace_events, self.trace_retention)
 
     # -- runs (see AgentRun) --------------------------------------------------------------
 
-    def start_run(self, prompt: str, *, run_id: str | None = None) -> AgentRun:
-        """Start a run of the agent loop: a new run record, events and loop checkpoints."""
-        return AgentRun(self, prompt, run_id=run_id, persistence=self.persistence)
+    def start_run(self, prompt: str, *, run_id: str | None = None,
+                  workflow_id: str | None = None) -> AgentRun:
+        """Start a run of the agent loop: a new run record, events and loop checkpoints.
+
+        With ``workflow_id``, the run saves its completed steps in that
+        workflow's checkpoint and starts with the steps already saved there.
+        """
+        return AgentRun(self, prompt, run_id=run_id, persistence=self.persistence,
+                        workflow_id=workflow_id)
 
     def resume_run(self, run_id: str) -> AgentRun:
-        """Continue an interrupted run from the loop checkpoint the store holds for it."""
+        """Continue an interrupted run from the loop checkpoint the store holds for it
+        (:func:`~a3s_store.resume_run`)."""
         return resume_run(self, run_id, persistence=self.persistence)
+
+    def interrupted_runs(self) -> list[str]:
+        """The ids of the runs a dead process left, which :meth:`resume_run`
+        can continue (:func:`~a3s_store.interrupted_runs`)."""
+        return interrupted_runs(self)

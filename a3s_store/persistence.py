@@ -14,7 +14,7 @@ synchronous, with the gaps of its §5 (items 21-31) closed:
   session is create-only and later saves pass the revision they last saw, so
   another process's save in between raises :class:`~a3s_store.ConflictError`
   instead of being lost (``save(overwrite=True)`` takes over on purpose).
-* Restore (``resume.py``) checks the data before it touches the live
+* Restore (``restore.py``) checks the data before it touches the live
   session (the store is keyed by the caller, and a backend may be wrong; see
   ``_identity``), then *replaces* every component alike, with the artifact
   limits the snapshot needs and the configured trace retention.
@@ -25,10 +25,13 @@ never reads JSON or touches a path. It logs through
 ``logging.getLogger(__name__)`` (a warning when one of the two calls that
 must not raise fails; debug otherwise) and never configures logging.
 
-The pieces: ``agent_session.py`` (the live session and the protocol a
-foreign session object implements), ``agent_run.py`` (runs and loop
-checkpoints), this module (saving), ``session_options.py`` and
-``resume.py`` (resuming).
+The pieces, each importing only those before it (no import cycle):
+``persistable.py`` (the protocol a session object implements),
+``generation.py`` (the ``SessionData`` a save writes),
+``session_options.py`` (what a resumed session is built from), this module
+(saving), ``restore.py`` (checking and restoring a generation),
+``agent_run.py`` (runs and their checkpoints), ``agent_session.py`` (the
+plain live session) and ``resume.py`` (load, check, build, restore).
 
 >>> from a3s_store import AgentSession, MemorySessionStore, resume_session
 >>> store = MemorySessionStore()
@@ -41,204 +44,29 @@ checkpoints), this module (saving), ``session_options.py`` and
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import time
 from typing import TYPE_CHECKING, Any, Iterable
 
+from ._helper_common import Recorded
 from ._identity import check_generation
+from ._run_meta import releases, set_releases
 from .errors import ConflictError, InvalidDataError
-from .records import (
-    LlmConfigData,
-    LlmCostRecord,
-    SessionConfig,
-    SessionData,
-    SessionState,
-    StorageBackend,
-    TokenUsage,
-    TraceEvent,
-)
+from .generation import build_session_data_snapshot
+from .records import LlmCostRecord, Message, SessionData, StorageBackend, TokenUsage
 from .snapshot import SessionSnapshot
 from .store import SessionStore
 
 if TYPE_CHECKING:
-    from .agent_session import PersistableSession
+    from .persistable import PersistableSession
 
-__all__ = [
-    "SessionPersistence",
-    "build_session_data_snapshot",
-    "model_config_data",
-    "persisted_model_name",
-    "persisted_model_ref",
-]
+__all__ = ["SessionPersistence"]
 
 logger = logging.getLogger(__name__)
 
-_U32_MAX = 2**32 - 1
-_U64_MAX = 2**64 - 1
 _BACKENDS = {"file": StorageBackend.FILE, "memory": StorageBackend.MEMORY}
-
-
-# -- the model ------------------------------------------------------------------
-
-
-def persisted_model_name(name: str | None) -> str | None:
-    """The model name to persist: None for None, ``""`` and ``"unknown"``.
-
-    >>> persisted_model_name("openai/gpt-4o"), persisted_model_name("unknown")
-    ('openai/gpt-4o', None)
-    """
-    if name is None or name in ("", "unknown"):
-        return None
-    return name
-
-
-def model_config_data(name: str | None) -> LlmConfigData | None:
-    """The ``llm_config`` of a ``provider/model`` name, split at the first ``/``.
-
-    None when the name has no ``/``. The result never carries an ``api_key``
-    or a ``base_url``: secrets and endpoints are not session data.
-
-    >>> cfg = model_config_data("openrouter/meta/llama-3")
-    >>> cfg.provider, cfg.model, cfg.api_key, cfg.base_url
-    ('openrouter', 'meta/llama-3', None, None)
-    >>> model_config_data("gpt-4o") is None
-    True
-    """
-    if not isinstance(name, str) or "/" not in name:
-        return None
-    provider, model = name.split("/", 1)
-    return LlmConfigData(provider=provider, model=model)
-
-
-def persisted_model_ref(data: SessionData) -> str | None:
-    """The ``provider/model`` a saved session ran with, or None.
-
-    ``llm_config`` wins; else ``model_name`` when it holds a ``/``.
-
-    >>> persisted_model_ref(SessionData(id="s", model_name="anthropic/old",
-    ...                                 llm_config=model_config_data("openai/gpt-4o")))
-    'openai/gpt-4o'
-    """
-    if data.llm_config is not None:
-        return f"{data.llm_config.provider}/{data.llm_config.model}"
-    if data.model_name is not None and "/" in data.model_name:
-        return data.model_name
-    return None
-
-
-# -- building a generation ------------------------------------------------------------
-
-
-def _add(a: int | None, b: int | None) -> int | None:
-    if a is None and b is None:
-        return None
-    return min((a or 0) + (b or 0), _U64_MAX)  # saturating, as Rust's counters
-
-
-def _sum_usage(a: TokenUsage, b: TokenUsage | None) -> TokenUsage:
-    if b is None:
-        return TokenUsage(prompt_tokens=a.prompt_tokens, completion_tokens=a.completion_tokens,
-                          total_tokens=a.total_tokens, cache_read_tokens=a.cache_read_tokens,
-                          cache_write_tokens=a.cache_write_tokens, extra=dict(a.extra))
-    return TokenUsage(
-        prompt_tokens=_add(a.prompt_tokens, b.prompt_tokens),
-        completion_tokens=_add(a.completion_tokens, b.completion_tokens),
-        total_tokens=_add(a.total_tokens, b.total_tokens),
-        cache_read_tokens=_add(a.cache_read_tokens, b.cache_read_tokens),
-        cache_write_tokens=_add(a.cache_write_tokens, b.cache_write_tokens),
-        extra=dict(a.extra),
-    )
-
-
-def build_session_data_snapshot(
-    session: PersistableSession,
-    previous: SessionData | None = None,
-    *,
-    usage: TokenUsage | None = None,
-    cost: float = 0.0,
-    cost_records: Iterable[LlmCostRecord] = (),
-    storage_type: StorageBackend | str = StorageBackend.FILE,
-    now: int | None = None,
-) -> SessionData:
-    """The :class:`~a3s_store.SessionData` of a live session, on top of ``previous``.
-
-    ``previous`` is the generation the session was restored from or last
-    saved (None for a session never saved). Where each field comes from:
-
-    * **The live session** (what it owns): ``id``; in ``config``:
-      ``workspace``, ``system_prompt``, ``max_context_length`` (from
-      ``max_context_tokens``, capped at the u32 range), ``auto_compact``,
-      ``auto_compact_threshold``, ``queue_config``, ``confirmation_policy``,
-      ``permission_policy``, ``max_parallel_tasks``, ``auto_delegation``,
-      ``planning_mode``, ``goal_tracking``; ``messages`` (the history);
-      ``model_name`` and ``llm_config`` (from the model name only, never a
-      key or an endpoint); ``tool_names``; ``tenant_id``, ``principal``,
-      ``agent_template_id``, ``correlation_id``.
-    * **previous** (default when None in brackets): in ``config``: ``name``
-      (``""``), ``storage_type`` (``storage_type``), ``parent_id``,
-      ``security_config``, unknown keys; ``state`` (``Active``);
-      ``context_usage``; ``tasks``; ``parent_id``; ``thinking_enabled``,
-      ``thinking_budget``; ``created_at`` (``now``); unknown keys.
-    * **previous plus what was recorded since**: ``total_usage`` + ``usage``,
-      ``total_cost`` + ``cost``, ``cost_records`` + ``cost_records``.
-    * **The clock**: ``updated_at`` = ``now`` (never before the previous
-      ``updated_at`` or ``created_at``).
-
-    The result shares the live session's objects (messages, policies); a
-    store copies what it saves.
-    """
-    now = int(time.time()) if now is None else int(now)
-    cfg = session.config
-    prev_cfg = previous.config if previous is not None else SessionConfig(
-        storage_type=storage_type)
-    model_name = persisted_model_name(session.model)
-    config = SessionConfig(
-        name=prev_cfg.name,
-        workspace=str(session.workspace),
-        system_prompt=cfg.system_prompt,
-        max_context_length=min(cfg.max_context_tokens, _U32_MAX),
-        auto_compact=cfg.auto_compact,
-        auto_compact_threshold=cfg.auto_compact_threshold,
-        storage_type=prev_cfg.storage_type,
-        queue_config=cfg.queue_config,
-        confirmation_policy=cfg.confirmation_policy,
-        permission_policy=cfg.permission_policy,
-        max_parallel_tasks=cfg.max_parallel_tasks,
-        auto_delegation=cfg.auto_delegation,
-        parent_id=prev_cfg.parent_id,
-        security_config=prev_cfg.security_config,
-        planning_mode=cfg.planning_mode,
-        goal_tracking=cfg.goal_tracking,
-        extra=prev_cfg.extra,
-    )
-    if previous is None:
-        previous = SessionData(id=session.session_id, state=SessionState.ACTIVE,
-                               created_at=now, updated_at=now)
-    return SessionData(
-        id=session.session_id,
-        config=config,
-        state=previous.state,
-        messages=list(session.history),
-        context_usage=previous.context_usage,
-        total_usage=_sum_usage(previous.total_usage, usage),
-        total_cost=previous.total_cost + cost,
-        model_name=model_name,
-        cost_records=[*previous.cost_records, *cost_records],
-        tool_names=list(cfg.tool_names),
-        thinking_enabled=previous.thinking_enabled,
-        thinking_budget=previous.thinking_budget,
-        created_at=previous.created_at,
-        updated_at=max(now, previous.updated_at, previous.created_at),
-        llm_config=model_config_data(model_name),
-        tasks=previous.tasks,
-        parent_id=previous.parent_id,
-        tenant_id=session.tenant_id,
-        principal=session.principal,
-        agent_template_id=session.agent_template_id,
-        correlation_id=session.correlation_id,
-        extra=previous.extra,
-    )
 
 
 # -- the context ------------------------------------------------------------------
@@ -271,9 +99,12 @@ class SessionPersistence:
         self.baseline = baseline
         #: Returns the current time in epoch seconds (replaceable in tests).
         self.clock = clock
-        self._usage: TokenUsage | None = None
-        self._cost = 0.0
-        self._cost_records: list[LlmCostRecord] = []
+        #: Why the latest auto-save failed, until a save succeeds (None: it did not).
+        self.auto_save_error: Exception | None = None
+        self._recorded = Recorded()
+        # A save that raised, as it was sent, with what it counted: the store
+        # may have published it anyway, so the next save looks first.
+        self._unsettled: tuple[SessionSnapshot, Recorded] | None = None
 
     def __repr__(self) -> str:
         revision = None if self.baseline is None else self.baseline.revision
@@ -284,6 +115,8 @@ class SessionPersistence:
     def store(self) -> SessionStore | None:
         """The live session's store (None: nothing is saved)."""
         return self.session.store
+
+    # -- recording ---------------------------------------------------------------------
 
     def record_usage(self, usage: TokenUsage | None = None, *, cost: float = 0.0,
                      cost_records: Iterable[LlmCostRecord] = ()) -> None:
@@ -307,9 +140,7 @@ class SessionPersistence:
             record.to_dict()  # raises for a value the file could not hold
         if usage is not None:
             usage.to_dict()
-            self._usage = _sum_usage(self._usage or TokenUsage(), usage)
-        self._cost += cost
-        self._cost_records.extend(records)
+        self._recorded.add(usage, cost, records)
 
     def record_result(self, result: Any) -> None:
         """Take a finished run's result into the live session.
@@ -320,11 +151,29 @@ class SessionPersistence:
         Usage is not counted here but by :meth:`record_usage`, so recording a
         result twice cannot count it twice.
         """
-        self.session.history = list(result.messages)
+        self.record_messages(result.messages)
         held = self.session.verification_reports
         for report in getattr(result, "verification_reports", None) or ():
             if report not in held:
                 held.append(report)
+
+    def record_messages(self, messages: Iterable[Message]) -> None:
+        """Make ``messages`` (a running turn's view of the conversation) the live history.
+
+        a3s-code 9's ``record_messages``: the next save, such as the
+        auto-save of :meth:`AgentRun.checkpoint <a3s_store.AgentRun.checkpoint>`,
+        writes the history up to this point, in the middle of a run.
+
+        :raises InvalidDataError: an item that is not a :class:`~a3s_store.Message`.
+        """
+        messages = list(messages)
+        for index, message in enumerate(messages):
+            if not isinstance(message, Message):
+                raise InvalidDataError(f"messages[{index}] is a {type(message).__name__}, "
+                                       "not a Message", session_id=self.session.session_id)
+        self.session.history = messages
+
+    # -- saving ------------------------------------------------------------------------
 
     def snapshot(self) -> SessionSnapshot:
         """The generation a save would write now (checked like a loaded one).
@@ -336,9 +185,12 @@ class SessionPersistence:
         session = self.session
         store = self.store
         backend = store.backend_name() if store is not None else "file"
+        recorded = self._recorded
+        if self._unsettled is not None:  # the baseline does not hold it either way yet
+            recorded = self._unsettled[1].plus(recorded)
         data = build_session_data_snapshot(
-            session, self.baseline, usage=self._usage, cost=self._cost,
-            cost_records=self._cost_records,
+            session, self.baseline, usage=recorded.usage, cost=recorded.cost,
+            cost_records=recorded.cost_records,
             storage_type=_BACKENDS.get(backend, StorageBackend.CUSTOM), now=int(self.clock()))
         runs = list(session.run_records)
         tasks = list(session.subagent_tasks)
@@ -358,6 +210,15 @@ class SessionPersistence:
         :class:`~a3s_store.ConflictError` and nothing is written;
         ``overwrite=True`` saves anyway.
 
+        A save that raises anything else may still have been published (an
+        fsync that failed after the store's renames). The error is raised
+        (the store did not promise the save is durable), and the next save
+        first finds out: it loads the stored generation and, if that is the
+        one sent (compared by value, which works on any backend), adopts its
+        revision; so saving goes on from whatever is stored instead of
+        conflicting for ever. Until then nothing is saved blind: if the store
+        cannot be read, that save raises too.
+
         :raises ConflictError: see above.
         :raises InvalidDataError: the live session cannot be written (see
             :meth:`snapshot`).
@@ -365,31 +226,62 @@ class SessionPersistence:
         store = self.store
         if store is None:
             return None
+        self._settle(store)  # a save that raised: raises while its outcome is unknown
         snapshot = self.snapshot()
-        kwargs: dict[str, Any] = {}
-        if not overwrite:
-            if self.baseline is None:
-                kwargs["create_only"] = True
-            elif self.baseline.revision is not None:
-                kwargs["expected_revision"] = self.baseline.revision
+        sent, self._recorded = self._recorded, Recorded()
         try:
-            revision = store.save_snapshot(snapshot, **kwargs)
+            revision = store.save_snapshot(snapshot, **self._expectation(overwrite))
         except ConflictError as exc:
+            self._recorded = sent.plus(self._recorded)
             raise ConflictError(
                 f"{exc.message}; resume the session to continue what is stored, or save "
                 "with overwrite=True to replace it", session_id=snapshot.session.id,
                 path=exc.path) from exc
-        snapshot.session.revision = revision
-        self.baseline = snapshot.session
-        self._usage, self._cost, self._cost_records = None, 0.0, []
+        except BaseException:
+            # Frozen as sent: the live objects it shares change as the run goes on.
+            self._unsettled = (copy.deepcopy(snapshot), sent)
+            raise
+        self._saved(snapshot.session, revision)
+        self._release(store)  # only after a clean save: a published one may not be durable
         logger.debug("saved session %r (revision %s)", snapshot.session.id, revision)
         return revision
+
+    def _expectation(self, overwrite: bool) -> dict[str, Any]:
+        if overwrite:
+            return {}
+        if self.baseline is None:
+            return {"create_only": True}
+        if self.baseline.revision is not None:
+            return {"expected_revision": self.baseline.revision}
+        return {}
+
+    def _saved(self, data: SessionData, revision: str | None) -> None:
+        data.revision = revision
+        self.baseline = data
+        self.auto_save_error = None
+
+    def _settle(self, store: SessionStore) -> None:
+        """Find out whether the save that raised was published; adopt it if so."""
+        if self._unsettled is None:
+            return
+        attempted, sent = self._unsettled
+        stored = store.load_snapshot(attempted.session.id)
+        self._unsettled = None
+        if stored is not None and stored == attempted:
+            self._saved(attempted.session, stored.revision)
+            logger.warning("the failed save of session %r was published (revision %s); "
+                           "saving goes on from it", attempted.session.id, stored.revision)
+        else:  # not published: what it counted is still to be saved
+            self._recorded = sent.plus(self._recorded)
 
     def auto_save_if_enabled(self) -> bool:
         """Save if the session's ``auto_save`` is set; return whether it saved.
 
-        Never raises: a failed save is logged as a warning (the agent loop
-        goes on; the next save retries everything).
+        Never raises: a failed save is logged as a warning and kept in
+        :attr:`auto_save_error` until a later save succeeds (the agent loop
+        goes on; the next save writes everything again, so a later success
+        leaves nothing unsaved). Check ``auto_save_error`` (or save
+        explicitly, which raises) to know the stored session is behind.
         """
         try:
             if not self.session.auto_save or self.store is None:
@@ -397,9 +289,43 @@ class SessionPersistence:
             self.save()
             return True
         except Exception as exc:  # never let an auto-save stop the agent loop
+            self.auto_save_error = exc
             logger.warning("auto-save of session %r failed: %s",
                            getattr(self.session, "session_id", None), exc)
             return False
+
+    def fork(self, new_id: str, *, workspace: str | None = None) -> SessionSnapshot:
+        """Save the live state as a new session ``new_id`` (create-only); return it.
+
+        The fork is :meth:`SessionSnapshot.fork_for_session
+        <a3s_store.SessionSnapshot.fork_for_session>` of what :meth:`save`
+        would write now, with its revision set. This session, and what the
+        store holds for it, are not touched.
+
+        :raises InvalidDataError: no store, or see ``fork_for_session``.
+        :raises ConflictError: a session ``new_id`` already exists.
+        """
+        store = self.store
+        if store is None:
+            raise InvalidDataError("cannot fork a session that has no store",
+                                   session_id=self.session.session_id)
+        fork = self.snapshot().fork_for_session(new_id, workspace)
+        fork.revision = fork.session.revision = store.save_snapshot(fork, create_only=True)
+        return fork
+
+    # -- checkpoints -------------------------------------------------------------------
+
+    def _release(self, store: SessionStore) -> None:
+        """Delete the checkpoints that the runs of the generation just saved no
+        longer need (their ``release`` notes, see ``_run_meta``)."""
+        for record in self.session.run_records:
+            loops, workflows = releases(record.snapshot)
+            if loops or workflows:
+                # What could not be deleted stays noted, for the next save.
+                set_releases(record.snapshot,
+                             [k for k in loops if not self._delete_checkpoint(store, "loop", k)],
+                             [k for k in workflows
+                              if not self._delete_checkpoint(store, "workflow", k)])
 
     def clear_loop_checkpoint(self, run_id: str) -> None:
         """Delete the loop checkpoint of a run that ended; never raises.
@@ -408,28 +334,32 @@ class SessionPersistence:
         failure is logged as a warning: a leftover checkpoint costs space,
         not correctness.
         """
+        store = self.store
+        if store is not None:
+            self._delete_checkpoint(store, "loop", run_id)
+
+    def clear_workflow_checkpoint(self, workflow_id: str) -> None:
+        """Delete the checkpoint of a workflow that completed; never raises (as
+        :meth:`clear_loop_checkpoint`)."""
+        store = self.store
+        if store is not None:
+            self._delete_checkpoint(store, "workflow", workflow_id)
+
+    def _delete_checkpoint(self, store: SessionStore, kind: str, key: str) -> bool:
         try:
-            store = self.store
-            if store is not None:
-                store.delete_loop_checkpoint(run_id)
+            if kind == "loop":
+                store.delete_loop_checkpoint(key)
+            else:
+                store.delete_workflow_checkpoint(key)
+            return True
         except Exception as exc:  # cleanup must not turn a finished run into an error
-            logger.warning("could not delete the loop checkpoint of run %r: %s", run_id, exc)
+            what = "run" if kind == "loop" else "workflow"
+            logger.warning("could not delete the %s checkpoint of %s %r: %s",
+                           kind, what, key, exc)
+            return False
 
     def _adopt(self, data: SessionData) -> None:
         """Make ``data`` (just restored) the baseline; drop what was recorded."""
         self.baseline = data
-        self._usage, self._cost, self._cost_records = None, 0.0, []
-
-
-def _retained_trace_events(events: list[TraceEvent], retention: int | None) -> list[TraceEvent]:
-    """The newest ``retention`` events (all when None; none when 0).
-
-    >>> _retained_trace_events([1, 2, 3], 2), _retained_trace_events([1, 2], 0)
-    ([2, 3], [])
-    """
-    if retention is None:
-        return list(events)
-    if type(retention) is not int or retention < 0:
-        raise InvalidDataError(f"trace_retention must be None or an int >= 0, "
-                               f"got {retention!r}")
-    return list(events[len(events) - retention:]) if retention else []
+        self._recorded = Recorded()
+        self._unsettled = None

@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from .errors import InvalidDataError
-from .persistence import persisted_model_name, persisted_model_ref
+from .generation import persisted_model_name, persisted_model_ref
 from .records import (
     AutoDelegationConfig,
     ConfirmationPolicy,

@@ -2,14 +2,19 @@
 and a listing row (:class:`SessionSummary`).
 
 Their reprs and notebook views come from the renderers, imported when first
-used (so that importing the package does not load them).
+used (so that importing the package does not load them). A snapshot's JSON
+shape is a3s-code 5's ``SessionSnapshotV1`` envelope (``_envelope``).
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from ._envelope import envelope_from_dict, envelope_to_dict
+from ._identity import check_generation
+from .errors import InvalidDataError, InvalidIdError
 from .records import (
     ArtifactStore,
     RunRecord,
@@ -63,7 +68,10 @@ class SessionSnapshot:
     """A session and every per-session component, saved and loaded as one generation.
 
     Components default to empty. ``revision`` is set by ``load_snapshot`` and
-    is not part of the data (it does not take part in ``==``).
+    is not part of the data (it does not take part in ``==``). ``extra``
+    holds the envelope keys this version does not know (:meth:`from_dict`
+    keeps them, :meth:`to_dict` writes them back); the stores save the
+    components, not the envelope, so they do not keep ``extra``.
 
     >>> from a3s_store import SessionSnapshot, SessionData
     >>> snap = SessionSnapshot(session=SessionData(id="s-1"))
@@ -77,12 +85,92 @@ class SessionSnapshot:
     run_records: list[RunRecord] = field(default_factory=list)
     verification_reports: list[VerificationReport] = field(default_factory=list)
     subagent_tasks: list[SubagentTaskSnapshot] = field(default_factory=list)
+    extra: dict = field(default_factory=dict, repr=False)
     revision: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def session_id(self) -> str:
         """The id of the session this snapshot holds."""
         return self.session.id
+
+    def to_dict(self) -> dict:
+        """The ``SessionSnapshotV1`` envelope: ``schema_version`` 1, ``session``,
+        ``artifacts``, ``retained_artifact_uris`` (kept in the artifact
+        manifest's ``retained_uris``), ``trace_events``, ``run_records``,
+        ``verification_reports``, ``subagent_tasks``, then ``extra``.
+
+        >>> from a3s_store import SessionData
+        >>> d = SessionSnapshot(session=SessionData(id="s-1")).to_dict()
+        >>> list(d)[:4], d["schema_version"], d["run_records"]
+        (['schema_version', 'session', 'artifacts', 'retained_artifact_uris'], 1, [])
+
+        :raises InvalidDataError: a value that cannot be written; ``key`` is
+            its path in the envelope (``run_records[0].snapshot.id``).
+        """
+        return envelope_to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> SessionSnapshot:
+        """Read a ``SessionSnapshotV1`` envelope (missing lists read as empty).
+
+        >>> from a3s_store import SessionData
+        >>> d = {"schema_version": 1, "session": SessionData(id="s-1").to_dict()}
+        >>> SessionSnapshot.from_dict(d).session.id
+        's-1'
+        >>> SessionSnapshot.from_dict({**d, "schema_version": 2})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        a3s_store.errors.UnsupportedVersionError: schema_version: snapshot schema version 2 is ...
+
+        :raises UnsupportedVersionError: ``schema_version`` above 1.
+        :raises CorruptDataError: not a version-1 envelope; ``key`` is the
+            path of the bad value (``trace_events[3].kind``).
+        """
+        return envelope_from_dict(cls, data)
+
+    def fork_for_session(self, new_id: str, workspace: str | None = None) -> SessionSnapshot:
+        """A copy of this generation as session ``new_id`` (this one is untouched).
+
+        What the session owned is rebound to the new id: the session's
+        ``id``, every run's ``session_id`` and the ``parent_session_id`` of
+        its subagent tasks (legacy empty parents stay empty). ``workspace``,
+        when given, replaces the configured workspace. The copy has no
+        revision (it was never saved) and is checked like a loaded
+        generation, so a run or task of a third session fails here, as it
+        would on resume. Cost records keep the session that paid for them.
+
+        >>> from a3s_store import SessionData
+        >>> fork = SessionSnapshot(session=SessionData(id="s-1")).fork_for_session("s-2", "/b")
+        >>> fork.session.id, fork.session.config.workspace
+        ('s-2', '/b')
+
+        :raises InvalidIdError: ``new_id`` is not a string.
+        :raises InvalidDataError: ``new_id`` is this session's own id, a bad
+            ``workspace``, or a generation that does not check.
+        """
+        source = self.session.id
+        if not isinstance(new_id, str):
+            raise InvalidIdError(f"session id must be a str, not {type(new_id).__name__}",
+                                 session_id=new_id)
+        if new_id == source:
+            raise InvalidDataError("a fork needs an id of its own", session_id=new_id)
+        if workspace is not None and not isinstance(workspace, str):
+            raise InvalidDataError(f"workspace must be a str, not {type(workspace).__name__}",
+                                   session_id=new_id)
+        fork = copy.deepcopy(self)
+        fork.revision = fork.session.revision = None
+        fork.session.id = new_id
+        if workspace is not None:
+            fork.session.config.workspace = workspace
+        for record in fork.run_records:
+            if record.snapshot.session_id == source:
+                record.snapshot.session_id = new_id
+        for task in fork.subagent_tasks:
+            if task.parent_session_id == source:
+                task.parent_session_id = new_id
+        check_generation(new_id, new_id, fork.run_records, fork.subagent_tasks,
+                         error=InvalidDataError)
+        return fork
 
     def __repr__(self) -> str:
         # Counts, not contents: a snapshot may hold thousands of messages.

@@ -9,9 +9,11 @@ from __future__ import annotations
 from a3s_store import (
     ArtifactStore,
     LoopCheckpoint,
+    Message,
     RunRecord,
     SessionData,
     SubagentTaskSnapshot,
+    TextBlock,
     ToolArtifact,
     TraceEvent,
     VerificationReport,
@@ -21,6 +23,16 @@ from a3s_store import (
 
 def message(role: str, text: str) -> dict:
     return {"role": role, "content": [{"type": "text", "text": text}]}
+
+
+def msg(role: str, text: str) -> Message:
+    """A one-text-block Message (the live-session side of :func:`message`)."""
+    return Message(role=role, content=[TextBlock(text=text)])
+
+
+def texts(messages) -> list[str]:
+    """The text of each message's first block."""
+    return [m.content[0].text for m in messages]
 
 
 def session_dict(session_id: str = "test-session-1", *, messages: int = 2,

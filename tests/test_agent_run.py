@@ -11,21 +11,17 @@ import logging
 import pytest
 
 import factories as f
+from factories import msg
 from a3s_store import (
     AgentSession,
     CheckpointNotFoundError,
     CorruptDataError,
     InvalidDataError,
-    Message,
-    TextBlock,
     TokenUsage,
     resume_session,
 )
 from fake_stores import FailingStore, KeyIgnoringStore
 
-
-def msg(role: str, text: str) -> Message:
-    return Message(role=role, content=[TextBlock(text=text)])
 
 
 def ending(name):

@@ -28,3 +28,37 @@ def test_resumable_agent_survives_a_kill_half_way(tmp_path):
     assert lines[-1] == "done: 12 messages, 72 tokens"
     saved = FileSessionStore(store_dir).load("resumable-demo")
     assert [m.role for m in saved.messages] == ["user", "assistant"] * 6
+
+
+def _run(name: str, *args) -> list[str]:
+    done = subprocess.run([sys.executable, str(EXAMPLES / name), *map(str, args)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
+def test_a_long_run_survives_a_kill_in_its_middle(tmp_path):
+    lines = _run("long_run.py", tmp_path / "store")
+    assert lines == [
+        "round 1: wc README.md", "round 2: wc setup.cfg", "round 3: wc pyproject.toml",
+        f"agent process killed (exit status {-signal.SIGKILL})",
+        "resumed the interrupted run after round 3 (7 messages)",  # rounds 1-3 kept
+        "round 4: wc LICENSE", "round 5: wc CHANGELOG.md", "round 6: wc Makefile",
+        "done: 210 lines, 14 messages, runs ['failed', 'completed']",
+    ]
+    store = FileSessionStore(tmp_path / "store")
+    saved = store.load_snapshot("long-run-demo")
+    assert len(saved.session.messages) == 14
+    first, last = saved.run_records
+    assert first.snapshot.error == f"interrupted; resumed as run {last.snapshot.id!r}"
+
+
+def test_a_notebook_fork_leaves_the_original_as_it_was(tmp_path):
+    lines = _run("notebook_fork.py", tmp_path / "store")
+    assert lines == [
+        "forked 'trip-rainy' in /tmp/trip-rainy; 'trip' untouched: True",
+        "trip: 4 messages; Where to eat? / Time Out Market.",
+        "trip-rainy: 4 messages; And if it rains? / Museums: Gulbenkian, then tiles at MNAz.",
+    ]
+    assert FileSessionStore(tmp_path / "store").list() == ["trip", "trip-rainy"]

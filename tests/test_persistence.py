@@ -12,6 +12,7 @@ import pathlib
 import pytest
 
 import factories as f
+from factories import msg
 from a3s_store import (
     AgentConfig,
     AgentSession,
@@ -22,12 +23,10 @@ from a3s_store import (
     LlmConfigData,
     LlmCostRecord,
     MemorySessionStore,
-    Message,
     PermissionPolicy,
     SessionData,
     SessionQueueConfig,
     SessionSnapshot,
-    TextBlock,
     TokenUsage,
     build_session_data_snapshot,
     restore_persisted_session_state,
@@ -37,9 +36,6 @@ from fake_stores import CountingStore, FailingStore
 
 LOGGER = "a3s_store.persistence"
 
-
-def msg(role: str, text: str) -> Message:
-    return Message(role=role, content=[TextBlock(text=text)])
 
 
 class Clock:
@@ -407,10 +403,60 @@ def test_recorded_usage_is_copied():
 
 # -- the helper's own rules ------------------------------------------------------------------
 
-HELPER = ["persistence", "resume", "session_options", "agent_session", "agent_run", "_identity"]
+HELPER = ["persistable", "_helper_common", "generation", "session_options", "persistence",
+          "restore", "agent_run", "run_resume", "agent_session", "resume", "_identity",
+          "_run_meta", "_run_owner"]
 # What the helper may build on: the public store API, the records, the errors, the
 # component table (names only, no I/O), itself.
 ALLOWED_INTERNAL = {"store", "snapshot", "records", "errors", "_components", *HELPER}
+FORBIDDEN = {"json", "os", "pathlib", "shutil", "tempfile", "io"}
+# The one name of os the helper may use: the pid that names a run's owner.
+ALLOWED_FROM_OS = {"getpid"}
+
+
+def _module_tree(name: str):
+    import ast
+
+    import a3s_store
+    path = pathlib.Path(a3s_store.__file__).parent / f"{name}.py"
+    return ast.parse(path.read_text("utf-8"))
+
+
+def _package_imports(tree, *, type_checking: bool) -> set[str]:
+    """The package modules a module imports at its top level (and, with
+    ``type_checking``, under ``if TYPE_CHECKING:`` too)."""
+    import ast
+    found = set()
+    for node in tree.body:  # module level: a function-level import would hide a cycle
+        if (isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"
+                and not type_checking):
+            continue
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.ImportFrom) and inner.level == 1 and inner.module:
+                found.add(inner.module.split(".")[0])
+    return found
+
+
+def _find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    done: set[str] = set()
+
+    def visit(name, path):
+        if name in path:
+            return [*path[path.index(name):], name]
+        if name in done:
+            return None
+        for imported in sorted(graph.get(name, ())):
+            cycle = visit(imported, [*path, name])
+            if cycle:
+                return cycle
+        done.add(name)
+        return None
+
+    for name in sorted(graph):
+        cycle = visit(name, [])
+        if cycle:
+            return cycle
+    return None
 
 
 @pytest.mark.parametrize("name", HELPER)
@@ -418,21 +464,56 @@ def test_the_helper_never_reads_json_nor_touches_paths(name):
     import ast
     import sys
 
-    import a3s_store
-    path = pathlib.Path(a3s_store.__file__).parent / f"{name}.py"
-    tree = ast.parse(path.read_text("utf-8"))
+    tree = _module_tree(name)
     assert ast.get_docstring(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.level:
             assert (node.module or "").split(".")[0] in ALLOWED_INTERNAL, (name, node.module)
+        elif (isinstance(node, ast.ImportFrom) and node.module == "os"
+              and {a.name for a in node.names} <= ALLOWED_FROM_OS):
+            continue
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             modules = ([a.name for a in node.names] if isinstance(node, ast.Import)
                        else [node.module])
             for module in modules:
                 top = module.split(".")[0]
                 assert top in sys.stdlib_module_names, (name, module)
-                assert top not in {"json", "os", "pathlib", "shutil", "tempfile", "io"}, name
+                assert top not in FORBIDDEN, name
         assert not (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "open")
+
+
+def test_the_helper_modules_import_each_other_without_a_cycle():
+    # Type-checking imports count too: the helper is layered (the protocol,
+    # then saving, restoring, runs, the live session, resume), so even a
+    # type checker sees no circle.
+    graph = {name: _package_imports(_module_tree(name), type_checking=True) & set(HELPER)
+             for name in HELPER}
+    assert _find_cycle(graph) is None, " -> ".join(_find_cycle(graph))
+    # Every module that builds on the helper is checked (a new one joins HELPER).
+    import a3s_store
+    package = pathlib.Path(a3s_store.__file__).parent
+    users = {p.stem for p in package.glob("*.py") if {"persistence", "agent_run", "restore"}
+             & _package_imports(_module_tree(p.stem), type_checking=True)}
+    assert users <= set(HELPER) | {"__init__"}, users - set(HELPER)
+
+
+def test_the_helper_modules_share_private_helpers_only_through_private_modules():
+    import ast
+    for name in HELPER:
+        for node in ast.walk(_module_tree(name)):
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+                if not node.module.startswith("_"):
+                    private = [a.name for a in node.names if a.name.startswith("_")]
+                    assert not private, (name, node.module, private)
+
+
+def test_the_import_checks_can_fail():
+    import ast
+    tree = ast.parse("from .a import x\nif TYPE_CHECKING:\n    from .b import y\n")
+    assert _package_imports(tree, type_checking=False) == {"a"}
+    assert _package_imports(tree, type_checking=True) == {"a", "b"}
+    assert _find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _find_cycle({"a": {"b"}, "b": set()}) is None
 
 
 def test_every_public_name_of_the_helper_has_a_docstring():

@@ -12,6 +12,7 @@ import copy
 import pytest
 
 import factories as f
+from factories import msg
 from a3s_store import (
     A3SStoreError,
     AgentConfig,
@@ -21,7 +22,6 @@ from a3s_store import (
     ConflictError,
     CorruptDataError,
     InvalidDataError,
-    Message,
     PermissionPolicy,
     PlanningMode,
     RunRecord,
@@ -31,7 +31,6 @@ from a3s_store import (
     SessionPersistence,
     SessionQueueConfig,
     SessionSnapshot,
-    TextBlock,
     ToolArtifact,
     load_session_data,
     restore_persisted_session_state,
@@ -39,9 +38,6 @@ from a3s_store import (
 )
 from fake_stores import KeyIgnoringStore
 
-
-def msg(role: str, text: str) -> Message:
-    return Message(role=role, content=[TextBlock(text=text)])
 
 
 def artifact(i: int, content: str = "x") -> ToolArtifact:
