@@ -399,3 +399,27 @@ def test_verify_on_the_command_line_reports_and_repairs_an_interrupted_save(root
     assert code == 0
     assert f"repair   {root / '.a3s_store'}: finished interrupted save" in out
     assert "problem" not in out and ": ok" in out
+
+
+def test_verify_notes_runs_left_executing_by_a_process_that_is_gone(tmp_path):
+    # Issue 17: a run whose process died keeps status "executing"; verify says so.
+    import socket
+
+    from a3s_store import AgentSession
+
+    root = tmp_path / "store"
+    store = FileSessionStore(root)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - a process that starts a run and dies
+        live = AgentSession(session_id="chat-1", store=FileSessionStore(root))
+        live.start_run("left executing", run_id="run-dead")
+        live.save()
+        os._exit(0)
+    os.waitpid(pid, 0)
+    mine = AgentSession(session_id="chat-2", store=store)
+    mine.start_run("still running here", run_id="run-live")
+    mine.save()
+    notes = [f for f in scan(root).notes if f.kind == "stale-run"]
+    assert len(notes) == 1, notes
+    assert "run-dead" in notes[0].message and f"process {pid} on {socket.gethostname()}" \
+        in notes[0].message and notes[0].path == str(root / "runs" / "chat-1.json")

@@ -8,16 +8,19 @@ the size, mtime and inode of each), where a difference is a *note*, since
 a3s-code writes these files without the store; and nothing is left of
 interrupted saves (journal files in ``.a3s_store``) or of a3s-code's atomic
 writes (``*.json.<nanos>.<pid>.<n>.tmp``). Problems make the command fail;
-notes are informational. Checks run in batches, each one engine operation
+notes are informational (a run left unfinished by a process that is gone
+is a note too). Checks run in batches, each one engine operation
 under the shared lock, so writers are held back for a batch, not a scan.
 """
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
-from .. import _commit, _json, _recovery
-from .._components import CHECKPOINTS, SESSION, SIDE, Component
+from .. import _commit, _fs, _json, _recovery
+from .._components import CHECKPOINTS, RUNS, SESSION, SIDE, Component
+from .._run_owner import owner_pids, stale_runs, this_process
 from .._layout import INTERNAL, META, QUARANTINE
 from ..errors import CorruptDataError, UnsafePathError, UnsupportedVersionError
 from ._findings import Finding, Scan, matches
@@ -103,12 +106,32 @@ def check_side(view: View, folder, name, findings) -> tuple | None:
     if got is None:
         return None
     data, sig = got
+    component = _component_of(folder)
     try:
-        _component_of(folder).decode(data, strict=True, path=None)
+        value = component.decode(data, strict=True, path=None)
     except CorruptDataError as exc:
         findings.append(view.damaged(folder, name, _why(exc), sig))
         return None
+    if component is RUNS:
+        findings.extend(stale_run_notes(view.path(folder, name), value))
     return sig
+
+
+def stale_run_notes(path: str, records: list) -> list[Finding]:
+    """A note for each run left unfinished by a process that is gone (it
+    started the run on this host, and no longer runs)."""
+    host = this_process().host
+    processes = {pid: _fs.process_start_ms(pid) for pid in owner_pids(records, host)
+                 if _fs.process_running(pid)}
+    notes = []
+    for stale in stale_runs(records, now_ms=int(time.time() * 1000), this_host=host,
+                            processes=processes):
+        owner = stale.owner
+        who = f"process {owner.pid} on {owner.host}" if owner is not None else "its process"
+        notes.append(Finding("note", "stale-run", path,
+                             f"run {stale.run_id!r} was left unfinished by {who}, which is "
+                             f"gone ({stale.reason}); resume it (resume_run) or end it"))
+    return notes
 
 
 def check_meta(view: View, stem: str, session_id: str, sigs: dict, reported: set,

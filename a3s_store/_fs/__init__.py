@@ -18,8 +18,9 @@ Why one layer:
 
 The package: ``_dirs`` (open folders and containment), ``_files`` (reading
 and writing files inside the store, and the one export written outside it),
-``_lock`` (the store lock and its fairness gate), ``_seam`` (the two test
-hooks, as ``_fs.hooks``, and what every part shares).
+``_lock`` (the store lock and its fairness gate), ``_procs`` (whether a
+process runs, for ``verify``), ``_seam`` (the two test hooks, as
+``_fs.hooks``, and what every part shares).
 
 Windows is supported on a best-effort basis: no folder descriptors (names
 are joined and checked with ``lstat`` instead), no folder fsync, exclusive
@@ -52,6 +53,7 @@ from ._files import (
     write_new,
 )
 from ._lock import GATE_AFTER, GATE_SUFFIX, lock, unlock
+from ._procs import process_running, process_start_ms
 from ._seam import WINDOWS, Sig
 
 __all__ = [
@@ -69,6 +71,8 @@ __all__ = [
     "open_dir",
     "open_root",
     "peek_file",
+    "process_running",
+    "process_start_ms",
     "read_file",
     "read_small",
     "remove_tree",
