@@ -11,7 +11,6 @@ attribute that the content asked for.
 from __future__ import annotations
 
 import base64
-import html.parser
 import os
 import pathlib
 import subprocess
@@ -20,6 +19,7 @@ import sys
 import pytest
 
 import factories
+from htmlcheck import Doc, assert_inert
 from a3s_store import (
     ArtifactStore,
     FileSessionStore,
@@ -40,63 +40,7 @@ SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(2)>'
 ATTR = "' onmouseover='alert(3)"
 HOSTILE = f"{SCRIPT}{IMG}{ATTR}"
-VOID = {"meta", "img", "br", "hr", "input", "link"}
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n fake").decode()
-
-
-class Doc(html.parser.HTMLParser):
-    """Elements (tag, attrs, text inside) and a check that tags nest properly."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.elements: list[tuple[str, dict, list]] = []
-        self.stack: list[tuple[str, list]] = []
-        self.errors: list[str] = []
-        self.text: list[str] = []
-        self.feed(text)
-        self.close()
-        if self.stack:
-            self.errors.append(f"unclosed: {[t for t, _ in self.stack]}")
-
-    def handle_starttag(self, tag, attrs):
-        chunks: list[str] = []
-        self.elements.append((tag, dict(attrs), chunks))
-        if tag not in VOID:
-            self.stack.append((tag, chunks))
-
-    def handle_endtag(self, tag):
-        if not self.stack or self.stack[-1][0] != tag:
-            self.errors.append(f"</{tag}> closes {self.stack[-1][0] if self.stack else None}")
-            return
-        self.stack.pop()
-
-    def handle_data(self, data):
-        self.text.append(data)
-        for _, chunks in self.stack:
-            chunks.append(data)
-
-    def find(self, tag: str, cls: str | None = None) -> list[tuple[dict, str]]:
-        return [(attrs, "".join(chunks)) for t, attrs, chunks in self.elements
-                if t == tag and (cls is None or cls in (attrs.get("class") or "").split())]
-
-    @property
-    def all_text(self) -> str:
-        return "".join(self.text)
-
-
-def assert_inert(doc: Doc) -> None:
-    """Nothing in the document can run or load: the content asked for none of it."""
-    tags = {t for t, _, _ in doc.elements}
-    assert "script" not in tags and "iframe" not in tags and "object" not in tags
-    for tag, attrs, _ in doc.elements:
-        for name, value in attrs.items():
-            assert not name.startswith("on"), (tag, name, value)
-            assert name != "onerror" and "alert" not in (value or ""), (tag, name, value)
-        if tag == "img":
-            assert attrs["src"].startswith("data:image/png;base64,"), attrs
-        assert tag != "link" and "href" not in attrs or attrs["href"].startswith("#")
-
-
 def hostile_snapshot(messages: int = 0) -> SessionSnapshot:
     sid = f"id-{SCRIPT}"
     session = SessionData.from_dict({**factories.session_dict(sid, name=f"name {HOSTILE}"),
