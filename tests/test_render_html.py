@@ -32,6 +32,7 @@ from a3s_store import (
     TraceEvent,
     VerificationReport,
 )
+from a3s_store._html_style import CSS, TABLE_CSS
 from a3s_store._render_html import render_document
 from a3s_store._render_text import snapshot_dict
 
@@ -165,6 +166,76 @@ def test_only_raster_images_are_inlined(exported):
     assert 'image/svg+xml" onload="alert(5)' in doc.all_text  # described as text
 
 
+# -- markdown -------------------------------------------------------------------------------
+
+MARKDOWN_ANSWER = """I found it. `retry()` sleeps with **wall-clock** time.
+
+## What changes
+
+1. Inject a clock
+   - tests pass a `FakeClock`
+
+```python
+clock.sleep(2 ** n)  # <script>
+```
+
+| Test | Before | After |
+|:-----|-------:|------:|
+| `backoff` | 3.1 s | 0.01 s |
+
+> keyword-only
+
+See [the spec](https://spec.commonmark.org/), not [this](javascript:alert(7)). <script>alert(8)</script>
+"""
+
+
+def markdown_snapshot() -> SessionSnapshot:
+    session = SessionData(id="md")
+    session.messages += [
+        Message.from_dict({"role": "user", "content": [
+            {"type": "text", "text": "Why is `test_retry` **flaky**?\nPlease look."}]}),
+        Message.from_dict({"role": "assistant", "reasoning_content": "Timing, *probably*.",
+                           "content": [{"type": "text", "text": MARKDOWN_ANSWER}]})]
+    return SessionSnapshot(session=session)
+
+
+@pytest.fixture(scope="module")
+def markdown_doc() -> Doc:
+    return Doc(render_document(snapshot_dict(markdown_snapshot())))
+
+
+def test_message_markdown_renders_in_the_export(markdown_doc):
+    doc = markdown_doc
+    assert doc.errors == []
+    assert_inert(doc)
+    answer = doc.find("article", "assistant")[0][1]
+    assert "## What changes" not in answer and "**wall-clock**" not in answer
+    assert [t for _, t in doc.find("h4")] == ["What changes"]  # a message's ## sits below
+    assert [t for _, t in doc.find("div", "md-lang")] == ["python"]
+    assert doc.find("pre")[0][1] == "clock.sleep(2 ** n)  # <script>"
+    assert [t for _, t in doc.find("th")][:3] == ["Test", "Before", "After"]
+    assert doc.find("blockquote")[0][1] == "keyword-only"
+    assert [t for _, t in doc.find("strong")] == ["flaky", "wall-clock"]
+    assert "Timing, probably." in doc.find("details", "reasoning")[0][1]
+
+
+def test_only_http_links_are_links_and_message_html_is_text(markdown_doc):
+    doc = markdown_doc
+    assert [(a["href"], t) for a, t in doc.find("a") if not a["href"].startswith("#")] == [
+        ("https://spec.commonmark.org/", "the spec")]
+    assert "this (javascript:alert(7))" in doc.all_text
+    assert "<script>alert(8)</script>" in doc.all_text
+    assert not doc.find("script") and not doc.find("img")
+
+
+def test_the_user_speaks_in_a_bubble_and_keeps_line_breaks(markdown_doc):
+    doc = markdown_doc
+    user = doc.find("article", "user")[0]
+    assert "Why is test_retry flaky?Please look." in user[1]  # <br> between the lines
+    assert [t for _, t in doc.find("code")][0] == "test_retry"
+    assert doc.find("div", "body")
+
+
 # -- structure --------------------------------------------------------------------------------
 
 
@@ -247,7 +318,6 @@ def test_notebook_view_is_escaped_and_compact(what):
     doc = Doc(text)
     assert doc.errors == []
     assert_inert(doc)
-    assert not doc.find("img")  # images are described, not inlined, in a notebook
     articles = doc.find("article", "msg")
     assert len(articles) == 15
     assert "1,992 messages not shown" in doc.all_text
@@ -264,6 +334,43 @@ def test_notebook_view_of_a_short_session_shows_every_message():
     assert "not shown" not in doc.all_text
     # The result's tool name comes from the call in the message before it.
     assert f"Result of tool{IMG}" in doc.find("details", "tool-result")[0][1]
+
+
+def test_notebook_view_shows_raster_images_and_never_svg():
+    snap = hostile_snapshot()
+    doc = Doc(snap.session._repr_html_())
+    assert doc.errors == []
+    assert_inert(doc)
+    assert [a["src"] for a, _ in doc.find("img")] == [f"data:image/png;base64,{PNG}"]
+    assert 'image/svg+xml" onload="alert(5)' in doc.all_text  # described as text
+
+
+def test_notebook_view_describes_an_image_too_large_to_keep_in_a_notebook():
+    session = SessionData(id="big")
+    big = base64.b64encode(b"\x89PNG" + b"\0" * 2_000_000).decode()
+    session.messages.append(Message.from_dict({"role": "user", "content": [
+        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": big}},
+        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG}}]}))
+    doc = Doc(session._repr_html_())
+    assert [a["src"] for a, _ in doc.find("img")] == [f"data:image/png;base64,{PNG}"]
+    assert "image (image/png, about 2,000,004 bytes)" in doc.all_text
+    export = Doc(render_document(snapshot_dict(SessionSnapshot(session=session))))
+    assert len(export.find("img")) == 2  # the export keeps every image
+
+
+def test_notebook_view_renders_markdown_and_touches_nothing_outside_itself():
+    text = markdown_snapshot()._repr_html_()
+    doc = Doc(text)
+    assert doc.errors == []
+    assert doc.find("div", "md-code") and doc.find("table")
+    outer = doc.elements[0]
+    assert outer[0] == "div" and "a3s" in outer[1]["class"].split()
+    # Every rule of the sheet is scoped to the view (no bare body, table, pre...).
+    for sheet in (CSS, TABLE_CSS):
+        for rule in sheet.replace("\n", "").split("}"):
+            selectors = rule.split("{")[-2] if rule.count("{") > 1 else rule.split("{")[0]
+            for selector in filter(None, (x.strip() for x in selectors.split(","))):
+                assert selector.startswith(".a3s"), selector
 
 
 def test_notebook_view_cuts_long_texts():
