@@ -107,7 +107,7 @@ margin:.5rem 0}
 .a3s dl.facts dt{opacity:.62}.a3s dl.facts dd{margin:0;overflow-wrap:anywhere}
 .a3s section>h2{font-size:.8rem;text-transform:uppercase;letter-spacing:.06em;opacity:.62;
 border-bottom:1px solid var(--line);padding-bottom:.35rem;margin:2.6rem 0 1rem}
-.a3s section>table,.a3s details>table{width:100%}
+.a3s .scroll{overflow-x:auto}.a3s .scroll>table{width:100%}
 .a3s ol.timeline{list-style:none;padding-left:0;font-size:.88rem}
 .a3s ol.timeline li{margin:.1rem 0}
 .a3s ol.timeline details pre{font-size:.78rem;background:var(--soft);border-radius:6px}

@@ -111,9 +111,9 @@ def _verification(reports: list[dict]) -> str:
         checks = [c for c in r.get("checks") or () if isinstance(c, dict)]
         out.append(f'<details class="report" open><summary>{esc(r.get("subject"))} '
                    f'{_status(r.get("status"))} &middot; {len(checks):,} '
-                   f'check{"s" * (len(checks) != 1)}</summary><table><thead><tr><th>check</th>'
-                   "<th>kind</th><th>status</th><th>required</th><th>description</th></tr>"
-                   "</thead><tbody>")
+                   f'check{"s" * (len(checks) != 1)}</summary><div class="scroll"><table>'
+                   "<thead><tr><th>check</th><th>kind</th><th>status</th><th>required</th>"
+                   "<th>description</th></tr></thead><tbody>")
         for c in checks:
             risk = (f'<div class="muted">risk: {esc(c.get("residual_risk"))}</div>'
                     if c.get("residual_risk") else "")
@@ -121,7 +121,7 @@ def _verification(reports: list[dict]) -> str:
             out.append(f'<tr class="check"><td>{esc(c.get("id"))}</td><td>{esc(c.get("kind"))}'
                        f"</td><td>{_status(c.get('status'))}</td><td>{required}</td>"
                        f'<td>{esc(c.get("description"))}{risk}</td></tr>')
-        out.append("</tbody></table>")
+        out.append("</tbody></table></div>")
         risks = [x for x in r.get("residual_risks") or () if isinstance(x, str)]
         if risks:
             out.append("<p>Residual risks:</p><ul>" + "".join(f"<li>{esc(x)}</li>" for x in risks)
@@ -139,8 +139,8 @@ def _table(section: str, title: str, headers: list[str], rows: list[list[object]
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{esc(_cell(c))}</td>" for c in row) + "</tr>"
                    for row in rows)
-    return (f'<section id="{section}"><h2>{esc(title)}</h2><table><thead><tr>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table></section>")
+    return (f'<section id="{section}"><h2>{esc(title)}</h2><div class="scroll"><table><thead>'
+            f"<tr>{head}</tr></thead><tbody>{body}</tbody></table></div></section>")
 
 
 def _artifacts(artifacts: list[dict]) -> str:

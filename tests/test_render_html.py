@@ -185,7 +185,8 @@ clock.sleep(2 ** n)  # <script>
 
 > keyword-only
 
-See [the spec](https://spec.commonmark.org/), not [this](javascript:alert(7)). <script>alert(8)</script>
+See [the spec](https://spec.commonmark.org/), not [this](javascript:alert(7)).
+<script>alert(8)</script>
 """
 
 
@@ -270,6 +271,14 @@ def test_the_run_timeline_lists_each_event_with_deltas_merged(exported):
     assert "text_delta 2 deltas" in events[1][1]
     assert events[3][1].startswith("+1.000s tool_end")
     assert len(doc.find("details", "run")) == 1
+
+
+def test_every_table_scrolls_inside_its_own_box_on_a_narrow_screen(exported):
+    text, _ = exported
+    tables = text.count("<table")
+    assert tables >= 3
+    assert text.count('<div class="scroll"><table') + text.count(
+        '<div class="md-table"><table') == tables
 
 
 def test_the_verification_checks_are_a_table(exported):
