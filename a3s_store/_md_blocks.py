@@ -165,7 +165,7 @@ class _Reader:
             item = _item_start(line)
             # As in CommonMark, only a non-empty item, and an ordered one only
             # from 1, may interrupt a paragraph.
-            if item and (not in_paragraph or (line.strip() not in "-+*" and (
+            if item and (not in_paragraph or (line[item[2]:].strip() != "" and (
                     item[0] in "-+*" or item[1] == 1))):
                 return True
         return i + 1 < len(self.lines) and bool(_table_aligns(line, self.lines[i + 1]))

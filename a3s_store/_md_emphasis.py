@@ -43,7 +43,6 @@ class Delim:
         self.closes: list[tuple[int, int]] = []
 
 
-
 def _is_punct(ch: str) -> bool:
     return ch in string.punctuation or unicodedata.category(ch)[0] in "PS"
 
@@ -73,8 +72,8 @@ def delimiter_run(text: str, start: int, end: int) -> Delim:
 
 def _may_pair(opener: Delim, closer: Delim) -> bool:
     """CommonMark's rule of 3: when either run can both open and close, the
-    two lengths may not add up to a multiple of 3 unless both are one
-    (so ``*a **b** c*`` nests instead of pairing ``*`` with ``**``)."""
+    two lengths may not add up to a multiple of 3 unless each is a multiple
+    of 3 (so in ``*a **b** c*`` the ``*`` does not pair with a ``**``)."""
     if (opener.can_close or closer.can_open) and (opener.length + closer.length) % 3 == 0:
         return opener.length % 3 == 0 and closer.length % 3 == 0
     return True

@@ -29,15 +29,17 @@ import string
 from ._md_emphasis import MAX_DEPTH, Delim, build_nodes, delimiter_run, pair_emphasis
 from ._md_nodes import Break, Code, Emph, Link, SoftBreak, Strike, Strong, Text
 
-__all__ = ["parse_inline", "MAX_DEPTH", "MAX_LOOKAHEAD", "ENTITY"]
+__all__ = ["parse_inline", "MAX_DEPTH", "MAX_LOOKAHEAD", "ENTITY", "AUTOLINK",
+           "EMAIL_AUTOLINK"]
 
 #: The longest link destination, autolink or bare URL looked for.
 MAX_LOOKAHEAD = 2048
 
 _STOP = re.compile(r"[\\`<\[\]!*_~\n&]|(?<![A-Za-z0-9])https?://")
 ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
-_AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.\-]{1,31}:[^\s<>\x00-\x1f]{0,%d})>" % MAX_LOOKAHEAD)
-_EMAIL = re.compile(r"<([A-Za-z0-9.!#$%&'*+/=?^_`{|}~\-]{1,256}@[A-Za-z0-9]"
+AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.\-]{1,31}:[^\s<>\x00-\x1f]{0,%d})>"
+                      % MAX_LOOKAHEAD)
+EMAIL_AUTOLINK = re.compile(r"<([A-Za-z0-9.!#$%&'*+/=?^_`{|}~\-]{1,256}@[A-Za-z0-9]"
                     r"(?:[A-Za-z0-9.\-]{0,254}[A-Za-z0-9])?)>")
 _BARE_URL = re.compile(r"https?://[A-Za-z0-9][^\s<\]]{0,%d}" % MAX_LOOKAHEAD)
 _BACKTICKS = re.compile(r"`+")
@@ -251,11 +253,11 @@ class _Scanner:
         return end + length
 
     def autolink(self, i: int) -> int:
-        m = _AUTOLINK.match(self.text, i)
+        m = AUTOLINK.match(self.text, i)
         if m:
             self.tokens.append(Link(m.group(1), (Text(m.group(1)),)))
             return m.end()
-        m = _EMAIL.match(self.text, i)
+        m = EMAIL_AUTOLINK.match(self.text, i)
         if m:
             self.tokens.append(Link("mailto:" + m.group(1), (Text(m.group(1)),)))
             return m.end()

@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 
 from ._md_blocks import parse_markdown
-from ._md_inline import ENTITY
+from ._md_inline import AUTOLINK, EMAIL_AUTOLINK, ENTITY
 from ._md_nodes import (
     Break,
     Code,
@@ -103,11 +103,13 @@ def _link(node: Link) -> str:
         if plain_text(node.children) == node.url:
             return text
         return f"{text} ({_text(node.url)})"
-    if node.children == (Text(node.url),) and not re.search(r"[\s<>\\]", node.url):
+    # The <...> forms only where the parser reads them back as the same link.
+    if node.children == (Text(node.url),) and AUTOLINK.fullmatch(f"<{node.url}>"):
         return f"<{node.url}>"
-    if node.url.startswith("mailto:") and node.children == (Text(node.url[7:]),) \
-            and re.fullmatch(r"[^\s<>\\]+@[A-Za-z0-9.\-]+", node.url[7:]):
-        return f"<{node.url[7:]}>"
+    address = node.url[7:]
+    if node.url.startswith("mailto:") and node.children == (Text(address),) \
+            and EMAIL_AUTOLINK.fullmatch(f"<{address}>"):
+        return f"<{address}>"
     return f"[{text}]({_destination(node.url)})"
 
 

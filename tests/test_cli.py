@@ -215,7 +215,7 @@ def test_list_columns_line_up_with_wide_characters(tmp_path):
     lines = out.splitlines()
     # STATE starts in the same terminal column on every line.
     columns = {display_width(line[:line.index(word)])
-               for line, word in zip(lines, ["STATE", "Active", "Active", "Active"])}
+               for line, word in zip(lines, ["STATE", "Active", "Active", "Active"], strict=True)}
     assert len(columns) == 1, lines
 
 

@@ -152,6 +152,13 @@ def test_entities_and_backslash_escapes_become_text():
     assert not doc.find("em") and not doc.find("b")
 
 
+def test_only_a_non_empty_item_may_interrupt_a_paragraph():
+    assert [type(b).__name__ for b in parse_markdown("a\n1.\nb")] == ["Paragraph"]
+    assert [type(b).__name__ for b in parse_markdown("a\n2. b")] == ["Paragraph"]
+    assert [type(b).__name__ for b in parse_markdown("a\n1. b")] == ["Paragraph", "ListBlock"]
+    assert [type(b).__name__ for b in parse_markdown("a\n- b")] == ["Paragraph", "ListBlock"]
+
+
 def test_setext_headings_and_rules():
     doc = html_of("Title\n=====\n\nSub\n---\n\n***\n\ntext")
     assert [t for t, _, _ in doc.elements] == ["h3", "h4", "hr", "p"]

@@ -117,6 +117,14 @@ def test_links_keep_their_target_only_for_http_https_mailto():
     assert "](javascript" not in out and "](docs" not in out
 
 
+def test_the_angle_forms_are_written_only_where_they_read_back_as_links():
+    out = markdown_text("[a(b@c.example](mailto:a\\(b@c.example) [https://x\x01y](https://x)")
+    assert "](mailto:a\\(b@c.example)" in out
+    assert "<" not in out.replace("\\<", "")
+    assert markdown_text("<me@c.example> <https://d.example/e>") == \
+        "<me@c.example> <https://d.example/e>"
+
+
 def test_images_become_links_so_nothing_is_loaded():
     out = markdown_text("![chart](https://img.example/c.png) ![x](data:image/png;base64,AA)")
     assert out == "[image: chart](https://img.example/c.png) image: x (data:image/png;base64,AA)"

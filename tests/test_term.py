@@ -47,7 +47,7 @@ def test_table_columns_line_up_in_display_cells():
     rows = [["chat-1", "会话 日本語のセッション", "12"], ["chat-2", "Émoji 🎉 review", "3"],
             ["chat-3", "👨\u200d👩\u200d👧 family", "1,204"], ["x", "plain", "7"]]
     lines = table(["ID", "NAME", "N"], rows, right={2}).split("\n")
-    starts = [_column_starts(line, cells)[:2] for line, cells in zip(lines[1:], rows)]
+    starts = [_column_starts(line, cells)[:2] for line, cells in zip(lines[1:], rows, strict=True)]
     assert len({tuple(s) for s in starts}) == 1, lines
     ends = [display_width(line) for line in lines]
     assert len(set(ends)) == 1, lines  # the right-aligned last column ends in one place
@@ -56,7 +56,8 @@ def test_table_columns_line_up_in_display_cells():
 def test_random_tables_line_up():
     seed = seed_from_env()
     rng = random.Random(seed)
-    pool = ["a", "Z", "9", " ", "日", "本", "ｆ", "🎉", "👍🏽", "e\u0301", "\u200b", "🇫🇷", "❤\ufe0f"]
+    pool = ["a", "Z", "9", " ", "日", "本", "ｆ", "🎉", "👍🏽", "e\u0301", "\u200b", "🇫🇷",
+            "❤\ufe0f"]
     for n in range(300):
         rows = [["".join(rng.choice(pool) for _ in range(rng.randrange(1, 8))).strip() or "x"
                  for _ in range(3)] + ["end"] for _ in range(rng.randrange(1, 6))]
