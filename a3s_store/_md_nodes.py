@@ -28,6 +28,13 @@ __all__ = [
 _ALLOWED_SCHEMES = ("http", "https", "mailto")
 
 
+@dataclass(frozen=True, slots=True)
+class _Children:
+    """A node that is only its children (equal only to a node of its own class)."""
+
+    children: tuple
+
+
 # -- inline ---------------------------------------------------------------------
 
 
@@ -45,25 +52,22 @@ class Code:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class Emph:
+class Emph(_Children):
     """``*emphasis*``."""
 
-    children: tuple
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Strong:
+class Strong(_Children):
     """``**strong emphasis**``."""
 
-    children: tuple
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Strike:
+class Strike(_Children):
     """``~~struck out~~``."""
 
-    children: tuple
+    __slots__ = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,11 +93,10 @@ class SoftBreak:
 # -- blocks -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Paragraph:
+class Paragraph(_Children):
     """A paragraph of inline nodes."""
 
-    children: tuple
+    __slots__ = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,11 +116,10 @@ class CodeBlock:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class Quote:
+class Quote(_Children):
     """A block quote of blocks."""
 
-    children: tuple
+    __slots__ = ()
 
 
 @dataclass(frozen=True, slots=True)
