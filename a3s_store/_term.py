@@ -126,16 +126,19 @@ def _cell_widths(text: str):
         else:
             width = 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
         joined = ch == _ZWJ
-        if width or ch == _VS16:
-            previous = width + (previous if ch == _VS16 else 0)
+        if ch == _VS16:
+            previous += width  # the symbol before it is wide now
+        elif width:
+            previous = width
         if not 0x1F1E6 <= code <= 0x1F1FF:
             flag_half = False
         yield width
 
 
 def display_width(text: str) -> int:
-    """How many terminal cells ``text`` takes (one line, no control characters)."""
-    if text.isascii():
+    """How many terminal cells ``text`` takes on one line (control characters:
+    none; callers show them with :func:`safe` first)."""
+    if text.isascii() and text.isprintable():  # the common case, checked in C
         return len(text)
     return sum(_cell_widths(text))
 

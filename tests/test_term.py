@@ -21,6 +21,7 @@ from a3s_store._term import display_width, fit, table
     ("❤", 1), ("❤\ufe0f", 2), ("1\ufe0f\u20e3", 2),     # VS16 asks for the emoji form
     ("\u1100\u1161\u11a8", 2),                         # Hangul jamo: one syllable
     ("café 日本 🎉!", 13),
+    ("a\tb", 2), ("a\x1bb日", 4),                      # controls take no cell, ASCII or not
 ])
 def test_display_width(text, width):
     assert display_width(text) == width
