@@ -120,7 +120,7 @@ from .restore import load_session_data, restore_persisted_session_state
 from .resume import resume_session
 from .run_resume import interrupted_runs, resume_run
 from .session_options import SessionOptions, apply_persisted_runtime_options
-from .snapshot import SessionSnapshot, SessionSummary
+from .snapshot import SessionSnapshot, SessionSummaries, SessionSummary
 from .store import SessionStore
 
 __all__ = [
@@ -176,6 +176,7 @@ __all__ = [
     "SessionSnapshot",
     "SessionState",
     "SessionStore",
+    "SessionSummaries",
     "SessionSummary",
     "StepOutcome",
     "StorageBackend",

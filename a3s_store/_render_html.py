@@ -4,16 +4,18 @@ Safety is the first property, because session content comes from models
 and tools: a tool output may be an HTML page or hold ``<script>``. Every
 piece of session content (text, names, ids, tool inputs and outputs, image
 types, event fields) goes through :func:`esc` (``html.escape`` with quotes)
-before it is placed, in text and in attributes alike; nothing from the
-session becomes markup. As a second wall, the export carries a
-Content-Security-Policy that allows no script and no external load, so even
-a bug in the escaping could not run code or fetch anything.
+before it is placed, in text and in attributes alike; message markdown is
+parsed and written by :mod:`._md_html`, whose only markup is its own.
+As a second wall, the export carries a Content-Security-Policy that allows
+no script and no load from anywhere (images only as ``data:``), so even a
+bug in the escaping could not run code or fetch anything.
 
-The export is one file: inline CSS, no script (``<details>`` makes tool
-calls, results, runs and checks collapsible without one), images only as
-``data:`` URIs of raster types. The notebook view (``_repr_html_``) reuses
-the same message rendering, shows the first and last messages of a long
-session, and cuts long texts.
+The export is one file: inline CSS (:mod:`._html_style`), no script
+(``<details>`` makes tool calls, results, runs and checks collapsible
+without one), images only as ``data:`` URIs of raster types. The notebook
+view (``_repr_html_``) reuses the same message rendering and style sheet,
+shows the first and last messages of a long session, cuts long texts and
+inlines images up to a size.
 
 >>> print(esc('<script>alert("x")</script>'))
 &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;
@@ -21,65 +23,26 @@ session, and cuts long texts.
 
 from __future__ import annotations
 
-import html
-import re
 import time
 
 from ._components import ARTIFACTS, SUBAGENT_TASKS, TRACES
+from ._html_style import CSS, PAGE_CSS
+from ._html_transcript import turn_html
+from ._md_html import esc
 from ._term import clock
-from ._transcript import (
-    Part,
-    Turn,
-    one_line_json,
-    shorten,
-    timeline,
-    tool_names,
-    turns,
-    usage_line,
-)
+from ._transcript import timeline, tool_names, turns, usage_line
 
 __all__ = ["esc", "render_document", "render_notebook"]
 
-_RASTER = {"image/png", "image/jpeg", "image/gif", "image/webp"}
-_ROLES = {"user", "assistant", "tool", "system"}  # the roles that get their own style
 _STATUSES = {"passed", "failed", "needs_review", "skipped", "created", "planning", "executing",
              "verifying", "completed", "cancelled", "running"}
-_BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*\Z")
-# Notebook view: the first and last messages of a long session, and a cap per text.
+# Notebook view: the first and last messages of a long session, a cap per
+# text, and per inlined image (base64 characters; a notebook keeps its
+# outputs in the .ipynb file).
 _HEAD, _TAIL = 3, 12
 _NOTEBOOK_CHARS = 2000
-
-_CSS = """
-:root{color-scheme:light dark;--fg:#1f2328;--muted:#656d76;--bg:#fff;--line:#d0d7de;
---user:#ddf4ff;--assistant:#f6f8fa;--tool:#fff8c5;--bad:#cf222e;--good:#1a7f37}
-@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#8d96a0;--bg:#0d1117;
---line:#30363d;--user:#0c2d6b;--assistant:#161b22;--tool:#2e2a14;--bad:#f85149;--good:#3fb950}}
-body{font:15px/1.5 system-ui,sans-serif;color:var(--fg);background:var(--bg);
-max-width:60rem;margin:2rem auto;padding:0 1rem}
-h1{margin-bottom:.2rem}h2{border-bottom:1px solid var(--line);padding-bottom:.3rem;margin-top:2rem}
-dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.1rem 1rem}
-dl.facts dt{color:var(--muted)}dl.facts dd{margin:0}
-.msg{border:1px solid var(--line);border-radius:6px;padding:.5rem .8rem;margin:.6rem 0}
-.msg.user{background:var(--user)}.msg.assistant{background:var(--assistant)}
-.msg.tool{background:var(--tool)}
-.role{font-weight:600;font-size:.85rem;color:var(--muted);text-transform:uppercase}
-.text{white-space:pre-wrap;overflow-wrap:anywhere}
-pre{white-space:pre-wrap;overflow-wrap:anywhere;background:rgba(127,127,127,.1);
-padding:.5rem;border-radius:4px;margin:.3rem 0;font-size:.85rem}
-details{margin:.3rem 0}summary{cursor:pointer}
-.error,.failed{color:var(--bad)}.passed,.ok{color:var(--good)}
-table{border-collapse:collapse;width:100%;font-size:.9rem}
-td,th{border:1px solid var(--line);padding:.25rem .5rem;text-align:left;vertical-align:top}
-ol.timeline{list-style:none;padding-left:0}ol.timeline li{margin:.15rem 0}
-time,.muted{color:var(--muted)}code{font-size:.9em}
-footer{margin-top:3rem;color:var(--muted);font-size:.8rem}
-"""
+_NOTEBOOK_IMAGE = 2_000_000
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-
-
-def esc(value: object) -> str:
-    """``value`` as text that cannot become markup (quotes escaped too)."""
-    return html.escape(value if isinstance(value, str) else str(value), quote=True)
 
 
 def _status(value: object) -> str:
@@ -95,58 +58,6 @@ def _ms_time(value: object) -> str:
     return f'<time datetime="{esc(stamp)}">{esc(clock(value / 1000))}</time>'
 
 
-def _clip(text: str, limit: int | None) -> str:
-    """Escaped ``text``, cut at ``limit`` characters with a note of what was cut."""
-    if limit is None or len(text) <= limit:
-        return esc(text)
-    head, cut = shorten(text, max_lines=10 ** 9, max_chars=limit)
-    return f'{esc(head)}<span class="muted"> [... {esc(cut)}]</span>'
-
-
-def _image(part: Part, inline: bool) -> str:
-    label = f'<span class="muted">[{esc(part.text)}]</span>'
-    if not inline or part.media_type not in _RASTER or not part.data \
-            or _BASE64.match(part.data) is None:
-        return f"<div>{label}</div>"
-    src = f"data:{part.media_type};base64,{''.join(part.data.split())}"
-    return f'<div><img alt="{esc(part.text)}" src="{esc(src)}" style="max-width:100%"></div>'
-
-
-def _part(part: Part, limit: int | None, inline_images: bool) -> str:
-    if part.kind == "text":
-        return f'<div class="text">{_clip(part.text, limit)}</div>'
-    if part.kind == "reasoning":
-        return (f'<details class="reasoning"><summary>Reasoning</summary>'
-                f'<div class="text muted">{_clip(part.text, limit)}</div></details>')
-    if part.kind == "tool_call":
-        preview = shorten(one_line_json(part.text), max_lines=1, max_chars=80)
-        return (f'<details class="tool-call"><summary>Tool call <code>{esc(part.name)}</code> '
-                f'<code class="muted">{esc(preview[0])}{"..." if preview[1] else ""}</code> '
-                f'<span class="muted">{esc(part.ref)}</span></summary>'
-                f"<pre>{_clip(part.text, limit)}</pre></details>")
-    if part.kind == "tool_result":
-        lines = part.text.count("\n") + 1 if part.text else 0
-        cls = "tool-result error" if part.error else "tool-result"
-        flag = ' <span class="error">error</span>' if part.error else ""
-        return (f'<details class="{cls}"><summary>Result of <code>{esc(part.name or "?")}</code> '
-                f'<span class="muted">{esc(part.ref)} &middot; {lines:,} '
-                f'line{"s" * (lines != 1)}</span>{flag}</summary>'
-                f"<pre>{_clip(part.text, limit)}</pre></details>")
-    if part.kind == "image":
-        return _image(part, inline_images)
-    return (f'<details class="unknown"><summary>Block of unknown type '
-            f"<code>{esc(part.name)}</code></summary><pre>{_clip(part.text, limit)}</pre>"
-            "</details>")
-
-
-def _turn(turn: Turn, limit: int | None = None, inline_images: bool = True) -> str:
-    body = "".join(_part(p, limit, inline_images) for p in turn.parts)
-    role_class = turn.role if turn.role in _ROLES else "other"
-    return (f'<article class="msg {role_class}" id="m{turn.index}">'
-            f'<div class="role">{esc(turn.role)} <span class="muted">#{turn.index}</span></div>'
-            f"{body}</article>")
-
-
 def _facts(s: dict) -> str:
     config = s.get("config") if isinstance(s.get("config"), dict) else {}
     state = s.get("state")
@@ -157,6 +68,14 @@ def _facts(s: dict) -> str:
             ("parent", s.get("parent_id")), ("tenant", s.get("tenant_id"))]
     return '<dl class="facts">' + "".join(
         f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows if v not in (None, "")) + "</dl>"
+
+
+def _meta(s: dict) -> str:
+    """The line under the title: model, size and date at a glance."""
+    n = len(s.get("messages") or ())
+    bits = [s.get("model_name"), f"{n:,} message{'s' * (n != 1)}",
+            clock(s.get("updated_at") or s.get("created_at"))]
+    return " &middot; ".join(esc(b) for b in bits if b not in (None, "", "-"))
 
 
 def _runs(runs: list[dict]) -> str:
@@ -193,9 +112,9 @@ def _verification(reports: list[dict]) -> str:
         checks = [c for c in r.get("checks") or () if isinstance(c, dict)]
         out.append(f'<details class="report" open><summary>{esc(r.get("subject"))} '
                    f'{_status(r.get("status"))} &middot; {len(checks):,} '
-                   f'check{"s" * (len(checks) != 1)}</summary><table><thead><tr><th>check</th>'
-                   "<th>kind</th><th>status</th><th>required</th><th>description</th></tr>"
-                   "</thead><tbody>")
+                   f'check{"s" * (len(checks) != 1)}</summary><div class="scroll"><table>'
+                   "<thead><tr><th>check</th><th>kind</th><th>status</th><th>required</th>"
+                   "<th>description</th></tr></thead><tbody>")
         for c in checks:
             risk = (f'<div class="muted">risk: {esc(c.get("residual_risk"))}</div>'
                     if c.get("residual_risk") else "")
@@ -203,7 +122,7 @@ def _verification(reports: list[dict]) -> str:
             out.append(f'<tr class="check"><td>{esc(c.get("id"))}</td><td>{esc(c.get("kind"))}'
                        f"</td><td>{_status(c.get('status'))}</td><td>{required}</td>"
                        f'<td>{esc(c.get("description"))}{risk}</td></tr>')
-        out.append("</tbody></table>")
+        out.append("</tbody></table></div>")
         risks = [x for x in r.get("residual_risks") or () if isinstance(x, str)]
         if risks:
             out.append("<p>Residual risks:</p><ul>" + "".join(f"<li>{esc(x)}</li>" for x in risks)
@@ -221,8 +140,8 @@ def _table(section: str, title: str, headers: list[str], rows: list[list[object]
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{esc(_cell(c))}</td>" for c in row) + "</tr>"
                    for row in rows)
-    return (f'<section id="{section}"><h2>{esc(title)}</h2><table><thead><tr>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table></section>")
+    return (f'<section id="{section}"><h2>{esc(title)}</h2><div class="scroll"><table><thead>'
+            f"<tr>{head}</tr></thead><tbody>{body}</tbody></table></div></section>")
 
 
 def _artifacts(artifacts: list[dict]) -> str:
@@ -237,7 +156,7 @@ def _artifacts(artifacts: list[dict]) -> str:
 
 
 def render_document(snap: dict) -> str:
-    """The export: one HTML file of the whole snapshot (see :func:`snapshot_dict`)."""
+    """The export: one HTML file of the whole snapshot (see ``snapshot_dict``)."""
     s = snap["session"]
     config = s.get("config") if isinstance(s.get("config"), dict) else {}
     title = config.get("name") or s.get("id") or "session"
@@ -245,10 +164,11 @@ def render_document(snap: dict) -> str:
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
         '<meta name="viewport" content="width=device-width,initial-scale=1">',
-        f"<title>{esc(title)} - a3s session</title><style>{_CSS}</style></head><body>",
-        f"<header><h1>{esc(title)}</h1>{_facts(s)}</header>",
+        f"<title>{esc(title)} - a3s session</title><style>{CSS}{PAGE_CSS}</style></head>",
+        f'<body class="a3s"><header><h1>{esc(title)}</h1><div class="meta">{_meta(s)}</div>'
+        f"<details><summary>Session details</summary>{_facts(s)}</details></header>",
         '<section id="transcript"><h2>Transcript</h2>',
-        "".join(_turn(t) for t in turns(s.get("messages") or [])),
+        "".join(turn_html(t) for t in turns(s.get("messages") or [])),
         "</section>",
     ]
     if snap["run_records"]:
@@ -274,6 +194,18 @@ def render_document(snap: dict) -> str:
     return "".join(parts)
 
 
+def _side_counts(obj) -> str:
+    """What a snapshot holds besides its messages, in words."""
+    counts = [(len(obj.artifacts) if obj.artifacts is not None else 0, "artifact"),
+              (len(obj.trace_events), "trace event"), (len(obj.run_records), "run"),
+              (len(obj.verification_reports), "verification report"),
+              (len(obj.subagent_tasks), "subagent task")]
+    extra = " &middot; ".join(f"{n:,} {w}{'s' * (n != 1)}" for n, w in counts)
+    if obj.revision is not None:
+        extra += f" &middot; revision <code>{esc(obj.revision)}</code>"
+    return f'<div class="muted">{extra}</div>'
+
+
 def render_notebook(obj) -> str:
     """The compact view of a ``SessionData`` or ``SessionSnapshot`` for
     notebooks (their ``_repr_html_``).
@@ -282,39 +214,24 @@ def render_notebook(obj) -> str:
     quick on sessions of thousands of messages.
     """
     session = getattr(obj, "session", obj)
-    extra = ""
-    if session is not obj:
-        counts = [(len(obj.artifacts) if obj.artifacts is not None else 0, "artifact"),
-                  (len(obj.trace_events), "trace event"), (len(obj.run_records), "run"),
-                  (len(obj.verification_reports), "verification report"),
-                  (len(obj.subagent_tasks), "subagent task")]
-        extra = " &middot; ".join(f"{n:,} {w}{'s' * (n != 1)}" for n, w in counts)
-        if obj.revision is not None:
-            extra += f" &middot; revision <code>{esc(obj.revision)}</code>"
     messages = session.messages
     n = len(messages)
-    if n <= _HEAD + _TAIL + 1:
-        windows = [(0, n)]
-    else:
-        windows = [(0, _HEAD), (n - _TAIL, n)]
+    windows = [(0, n)] if n <= _HEAD + _TAIL + 1 else [(0, _HEAD), (n - _TAIL, n)]
     state = session.state
     model = f" &middot; {esc(session.model_name)}" if session.model_name else ""
-    head = (f'<div><b>{esc(session.config.name or session.id)}</b> '
+    head = (f'<div class="who"><b>{esc(session.config.name or session.id)}</b> '
             f'<code>{esc(session.id)}</code> &middot; {esc(getattr(state, "value", state))}'
             f"{model} &middot; {n:,} message{'s' * (n != 1)}</div>")
     body = []
     for start, stop in windows:
         if start:
-            body.append(f'<div class="muted" style="margin:.4rem 0">... {start - _HEAD:,} '
-                        "messages not shown ...</div>")
+            body.append(f'<div class="gap">&#8942; {start - _HEAD:,} messages not shown '
+                        "&#8942;</div>")
         lo = max(start - 1, 0)  # the message before holds the calls of the first results
         dicts = [m.to_dict() for m in messages[lo:stop]]
         names = tool_names(dicts)
         for t in turns(dicts[start - lo:], start=start, names=names):
-            body.append(_turn(t, _NOTEBOOK_CHARS, inline_images=False))
-    more = f'<div class="muted">{extra}</div>' if extra else ""
-    return (f'<div class="a3s-session"><style>.a3s-session .msg{{border:1px solid #8884;'
-            "border-radius:6px;padding:.3rem .6rem;margin:.3rem 0}.a3s-session .text,"
-            ".a3s-session pre{white-space:pre-wrap;overflow-wrap:anywhere}.a3s-session "
-            ".muted{opacity:.7}.a3s-session .role{font-weight:600;font-size:.8em}"
-            f".a3s-session .error{{color:#cf222e}}</style>{head}{more}{''.join(body)}</div>")
+            body.append(turn_html(t, limit=_NOTEBOOK_CHARS, max_image=_NOTEBOOK_IMAGE))
+    more = _side_counts(obj) if session is not obj else ""
+    return (f'<div class="a3s a3s-session"><style>{CSS}</style>{head}{more}'
+            f"{''.join(body)}</div>")

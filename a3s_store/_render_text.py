@@ -1,21 +1,18 @@
-"""A session as text: the ``show`` transcript, the markdown export, and the
-short ``__repr__`` of sessions and snapshots.
+"""A session as text: the ``show`` transcript and the short ``__repr__`` of
+sessions and snapshots; the markdown export lives in :mod:`._render_markdown`
+and is re-exported here for the command line.
 
-Both renderers take a snapshot as plain dicts (:func:`snapshot_dict`), so
+The renderers take a snapshot as plain dicts (:func:`snapshot_dict`), so
 they work the same on a loaded snapshot and on anything with ``to_dict()``.
 ``show`` passes every piece of session text through
 :func:`~a3s_store._term.safe`, so stored content cannot send escape
-sequences to the terminal. The markdown export keeps message text as
-written (it usually is markdown) and puts tool inputs and results in code
-fences long enough that no content can close them early; for content from
-untrusted tools, the HTML export is the safe one to open in a browser.
+sequences to the terminal.
 """
 
 from __future__ import annotations
 
-import time
-
 from ._components import ARTIFACTS, SIDE, SUBAGENT_TASKS
+from ._render_markdown import render_markdown
 from ._term import clock, human_size, safe
 from ._transcript import Turn, one_line_json, shorten, timeline, turns, usage_line
 
@@ -190,76 +187,3 @@ def render_show(snap: dict, *, full: bool = False) -> str:
         lines.append("")
     lines.extend(_side_lines(snap, full))
     return "\n".join(lines)
-
-
-# -- markdown --------------------------------------------------------------------
-
-
-def _fence(text: str, lang: str = "") -> str:
-    """``text`` in a code fence longer than any run of backticks inside it."""
-    longest = run = 0
-    for ch in text:
-        run = run + 1 if ch == "`" else 0
-        longest = max(longest, run)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}{lang}\n{text}\n{fence}"
-
-
-def _md_inline(text: object) -> str:
-    """A value inside a table cell or heading: one line, no table breaks."""
-    return (str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-            .replace("<", "&lt;").replace("`", "\\`"))
-
-
-def render_markdown(snap: dict) -> str:
-    """The whole session as a markdown document."""
-    s = snap["session"]
-    config = s.get("config") if isinstance(s.get("config"), dict) else {}
-    title = config.get("name") or s.get("id")
-    out = [f"# {_md_inline(title)}", ""]
-    facts = [("id", s.get("id")), ("state", _state(s.get("state"))),
-             ("model", s.get("model_name")), ("created", clock(s.get("created_at"))),
-             ("updated", clock(s.get("updated_at"))), ("usage", usage_line(s)),
-             ("workspace", config.get("workspace"))]
-    out += [f"- **{k}**: {_md_inline(v)}" for k, v in facts if v not in (None, "")]
-    out += ["", "## Transcript", ""]
-    for turn in turns(s.get("messages") or []):
-        out += [f"### {turn.index}. {_md_inline(turn.role)}", ""]
-        for part in turn.parts:
-            if part.kind == "text":
-                out += [part.text, ""]
-            elif part.kind == "reasoning":
-                out += ["*Reasoning:*", "", _fence(part.text), ""]
-            elif part.kind == "tool_call":
-                out += [f"**Tool call** `{_md_inline(part.name)}` ({_md_inline(part.ref)})", "",
-                        _fence(part.text, "json"), ""]
-            elif part.kind == "tool_result":
-                err = " (error)" if part.error else ""
-                out += [f"**Tool result** `{_md_inline(part.name or '?')}` "
-                        f"({_md_inline(part.ref)}){err}", "", _fence(part.text), ""]
-            else:
-                out += [f"*[{_md_inline(part.text if part.kind == 'image' else part.name)}]*", ""]
-    if snap["run_records"]:
-        out += ["## Runs", ""]
-        for run in snap["run_records"]:
-            r = run.get("snapshot") if isinstance(run.get("snapshot"), dict) else {}
-            out += [f"### Run {_md_inline(r.get('id'))} ({_md_inline(r.get('status'))})", "",
-                    "| time | event | summary |", "|---|---|---|"]
-            out += [f"| +{e.offset_ms / 1000:.3f} s | {_md_inline(e.type)} | "
-                    f"{_md_inline(shorten(e.summary, max_lines=1, max_chars=120)[0])} |"
-                    for e in timeline(run)]
-            out.append("")
-    if snap["verification_reports"]:
-        out += ["## Verification", ""]
-        for r in snap["verification_reports"]:
-            out += [f"### {_md_inline(r.get('subject'))}: {_md_inline(r.get('status'))}", "",
-                    "| check | kind | status | required | description |", "|---|---|---|---|---|"]
-            out += [f"| {_md_inline(c.get('id'))} | {_md_inline(c.get('kind'))} | "
-                    f"{_md_inline(c.get('status'))} | {'yes' if c.get('required') else 'no'} | "
-                    f"{_md_inline(c.get('description'))} |"
-                    for c in r.get("checks") or () if isinstance(c, dict)]
-            out.append("")
-    extras = [(k, len(snap[k])) for k in (ARTIFACTS.attr, "trace_events", SUBAGENT_TASKS.attr)]
-    out += ["## Other data", ""] + [f"- {k.replace('_', ' ')}: {n:,}" for k, n in extras]
-    out += ["", f"*Exported by a3s_store on {time.strftime('%Y-%m-%d %H:%M:%S')}.*", ""]
-    return "\n".join(out)

@@ -15,6 +15,16 @@ shows every control character as a visible escape (``\\x1b``) instead.
 ID   N
 a    1
 bb  22
+
+Columns are measured in terminal cells, not characters: a CJK character or
+an emoji takes two, a combining accent or a zero-width joiner none.
+
+>>> display_width("日本"), display_width("e\u0301"), display_width("👍🏽"), display_width("ab")
+(4, 1, 2, 2)
+>>> print(table(["NAME", "N"], [["日本語", "1"], ["abc", "2"]]))
+NAME    N
+日本語  1
+abc     2
 """
 
 from __future__ import annotations
@@ -22,8 +32,10 @@ from __future__ import annotations
 import re
 import sys
 import time
+import unicodedata
 
-__all__ = ["ago", "clock", "human_size", "human_int", "safe", "table", "Progress"]
+__all__ = ["ago", "clock", "human_size", "human_int", "safe", "table", "Progress",
+           "display_width", "fit"]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 _CONTROL_ALL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -86,13 +98,78 @@ def clock(ts: float | int | None) -> str:
         return f"@{ts}"  # out of the platform's range: show the raw number
 
 
+_ZWJ, _VS16 = "\u200d", "\ufe0f"
+_ZERO = {"Mn", "Me", "Cf", "Cc"}  # combining marks, format characters (ZWJ, ZWSP), controls
+
+
+def _cell_widths(text: str):
+    """The terminal width of each character of ``text`` in its context.
+
+    Wide and fullwidth characters (``unicodedata.east_asian_width`` W or F)
+    take two cells; combining marks, format characters and Hangul medial
+    and final jamo none. Emoji sequences render as one glyph on current
+    terminals: a character joined by ZWJ and a skin-tone modifier add
+    nothing, VS16 makes a narrow symbol wide (``❤️``), and two regional
+    indicators make one flag of two cells.
+    """
+    previous, joined, flag_half = 0, False, False
+    for ch in text:
+        code = ord(ch)
+        if ch == _VS16:
+            width = 1 if previous == 1 else 0
+        elif joined or (0x1F3FB <= code <= 0x1F3FF and previous == 2):
+            width = 0
+        elif 0x1F1E6 <= code <= 0x1F1FF:
+            width, flag_half = (0 if flag_half else 2), not flag_half
+        elif unicodedata.category(ch) in _ZERO or 0x1160 <= code <= 0x11FF:
+            width = 0
+        else:
+            width = 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+        joined = ch == _ZWJ
+        if ch == _VS16:
+            previous += width  # the symbol before it is wide now
+        elif width:
+            previous = width
+        if not 0x1F1E6 <= code <= 0x1F1FF:
+            flag_half = False
+        yield width
+
+
+def display_width(text: str) -> int:
+    """How many terminal cells ``text`` takes on one line (control characters:
+    none; callers show them with :func:`safe` first)."""
+    if text.isascii() and text.isprintable():  # the common case, checked in C
+        return len(text)
+    return sum(_cell_widths(text))
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` cut to at most ``width`` cells, with ``…`` where it was cut."""
+    if display_width(text) <= width:
+        return text
+    used, end = 0, 0
+    for i, w in enumerate(_cell_widths(text)):
+        if used + w > width - 1:
+            break
+        used, end = used + w, i + 1
+    return text[:end] + "…"
+
+
 def table(headers: list[str], rows: list[list[str]], *, right: set[int] = frozenset()) -> str:
-    """Columns separated by two spaces; the last column is not padded."""
-    widths = [max(map(len, column)) for column in zip(headers, *rows)]
+    """Columns separated by two spaces and measured in terminal cells; the
+    last column is not padded."""
+    lines = [headers, *rows]
+    sizes = [[display_width(cell) for cell in line] for line in lines]
+    widths = [max(column) for column in zip(*sizes, strict=True)]
     last = len(headers) - 1
-    fmt = "  ".join("{:>%d}" % w if i in right else "{}" if i == last else "{:<%d}" % w
-                    for i, w in enumerate(widths))
-    return "\n".join(fmt.format(*row).rstrip() for row in [headers, *rows])
+    out = []
+    for line, size in zip(lines, sizes, strict=True):
+        cells = []
+        for i, (cell, w) in enumerate(zip(line, size, strict=True)):
+            pad = " " * (widths[i] - w)
+            cells.append(pad + cell if i in right else cell if i == last else cell + pad)
+        out.append("  ".join(cells).rstrip())
+    return "\n".join(out)
 
 
 class Progress:

@@ -33,7 +33,7 @@ from ._engine import Engine
 from ._layout import DEFAULT_MAX_FILE_BYTES, Options
 from ._names import file_stem
 from .records import SessionData
-from .snapshot import SessionSnapshot, SessionSummary
+from .snapshot import SessionSnapshot, SessionSummaries, SessionSummary
 from .store import (
     ComponentMethods,
     check_page,
@@ -119,6 +119,11 @@ class FileSessionStore(ComponentMethods):
     def __repr__(self) -> str:
         return f"FileSessionStore({self.root!r}, durable={self.durable})"
 
+    def _repr_html_(self) -> str:
+        """A table of the sessions (notebooks call this to show the store)."""
+        from ._render_listing import render_store_html
+        return render_store_html(self)
+
     # -- sessions ---------------------------------------------------------------
 
     def save(self, session: SessionData, /, *, expected_revision: str | None = None,
@@ -189,7 +194,7 @@ class FileSessionStore(ComponentMethods):
         """
         check_page(limit, after)
         with self._engine.operation(exclusive=False) as op:
-            return page(_listing.summaries(op.layout), limit, after)
+            return SessionSummaries(page(_listing.summaries(op.layout), limit, after))
 
     # -- snapshots --------------------------------------------------------------
 

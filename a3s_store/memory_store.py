@@ -20,7 +20,7 @@ from ._components import COMPONENTS, SESSION, SIDE, Checkpoint, Component
 from ._names import file_stem
 from .errors import ConflictError
 from .records import SessionData
-from .snapshot import SessionSnapshot, SessionSummary
+from .snapshot import SessionSnapshot, SessionSummaries, SessionSummary
 from .store import (
     ComponentMethods,
     check_page,
@@ -71,6 +71,11 @@ class MemorySessionStore(ComponentMethods):
 
     def __repr__(self) -> str:
         return f"MemorySessionStore(<{len(self._entries)} entries>)"
+
+    def _repr_html_(self) -> str:
+        """A table of the sessions (notebooks call this to show the store)."""
+        from ._render_listing import render_store_html
+        return render_store_html(self)
 
     def _check(self, entry: _Entry | None, session_id: str, expected_revision, create_only):
         exists = entry is not None and SESSION.name in entry.docs
@@ -137,7 +142,7 @@ class MemorySessionStore(ComponentMethods):
                     summaries.append(SessionSummary.of(session))
                     if limit is not None and len(summaries) >= limit:
                         break
-            return page(summaries, limit, None)
+            return SessionSummaries(summaries)
 
     def list(self) -> builtins.list[str]:
         """The ids of the stored sessions, sorted."""

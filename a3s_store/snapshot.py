@@ -1,9 +1,10 @@
-"""The values a store hands back: a whole generation (:class:`SessionSnapshot`)
-and a listing row (:class:`SessionSummary`).
+"""The values a store hands back: a whole generation (:class:`SessionSnapshot`),
+a listing row (:class:`SessionSummary`) and a listing (:class:`SessionSummaries`).
 
-Their reprs and notebook views come from the renderers, imported when first
-used (so that importing the package does not load them). A snapshot's JSON
-shape is a3s-code 5's ``SessionSnapshotV1`` envelope (``_envelope``).
+Their reprs and notebook views (``_repr_html_``: a transcript, a table) come
+from the renderers, imported when first used (so that importing the package
+does not load them). A snapshot's JSON shape is a3s-code 5's
+``SessionSnapshotV1`` envelope (``_envelope``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from .records import (
     VerificationReport,
 )
 
-__all__ = ["SessionSnapshot", "SessionSummary"]
+__all__ = ["SessionSnapshot", "SessionSummary", "SessionSummaries"]
 
 
 class SessionSummary(NamedTuple):
@@ -61,6 +62,29 @@ class SessionSummary(NamedTuple):
     def to_dict(self) -> dict:
         """The fields as a dict (for JSON output)."""
         return self._asdict()
+
+    def _repr_html_(self) -> str:
+        """A table of one row (notebooks call this to show the summary)."""
+        from ._render_listing import summary_html
+        return summary_html(self)
+
+
+class SessionSummaries(list):
+    """The list ``list_summaries()`` returns: a plain list of
+    :class:`SessionSummary`, which a notebook shows as a table instead of a
+    long line of tuples. Sorting keeps the type; slicing gives a plain list.
+
+    >>> rows = SessionSummaries([SessionSummary("s-1", "Chat", "Active", None, 2, 0, 0)])
+    >>> rows[0].id, "<table" in rows._repr_html_()
+    ('s-1', True)
+    """
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str:
+        """The summaries as a table, in the list's order."""
+        from ._render_listing import summaries_html
+        return summaries_html(self)
 
 
 @dataclass(slots=True, kw_only=True)

@@ -25,6 +25,7 @@ from a3s_store import (
     ToolResultBlock,
     ToolUseBlock,
 )
+from a3s_store._term import display_width
 from a3s_store.cli import main
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -203,6 +204,19 @@ def test_list_is_a_table_newest_first(root):
     assert "openai/gpt-4o" in lines[1] and "Active" in lines[1] and " 5 " in lines[1]
     assert "2023-11-14" in lines[2]  # updated_at 1700000100, long ago: a date
     assert "KiB" in lines[1]
+
+
+def test_list_columns_line_up_with_wide_characters(tmp_path):
+    store = FileSessionStore(tmp_path / "s")
+    for i, name in enumerate(["会话 日本語のセッション", "Émoji 🎉 review", "plain"]):
+        store.save_snapshot(sample_snapshot(f"chat-{i}", name=name, updated_at=1700000000 + i))
+    code, out, _ = run("--root", str(tmp_path / "s"), "list")
+    assert code == 0
+    lines = out.splitlines()
+    # STATE starts in the same terminal column on every line.
+    columns = {display_width(line[:line.index(word)])
+               for line, word in zip(lines, ["STATE", "Active", "Active", "Active"], strict=True)}
+    assert len(columns) == 1, lines
 
 
 def test_list_json_is_for_scripts(root):

@@ -11,7 +11,6 @@ attribute that the content asked for.
 from __future__ import annotations
 
 import base64
-import html.parser
 import os
 import pathlib
 import subprocess
@@ -20,6 +19,7 @@ import sys
 import pytest
 
 import factories
+from htmlcheck import Doc, assert_inert
 from a3s_store import (
     ArtifactStore,
     FileSessionStore,
@@ -32,6 +32,7 @@ from a3s_store import (
     TraceEvent,
     VerificationReport,
 )
+from a3s_store._html_style import CSS, TABLE_CSS
 from a3s_store._render_html import render_document
 from a3s_store._render_text import snapshot_dict
 
@@ -40,63 +41,7 @@ SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(2)>'
 ATTR = "' onmouseover='alert(3)"
 HOSTILE = f"{SCRIPT}{IMG}{ATTR}"
-VOID = {"meta", "img", "br", "hr", "input", "link"}
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n fake").decode()
-
-
-class Doc(html.parser.HTMLParser):
-    """Elements (tag, attrs, text inside) and a check that tags nest properly."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.elements: list[tuple[str, dict, list]] = []
-        self.stack: list[tuple[str, list]] = []
-        self.errors: list[str] = []
-        self.text: list[str] = []
-        self.feed(text)
-        self.close()
-        if self.stack:
-            self.errors.append(f"unclosed: {[t for t, _ in self.stack]}")
-
-    def handle_starttag(self, tag, attrs):
-        chunks: list[str] = []
-        self.elements.append((tag, dict(attrs), chunks))
-        if tag not in VOID:
-            self.stack.append((tag, chunks))
-
-    def handle_endtag(self, tag):
-        if not self.stack or self.stack[-1][0] != tag:
-            self.errors.append(f"</{tag}> closes {self.stack[-1][0] if self.stack else None}")
-            return
-        self.stack.pop()
-
-    def handle_data(self, data):
-        self.text.append(data)
-        for _, chunks in self.stack:
-            chunks.append(data)
-
-    def find(self, tag: str, cls: str | None = None) -> list[tuple[dict, str]]:
-        return [(attrs, "".join(chunks)) for t, attrs, chunks in self.elements
-                if t == tag and (cls is None or cls in (attrs.get("class") or "").split())]
-
-    @property
-    def all_text(self) -> str:
-        return "".join(self.text)
-
-
-def assert_inert(doc: Doc) -> None:
-    """Nothing in the document can run or load: the content asked for none of it."""
-    tags = {t for t, _, _ in doc.elements}
-    assert "script" not in tags and "iframe" not in tags and "object" not in tags
-    for tag, attrs, _ in doc.elements:
-        for name, value in attrs.items():
-            assert not name.startswith("on"), (tag, name, value)
-            assert name != "onerror" and "alert" not in (value or ""), (tag, name, value)
-        if tag == "img":
-            assert attrs["src"].startswith("data:image/png;base64,"), attrs
-        assert tag != "link" and "href" not in attrs or attrs["href"].startswith("#")
-
-
 def hostile_snapshot(messages: int = 0) -> SessionSnapshot:
     sid = f"id-{SCRIPT}"
     session = SessionData.from_dict({**factories.session_dict(sid, name=f"name {HOSTILE}"),
@@ -221,6 +166,77 @@ def test_only_raster_images_are_inlined(exported):
     assert 'image/svg+xml" onload="alert(5)' in doc.all_text  # described as text
 
 
+# -- markdown -------------------------------------------------------------------------------
+
+MARKDOWN_ANSWER = """I found it. `retry()` sleeps with **wall-clock** time.
+
+## What changes
+
+1. Inject a clock
+   - tests pass a `FakeClock`
+
+```python
+clock.sleep(2 ** n)  # <script>
+```
+
+| Test | Before | After |
+|:-----|-------:|------:|
+| `backoff` | 3.1 s | 0.01 s |
+
+> keyword-only
+
+See [the spec](https://spec.commonmark.org/), not [this](javascript:alert(7)).
+<script>alert(8)</script>
+"""
+
+
+def markdown_snapshot() -> SessionSnapshot:
+    session = SessionData(id="md")
+    session.messages += [
+        Message.from_dict({"role": "user", "content": [
+            {"type": "text", "text": "Why is `test_retry` **flaky**?\nPlease look."}]}),
+        Message.from_dict({"role": "assistant", "reasoning_content": "Timing, *probably*.",
+                           "content": [{"type": "text", "text": MARKDOWN_ANSWER}]})]
+    return SessionSnapshot(session=session)
+
+
+@pytest.fixture(scope="module")
+def markdown_doc() -> Doc:
+    return Doc(render_document(snapshot_dict(markdown_snapshot())))
+
+
+def test_message_markdown_renders_in_the_export(markdown_doc):
+    doc = markdown_doc
+    assert doc.errors == []
+    assert_inert(doc)
+    answer = doc.find("article", "assistant")[0][1]
+    assert "## What changes" not in answer and "**wall-clock**" not in answer
+    assert [t for _, t in doc.find("h4")] == ["What changes"]  # a message's ## sits below
+    assert [t for _, t in doc.find("div", "md-lang")] == ["python"]
+    assert doc.find("pre")[0][1] == "clock.sleep(2 ** n)  # <script>"
+    assert [t for _, t in doc.find("th")][:3] == ["Test", "Before", "After"]
+    assert doc.find("blockquote")[0][1] == "keyword-only"
+    assert [t for _, t in doc.find("strong")] == ["flaky", "wall-clock"]
+    assert "Timing, probably." in doc.find("details", "reasoning")[0][1]
+
+
+def test_only_http_links_are_links_and_message_html_is_text(markdown_doc):
+    doc = markdown_doc
+    assert [(a["href"], t) for a, t in doc.find("a") if not a["href"].startswith("#")] == [
+        ("https://spec.commonmark.org/", "the spec")]
+    assert "this (javascript:alert(7))" in doc.all_text
+    assert "<script>alert(8)</script>" in doc.all_text
+    assert not doc.find("script") and not doc.find("img")
+
+
+def test_the_user_speaks_in_a_bubble_and_keeps_line_breaks(markdown_doc):
+    doc = markdown_doc
+    user = doc.find("article", "user")[0]
+    assert "Why is test_retry flaky?Please look." in user[1]  # <br> between the lines
+    assert [t for _, t in doc.find("code")][0] == "test_retry"
+    assert doc.find("div", "body")
+
+
 # -- structure --------------------------------------------------------------------------------
 
 
@@ -255,6 +271,14 @@ def test_the_run_timeline_lists_each_event_with_deltas_merged(exported):
     assert "text_delta 2 deltas" in events[1][1]
     assert events[3][1].startswith("+1.000s tool_end")
     assert len(doc.find("details", "run")) == 1
+
+
+def test_every_table_scrolls_inside_its_own_box_on_a_narrow_screen(exported):
+    text, _ = exported
+    tables = text.count("<table")
+    assert tables >= 3
+    assert text.count('<div class="scroll"><table') + text.count(
+        '<div class="md-table"><table') == tables
 
 
 def test_the_verification_checks_are_a_table(exported):
@@ -303,7 +327,6 @@ def test_notebook_view_is_escaped_and_compact(what):
     doc = Doc(text)
     assert doc.errors == []
     assert_inert(doc)
-    assert not doc.find("img")  # images are described, not inlined, in a notebook
     articles = doc.find("article", "msg")
     assert len(articles) == 15
     assert "1,992 messages not shown" in doc.all_text
@@ -320,6 +343,43 @@ def test_notebook_view_of_a_short_session_shows_every_message():
     assert "not shown" not in doc.all_text
     # The result's tool name comes from the call in the message before it.
     assert f"Result of tool{IMG}" in doc.find("details", "tool-result")[0][1]
+
+
+def test_notebook_view_shows_raster_images_and_never_svg():
+    snap = hostile_snapshot()
+    doc = Doc(snap.session._repr_html_())
+    assert doc.errors == []
+    assert_inert(doc)
+    assert [a["src"] for a, _ in doc.find("img")] == [f"data:image/png;base64,{PNG}"]
+    assert 'image/svg+xml" onload="alert(5)' in doc.all_text  # described as text
+
+
+def test_notebook_view_describes_an_image_too_large_to_keep_in_a_notebook():
+    session = SessionData(id="big")
+    big = base64.b64encode(b"\x89PNG" + b"\0" * 2_000_000).decode()
+    session.messages.append(Message.from_dict({"role": "user", "content": [
+        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": big}},
+        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG}}]}))
+    doc = Doc(session._repr_html_())
+    assert [a["src"] for a, _ in doc.find("img")] == [f"data:image/png;base64,{PNG}"]
+    assert "image (image/png, about 2,000,004 bytes)" in doc.all_text
+    export = Doc(render_document(snapshot_dict(SessionSnapshot(session=session))))
+    assert len(export.find("img")) == 2  # the export keeps every image
+
+
+def test_notebook_view_renders_markdown_and_touches_nothing_outside_itself():
+    text = markdown_snapshot()._repr_html_()
+    doc = Doc(text)
+    assert doc.errors == []
+    assert doc.find("div", "md-code") and doc.find("table")
+    outer = doc.elements[0]
+    assert outer[0] == "div" and "a3s" in outer[1]["class"].split()
+    # Every rule of the sheet is scoped to the view (no bare body, table, pre...).
+    for sheet in (CSS, TABLE_CSS):
+        for rule in sheet.replace("\n", "").split("}"):
+            selectors = rule.split("{")[-2] if rule.count("{") > 1 else rule.split("{")[0]
+            for selector in filter(None, (x.strip() for x in selectors.split(","))):
+                assert selector.startswith(".a3s"), selector
 
 
 def test_notebook_view_cuts_long_texts():

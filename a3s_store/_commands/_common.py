@@ -8,6 +8,7 @@ from typing import Callable, Iterator
 
 from .. import _json
 from .._check import Checker
+from .._term import fit
 from ..errors import A3SStoreError
 from ..file_store import FileSessionStore
 
@@ -90,4 +91,5 @@ def resolve_id(store: FileSessionStore, wanted: str) -> str:
 
 
 def cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+    """``text`` cut to ``width`` cells of a terminal (wide characters count twice)."""
+    return fit(text, width)
