@@ -37,6 +37,7 @@ __all__ = [
     "encode_record",
     "decode_record",
     "peek_id",
+    "peek_key",
     "summary_of",
 ]
 
@@ -259,7 +260,22 @@ def peek_id(head: bytes) -> str | None:
     None when the head does not start that way; callers then parse the whole
     file. Cheap, so listing and collision checks need not read whole files.
     """
-    match = _ID_AT_START.match(head)
+    return _string_of(_ID_AT_START.match(head))
+
+
+def peek_key(head: bytes, key: str) -> str | None:
+    """The string value of ``key`` at the start of a checkpoint file (after an
+    optional ``schema_version``, as a3s-code writes them); None otherwise."""
+    pattern = _KEY_AT_START.get(key)
+    if pattern is None:
+        pattern = _KEY_AT_START[key] = re.compile(
+            rb'\A\s*\{\s*(?:"schema_version"\s*:\s*-?\d+\s*,\s*)?"' + re.escape(key.encode())
+            + rb'"\s*:\s*("(?:[^"\\]|\\.)*")\s*[,}]')
+    return _string_of(pattern.match(head))
+
+
+def _string_of(match: re.Match | None) -> str | None:
+    """The JSON string a peek matched, decoded; None when there is none."""
     if match is None:
         return None
     try:
@@ -267,6 +283,9 @@ def peek_id(head: bytes) -> str | None:
     except CorruptDataError:
         return None
     return value if type(value) is str else None
+
+
+_KEY_AT_START: dict[str, re.Pattern] = {}
 
 
 def summary_of(session: SessionData) -> dict:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import _codec
+from ._names import folder_name
 from .records import (
     ArtifactStore,
     LoopCheckpoint,
@@ -81,7 +82,7 @@ class Component:
     def where(self, stem: str) -> tuple[tuple[str, ...], str]:
         """Folder (a tuple of names under the root) and file name for ``stem``."""
         if self.per_session_folder:
-            return (*self.folder, stem), self.file_name
+            return (*self.folder, folder_name(stem)), self.file_name
         return self.folder, stem + ".json"
 
     def encode(self, value: Any, *, session_id: str | None = None, cache=None) -> bytes:

@@ -30,16 +30,11 @@ from typing import Any, Iterator
 from . import _commit, _fs, _recovery
 from ._components import CATEGORY_FOLDERS, COMPONENTS, SESSION, Checkpoint, Component
 from ._layout import INTERNAL, LOCK, META, Layout, Options
-from ._names import file_stem
-from ._session_files import (
-    SessionFiles,
-    check_write,
-    meta_record,
-    meta_step,
-    resolve,
-    revision,
-)
-from .errors import CorruptDataError, InvalidDataError
+from ._names import own_stem
+from ._resolve import CheckpointFiles, SessionFiles, resolve, resolve_checkpoint
+from ._session_files import check_write, meta_record, meta_step, remove_steps, revision
+from ._v1 import V1_SESSIONS, v1_name
+from .errors import CorruptDataError, InvalidDataError, NameCollisionError
 
 __all__ = ["Engine", "Operation"]
 
@@ -137,25 +132,28 @@ class Operation:
 
     # -- where things are ---------------------------------------------------------
 
-    def session(self, session_id: str) -> SessionFiles:
-        """The files of a session (the one resolution every method goes through).
+    def session(self, session_id: str, *, reading: bool = False) -> SessionFiles:
+        """The files of a session (the one resolution every method goes through,
+        ``_resolve``); ``reading`` when the session file is about to be loaded.
 
         :raises CorruptDataError: an interrupted save of these files could
             not be finished (its generation would show half applied).
         """
-        files = resolve(self.layout, session_id)
+        files = resolve(self.layout, session_id, reading=reading)
         if self.blocked:
-            for stem in filter(None, (files.stem, files.legacy)):
+            for stem in {files.read_stem, files.stem, *files.others} - {None}:
                 for component in COMPONENTS:
-                    self._refuse_blocked(files.where(component, stem), session_id)
+                    if files.has(component, stem):
+                        self._refuse_blocked(component.where(stem), session_id)
         return files
 
-    def checkpoint(self, kind: Checkpoint, key: str) -> tuple[tuple[str, ...], str]:
-        """Folder and file name of the checkpoint of ``kind`` stored under ``key``."""
-        where = kind.where(file_stem(key, kind.id_kind))
+    def checkpoint(self, kind: Checkpoint, key: str) -> CheckpointFiles:
+        """Where the checkpoint of ``kind`` stored under ``key`` is, and goes."""
+        found = resolve_checkpoint(self.layout, kind, key)
         if self.blocked:
-            self._refuse_blocked(where, None)
-        return where
+            for where in filter(None, (found.read, found.write, *found.others)):
+                self._refuse_blocked(where, None)
+        return found
 
     def _refuse_blocked(self, where: tuple[tuple[str, ...], str], session_id) -> None:
         target = (*where[0], where[1])
@@ -177,10 +175,24 @@ class Operation:
         manifest is an empty store, as in a3s-code.
         """
         layout = self.layout
-        folder, name = files.where(component)
+        if files.use is None and files.v1 is not None:  # only a3s-code 5 holds it
+            snapshot, _ = files.v1
+            if component is SESSION:
+                snapshot.session.revision = revision(files)
+                return snapshot.session
+            return getattr(snapshot, component.attr)
+        if component is SESSION and files.use is None and files.problem is None:
+            return None
+        if not files.has(component):
+            return None
+        # No copy holds the id but a file at one of its names cannot be read, or
+        # holds another id: the read below reports it (a load never hides it).
+        folder, name = files.where(component, files.problem if component is SESSION
+                                   and files.use is None else None)
         if component.per_session_folder and layout.folder(folder) is None:
             return None
-        got = layout.read(folder, name)
+        got = (files.read_whole(files.read_stem if files.use is not None else files.problem)
+               if component is SESSION else None) or layout.read(folder, name)
         if got is None:
             files.known(component, None)
             return component.empty() if component.per_session_folder else None
@@ -198,11 +210,17 @@ class Operation:
 
     def read_checkpoint(self, kind: Checkpoint, key: str) -> Any:
         """The checkpoint stored under ``key`` (None when there is none), unchecked."""
-        folder, name = self.checkpoint(kind, key)
-        got = self.layout.read(folder, name)
+        where = self.checkpoint(kind, key).read
+        got = None if where is None else self.layout.read(*where)
         if got is None:
             return None
-        return kind.decode(got[0], strict=True, path=self.layout.path(folder, name))
+        return kind.decode(got[0], strict=True, path=self.layout.path(*where))
+
+    def checkpoint_path(self, kind: Checkpoint, key: str) -> str:
+        """The path of the checkpoint stored under ``key``, for messages."""
+        found = self.checkpoint(kind, key)
+        where = found.read or found.write or kind.where(own_stem(key))
+        return self.layout.path(*where)
 
     # -- writing ------------------------------------------------------------------
 
@@ -225,14 +243,15 @@ class Operation:
                             max_bytes=self.options.max_bytes)
         if replace_all:
             steps = [s for s in steps if not isinstance(s, _commit.Put)]
-        puts = {files.where(c, files.stem): (c, docs[c.name]) for c in COMPONENTS
-                if c.name in docs}
+        stem = files.stem
+        puts = {c.where(stem): (c, docs[c.name]) for c in COMPONENTS
+                if c.name in docs and files.has(c, stem)}
         steps = [s for s in steps if not (isinstance(s, _commit.Put)
                                           and (s.folder, s.name) in puts)]
-        if steps or len(puts) > 1 or SESSION.name not in docs:
+        if steps or len(puts) > 1 or SESSION.name not in docs or files.read_stem != stem:
             return self._commit(files, steps, puts, summary)
         ((folder, name), (component, data)), = puts.items()
-        mode = self.layout.mode_for(folder, name, st=files.stat(component))
+        mode = self.layout.mode_for(folder, name, st=files.stat(component, stem))
         sig = _commit.write_one(self.layout, folder, name, data, mode=mode)
         record, token = meta_record(files, {component.name: sig}, summary)
         self._write_meta(files, record)
@@ -262,30 +281,38 @@ class Operation:
         _commit.write_one(self.layout, META, files.stem + ".json", record, durable=False)
 
     def write_checkpoint(self, kind: Checkpoint, key: str, data: bytes) -> None:
-        """Replace the checkpoint stored under ``key`` (one file, one rename)."""
-        folder, name = self.checkpoint(kind, key)
-        _commit.write_one(self.layout, folder, name, data)
+        """Replace the checkpoint stored under ``key`` (one file, one rename), at
+        a3s-code's name unless another run's checkpoint holds it."""
+        found = self.checkpoint(kind, key)
+        if found.write is None:
+            raise NameCollisionError(
+                f"every name this {kind.id_kind} id can be stored under holds another "
+                f"{kind.label} (the first holds {found.taken_by!r}); nothing was written",
+                path=self.layout.path(*kind.where(own_stem(key))))
+        _commit.write_one(self.layout, *found.write, data)
+        for where in [found.read, *found.others]:  # copies under another name go
+            if where is not None and where != found.write:
+                _commit.remove_one(self.layout, *where)
 
     def delete_checkpoint(self, kind: Checkpoint, key: str) -> None:
-        """Remove the checkpoint stored under ``key``; a missing one is fine."""
-        _commit.remove_one(self.layout, *self.checkpoint(kind, key))
+        """Remove the checkpoint stored under ``key`` (every copy); a missing one is fine."""
+        found = self.checkpoint(kind, key)
+        for where in filter(None, (found.read, *found.others)):
+            if self.layout.stat(*where) is not None:
+                _commit.remove_one(self.layout, *where)
 
     def delete(self, files: SessionFiles) -> None:
-        """Remove every file of a session (at both its names) and its metadata."""
-        layout = self.layout
+        """Remove every file of a session (every copy of it) and its metadata."""
         steps: list = []
-        for stem in filter(None, (files.stem, files.legacy)):
-            for component in COMPONENTS:
-                folder, name = files.where(component, stem)
-                if component.per_session_folder:
-                    if layout.stat(folder[:-1], folder[-1]) is not None:
-                        steps.append(_commit.RemoveTree(folder[:-1], folder[-1]))
-                elif layout.stat(folder, name) is not None:
-                    steps.append(_commit.Remove(folder, name))
-        if layout.stat(META, files.stem + ".json") is not None:
-            steps.append(_commit.Remove(META, files.stem + ".json"))
+        for stem in dict.fromkeys([files.read_stem, *files.others]):
+            if stem is None:
+                continue
+            steps += remove_steps(files, stem, whole=True)
+        envelope = v1_name(files.session_id)
+        if envelope is not None and self.layout.stat(V1_SESSIONS, envelope) is not None:
+            steps.append(_commit.Remove(V1_SESSIONS, envelope))  # else it would come back
         if steps:
-            with _commit.Transaction(layout) as tx:
+            with _commit.Transaction(self.layout) as tx:
                 for step in steps:
                     tx.add(step)
                 tx.commit()

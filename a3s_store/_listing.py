@@ -14,9 +14,10 @@ import time
 from . import _codec, _commit, _fs, _index
 from ._commit import is_journal_name
 from ._layout import CACHE, Layout
-from ._names import file_stem, id_from_stem, legacy_stem
-from ._session_files import read_meta
-from .errors import CorruptDataError, InvalidIdError, UnsafePathError
+from ._components import SESSION
+from ._resolve import may_hold, read_meta
+from ._v1 import list_v1, read_v1
+from .errors import CorruptDataError, UnsafePathError
 from .snapshot import SessionSummary
 
 __all__ = ["ids", "ids_of", "rows", "summaries"]
@@ -33,8 +34,13 @@ def ids(layout: Layout) -> list[str]:
     """The sorted ids of the store's sessions, from the small ids file when fresh."""
     cached = _index.load_ids(layout)
     if _index.rows_are_fresh(cached, _fs.stat_dir(layout.root).st_mtime_ns):
-        return cached[2]
-    return ids_of(rows(layout, ids_stale=True))
+        found = cached[2]
+    else:
+        found = ids_of(rows(layout, ids_stale=True))
+    envelopes = list_v1(layout)
+    if not envelopes:
+        return found
+    return sorted(set(found).union(identifier for identifier, _ in envelopes))
 
 
 def summaries(layout: Layout) -> list[SessionSummary]:
@@ -46,9 +52,30 @@ def summaries(layout: Layout) -> list[SessionSummary]:
         count = len(columns[1]) - columns[1].count(None)  # sessions come first
         # tuple.__new__ through C-level map/zip: a named tuple's own __new__
         # is a Python function, and this runs 10,000 times per listing.
-        return list(map(_new_summary, zip(*(col[:count] for col in columns[1:9]))))
-    make = SessionSummary._make
-    return [make(r[1:9]) for r in rows(layout) if r[1] is not None]
+        found = list(map(_new_summary, zip(*(col[:count] for col in columns[1:9]))))
+    else:
+        make = SessionSummary._make
+        found = [make(r[1:9]) for r in rows(layout) if r[1] is not None]
+    envelopes = list_v1(layout)
+    return _with_envelopes(layout, found, envelopes) if envelopes else found
+
+
+def _with_envelopes(layout: Layout, found: list[SessionSummary],
+                    envelopes: list[tuple[str, str]]) -> list[SessionSummary]:
+    """The summaries plus those of sessions only a3s-code 5's envelopes hold
+    (an envelope that cannot be read is left to ``load`` and ``verify``)."""
+    known = {summary.id for summary in found}
+    for identifier, _ in envelopes:
+        if identifier in known:
+            continue  # the 3.4 layout holds it: this package reads that one
+        try:
+            got = read_v1(layout, identifier)
+        except CorruptDataError:
+            continue
+        if got is not None:
+            found.append(SessionSummary.of(got[0].session, size_bytes=got[1][0]))
+    found.sort(key=lambda summary: summary.id)
+    return found
 
 
 def rows(layout: Layout, *, ids_stale: bool = False) -> list:
@@ -63,7 +90,6 @@ def rows(layout: Layout, *, ids_stale: bool = False) -> list:
     old = {row[0]: row for row in index[2]} if index else {}
     entries = [e for e in _fs.list_dir(layout.root)
                if e.name.endswith(".json") and e.is_file(follow_symlinks=False)]
-    names = {e.name for e in entries}
     out = []
     for entry in entries:
         sig = list(_fs.Sig.of(_fs.entry_stat(entry)))
@@ -71,10 +97,15 @@ def rows(layout: Layout, *, ids_stale: bool = False) -> list:
         if row is None or row[8:] != sig:
             row = _row_of(layout, entry.name, sig)
         out.append(row)
-    for row in out:  # a lossy a3s-code name yields to the id's own file
-        if row[1] is not None and row[1] != row[0][:-5]:
-            own = file_stem(row[1]) + ".json"
-            if own != row[0] and own in names:
+    newest: dict[str, list] = {}  # of two files holding one id, the newer is listed
+    for row in out:
+        if row[1] is not None:
+            other = newest.get(row[1])
+            if other is None or other[9] < row[9]:
+                if other is not None:
+                    other[1] = None
+                newest[row[1]] = row
+            else:
                 row[1] = None
     out.sort(key=lambda r: (r[1] is None, r[1] or "", r[0]))
     if _index.needs_rewrite(index, root_mtime, out) or ids_stale:
@@ -107,7 +138,8 @@ def _row_of(layout: Layout, name: str, sig: list) -> list:
     blank = [name, None, "", "", None, 0, 0, 0] + sig
     meta = read_meta(layout, stem)
     if meta is not None and (meta.get("files") or {}).get("session") == sig \
-            and type(meta.get("summary")) is dict and meta["id"] == id_from_stem(stem):
+            and type(meta.get("summary")) is dict \
+            and may_hold(layout, SESSION.where, stem, meta["id"]):
         sm = meta["summary"]
         return [name, meta.get("id"), sm.get("name"), sm.get("state"), sm.get("model"),
                 sm.get("messages"), sm.get("created_at"), sm.get("updated_at")] + sig
@@ -118,12 +150,8 @@ def _row_of(layout: Layout, name: str, sig: list) -> list:
         session = _codec.decode_session(got[0], strict=True, path=layout.path((), name))
     except (CorruptDataError, UnsafePathError):
         return blank  # not a session: skipped here, reported by verify
-    try:
-        primary = file_stem(session.id)
-    except InvalidIdError:
-        return blank
-    if primary != stem and legacy_stem(session.id) != stem:
-        return blank
+    if not may_hold(layout, SESSION.where, stem, session.id):
+        return blank  # a copy under a name that is not the id's: verify reports it
     sm = _codec.summary_of(session)
     return [name, session.id, sm["name"], sm["state"], sm["model"], sm["messages"],
             sm["created_at"], sm["updated_at"]] + sig

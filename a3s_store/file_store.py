@@ -13,7 +13,8 @@ Layout under the root (what a3s-code reads and writes)::
 
 plus the store's own folder ``.a3s_store/`` (see the README's "Files on
 disk"), which a3s-code ignores. ``<id>`` is the id itself for plain ids and
-an escaped name otherwise (see ``_names``).
+a name of this package's own when that one is taken by another id or cannot
+be a file name (see ``_names`` and ``_resolve``).
 
 This module is the public API only: it checks arguments, encodes and
 decodes through the component table (``_components``), and makes one
@@ -31,7 +32,7 @@ from . import _codec, _listing
 from ._components import COMPONENTS, SESSION, SIDE, Checkpoint, Component
 from ._engine import Engine
 from ._layout import DEFAULT_MAX_FILE_BYTES, Options
-from ._names import file_stem
+from ._names import check_id
 from .records import SessionData
 from .snapshot import SessionSnapshot, SessionSummaries, SessionSummary
 from .store import (
@@ -137,7 +138,7 @@ class FileSessionStore(ComponentMethods):
         :raises InvalidDataError: the session cannot be written (nothing is).
         """
         session = check_session_type(session)
-        file_stem(session.id)
+        check_id(session.id)
         data = self._engine.check_size(SESSION.encode(session, cache=self._messages),
                                        session.id)
         with self._engine.operation(exclusive=True) as op:
@@ -151,15 +152,17 @@ class FileSessionStore(ComponentMethods):
         :raises CorruptDataError: the file exists but cannot be read as this
             session (the file is left untouched).
         """
-        file_stem(session_id)  # refuse a bad id before any I/O
+        check_id(session_id)  # refuse a bad id before any I/O
         with self._engine.operation(exclusive=False) as op:
-            return op.load(op.session(session_id), SESSION)
+            return op.load(op.session(session_id, reading=True), SESSION)
 
     def exists(self, session_id: str, /) -> bool:
         """Whether a session file is stored for this id (it is not parsed)."""
-        file_stem(session_id)
+        check_id(session_id)
         with self._engine.operation(exclusive=False) as op:
-            return op.session(session_id).stat(SESSION) is not None
+            files = op.session(session_id)
+            stem = files.use if files.use is not None else files.problem
+            return stem is not None and files.stat(SESSION, stem) is not None
 
     def delete(self, session_id: str, /) -> None:
         """Remove the session and its side files, all at once; unknown ids are fine.
@@ -167,7 +170,7 @@ class FileSessionStore(ComponentMethods):
         Loop and workflow checkpoints are keyed by run and workflow ids and are
         left (as in a3s-code); ``a3s-store gc`` removes orphaned ones.
         """
-        file_stem(session_id)
+        check_id(session_id)
         self._messages.forget(session_id)
         with self._engine.operation(exclusive=True) as op:
             op.delete(op.session(session_id))
@@ -209,7 +212,7 @@ class FileSessionStore(ComponentMethods):
         snapshot = check_snapshot_type(snapshot)
         session = snapshot.session
         sid = session.id
-        file_stem(sid)
+        check_id(sid)
         docs = {c.name: self._engine.check_size(
             c.encode(getattr(snapshot, c.attr), session_id=sid, cache=self._messages), sid)
             for c in COMPONENTS}
@@ -223,9 +226,9 @@ class FileSessionStore(ComponentMethods):
 
         Components that were never saved come back empty.
         """
-        file_stem(session_id)
+        check_id(session_id)
         with self._engine.operation(exclusive=False) as op:
-            files = op.session(session_id)
+            files = op.session(session_id, reading=True)
             session = op.load(files, SESSION)
             if session is None:
                 return None
@@ -259,8 +262,7 @@ class FileSessionStore(ComponentMethods):
             checkpoint = op.read_checkpoint(kind, key)
             if checkpoint is None:
                 return None
-            return checked_checkpoint(kind, key, checkpoint,
-                                      op.layout.path(*op.checkpoint(kind, key)))
+            return checked_checkpoint(kind, key, checkpoint, op.checkpoint_path(kind, key))
 
     def _delete_checkpoint(self, kind: Checkpoint, key: str) -> None:
         with self._engine.operation(exclusive=True) as op:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._components import COMPONENTS, SESSION, SIDE, Checkpoint, Component
-from ._names import file_stem
+from ._names import check_id
 from .errors import ConflictError
 from .records import SessionData
 from .snapshot import SessionSnapshot, SessionSummaries, SessionSummary
@@ -27,7 +27,6 @@ from .store import (
     check_session_type,
     check_snapshot_type,
     checked_checkpoint,
-    page,
 )
 
 __all__ = ["MemorySessionStore"]
@@ -100,7 +99,7 @@ class MemorySessionStore(ComponentMethods):
              create_only: bool = False) -> str:
         """Save (replace) a session; return its new revision (see FileSessionStore.save)."""
         session = check_session_type(session)
-        file_stem(session.id)
+        check_id(session.id)
         data = SESSION.encode(session)
         with self._lock:
             entry = self._entries.get(session.id)
@@ -111,19 +110,19 @@ class MemorySessionStore(ComponentMethods):
 
     def load(self, session_id: str, /) -> SessionData | None:
         """A copy of the session, or None."""
-        file_stem(session_id)
+        check_id(session_id)
         with self._lock:
             return self._session(self._entries.get(session_id))
 
     def delete(self, session_id: str, /) -> None:
         """Remove the session and its components; unknown ids are fine."""
-        file_stem(session_id)
+        check_id(session_id)
         with self._lock:
             self._entries.pop(session_id, None)
 
     def exists(self, session_id: str, /) -> bool:
         """Whether a session is stored under this id."""
-        file_stem(session_id)
+        check_id(session_id)
         with self._lock:
             entry = self._entries.get(session_id)
             return entry is not None and SESSION.name in entry.docs
@@ -156,7 +155,7 @@ class MemorySessionStore(ComponentMethods):
         """Replace a session and every component in one step; return the revision."""
         snapshot = check_snapshot_type(snapshot)
         sid = snapshot.session.id
-        file_stem(sid)
+        check_id(sid)
         new = _Entry(docs={c.name: c.encode(getattr(snapshot, c.attr), session_id=sid)
                            for c in COMPONENTS})
         with self._lock:
@@ -169,7 +168,7 @@ class MemorySessionStore(ComponentMethods):
 
     def load_snapshot(self, session_id: str, /) -> SessionSnapshot | None:
         """Copies of the session and all its components, or None."""
-        file_stem(session_id)
+        check_id(session_id)
         with self._lock:
             entry = self._entries.get(session_id)
             session = self._session(entry)

@@ -36,7 +36,7 @@ from ._components import (
     Checkpoint,
     Component,
 )
-from ._names import file_stem
+from ._names import check_id
 from .errors import CorruptDataError, InvalidDataError
 from .records import (
     ArtifactStore,
@@ -128,11 +128,11 @@ class ComponentMethods:
         raise NotImplementedError
 
     def _side_save(self, component: Component, session_id: str, value: Any) -> None:
-        file_stem(session_id)  # a bad id is refused before anything else
+        check_id(session_id)  # a bad id is refused before anything else
         self._save_component(component, session_id, value)
 
     def _side_load(self, component: Component, session_id: str) -> Any:
-        file_stem(session_id)
+        check_id(session_id)
         return self._load_component(component, session_id)
 
     def save_artifacts(self, session_id: str, artifacts: ArtifactStore, /) -> None:
@@ -194,12 +194,12 @@ class ComponentMethods:
         :raises UnsupportedVersionError: written by a newer schema version.
         :raises CorruptDataError: unreadable, or it belongs to another run.
         """
-        file_stem(run_id, LOOP.id_kind)
+        check_id(run_id, LOOP.id_kind)
         return self._load_checkpoint(LOOP, run_id)
 
     def delete_loop_checkpoint(self, run_id: str, /) -> None:
         """Remove the loop checkpoint of a run; a missing one is fine."""
-        file_stem(run_id, LOOP.id_kind)
+        check_id(run_id, LOOP.id_kind)
         self._delete_checkpoint(LOOP, run_id)
 
     def save_workflow_checkpoint(self, workflow_id: str, checkpoint: WorkflowCheckpoint, /
@@ -210,12 +210,12 @@ class ComponentMethods:
 
     def load_workflow_checkpoint(self, workflow_id: str, /) -> WorkflowCheckpoint | None:
         """The checkpoint of a workflow, or None (errors as for loop checkpoints)."""
-        file_stem(workflow_id, WORKFLOW.id_kind)
+        check_id(workflow_id, WORKFLOW.id_kind)
         return self._load_checkpoint(WORKFLOW, workflow_id)
 
     def delete_workflow_checkpoint(self, workflow_id: str, /) -> None:
         """Remove the checkpoint of a workflow; a missing one is fine."""
-        file_stem(workflow_id, WORKFLOW.id_kind)
+        check_id(workflow_id, WORKFLOW.id_kind)
         self._delete_checkpoint(WORKFLOW, workflow_id)
 
 
@@ -224,7 +224,7 @@ class ComponentMethods:
 
 def check_checkpoint(kind: Checkpoint, key: str, checkpoint: object) -> None:
     """Refuse a bad key, or a checkpoint to be stored under a key that is not its own."""
-    file_stem(key, kind.id_kind)  # InvalidIdError first: the key check would hide why
+    check_id(key, kind.id_kind)  # InvalidIdError first: the key check would hide why
     if not isinstance(checkpoint, kind.record):
         raise InvalidDataError(f"expected a {kind.record.__name__}, "
                                f"got {type(checkpoint).__name__}")

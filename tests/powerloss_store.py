@@ -42,7 +42,8 @@ from a3s_store._layout import INTERNAL
 __all__ = ["Workload", "Judge", "Figures", "Violation", "record", "sweep", "build",
            "S", "T", "LEGACY"]
 
-S, T, LEGACY = "s", "t", "a/b"  # LEGACY is stored by a3s-code under its lossy name a_b.json
+S, T, LEGACY = "s", "t", "a/b"  # LEGACY: a3s-code stores it at a_b.json; older versions of
+# this package stored it at %a%2Fb.json, which a save moves to a_b.json
 
 
 # -- starting stores -----------------------------------------------------------
@@ -77,7 +78,8 @@ def build(root, *, s_parts=SIDE_PARTS, legacy=False, workflow=False, damaged=Fal
           orphans=False) -> None:
     """Generation 1: ``s`` with the side files in ``s_parts``, ``t`` (a session
     file only), the loop checkpoint of ``run-x``; optionally the workflow
-    checkpoint ``wf-1``, the session ``a/b`` as a3s-code stored it, ``s.json``
+    checkpoint ``wf-1``, the session ``a/b`` as an older version of this package
+    stored it (``legacy="a3s-code"``: as a3s-code stores it), ``s.json``
     torn (``damaged``: a save or a repair moves it aside) or removed by
     a3s-code (``orphans``: its side files are garbage)."""
     store = FileSessionStore(root)
@@ -87,11 +89,12 @@ def build(root, *, s_parts=SIDE_PARTS, legacy=False, workflow=False, damaged=Fal
     if workflow:
         store.save_workflow_checkpoint("wf-1", f.workflow_checkpoint("wf-1", steps=1))
     if legacy:
+        stem = "a_b" if legacy == "a3s-code" else "%a%2Fb"
         snap = snapshot_gen(LEGACY, 1)
-        _raw(root, "a_b.json", _codec.encode_session(snap.session))
-        _raw(root, "traces/a_b.json", _codec.encode_list(snap.trace_events))
-        _raw(root, "runs/a_b.json", _codec.encode_list(snap.run_records))
-        _raw(root, "artifacts/a_b/artifacts.json", _codec.encode_artifacts(snap.artifacts))
+        _raw(root, f"{stem}.json", _codec.encode_session(snap.session))
+        _raw(root, f"traces/{stem}.json", _codec.encode_list(snap.trace_events))
+        _raw(root, f"runs/{stem}.json", _codec.encode_list(snap.run_records))
+        _raw(root, f"artifacts/{stem}/artifacts.json", _codec.encode_artifacts(snap.artifacts))
     if damaged:
         _raw(root, "s.json", b'{"id": "s", "config": {"na')
     if orphans:
@@ -374,7 +377,8 @@ def _side_step(part: str, sid: str, gen: int):
 
 def workloads() -> list[Workload]:
     """One workload per mutating operation of the public API (and variant)."""
-    legacy = _store_setup(legacy=True)
+    legacy = _store_setup(legacy="old-name")
+    a3s_code = _store_setup(legacy="a3s-code")
     out = [
         Workload("save-new", _store_setup(), [_on_store(
             lambda st: st.save(snapshot_gen("new", 2).session))], watch=("new",)),
@@ -419,6 +423,10 @@ def workloads() -> list[Workload]:
         Workload("legacy-side-traces", legacy, [_side_step("traces", LEGACY, 2)],
                  watch=(LEGACY,)),
         Workload("legacy-delete", legacy, [_on_store(lambda st: st.delete(LEGACY))],
+                 watch=(LEGACY,)),
+        Workload("a3s-code-snapshot", a3s_code, [_on_store(
+            lambda st: st.save_snapshot(snapshot_gen(LEGACY, 2)))], watch=(LEGACY,)),
+        Workload("a3s-code-side-traces", a3s_code, [_side_step("traces", LEGACY, 2)],
                  watch=(LEGACY,)),
         Workload("save-quarantine", _store_setup(damaged=True), [_on_store(
             lambda st: st.save(snapshot_gen(S, 2).session))], watch=(S,)),

@@ -208,7 +208,8 @@ def save_parts(store: FileSessionStore, sid: str, gen: int, parts) -> None:
         saver(sid, value)
 
 
-def build(root, *, s_parts=SIDE_PARTS, s_present=True, legacy=False, damaged=False,
+def build(root, *, s_parts=SIDE_PARTS, s_present=True, legacy: str | bool = False,
+          damaged=False,
           workflow=False, legacy_artifacts=True, orphans=False) -> None:
     """The store before an operation (generation 1 of everything)."""
     store = FileSessionStore(root)
@@ -219,13 +220,16 @@ def build(root, *, s_parts=SIDE_PARTS, s_present=True, legacy=False, damaged=Fal
     store.save_loop_checkpoint("run-x", f.loop_checkpoint("run-x", "GEN00000001"))
     if workflow:
         store.save_workflow_checkpoint("wf-1", f.workflow_checkpoint("wf-1", steps=1))
-    if legacy:  # written by a3s-code under its lossy name
+    if legacy:  # a/b written by a3s-code (at a_b.json: saved in place), or by an
+        # older version of this package at its old name (a save moves it to a_b.json)
+        stem = "a_b" if legacy == "a3s-code" else "%a%2Fb"
         snap = snapshot_gen(LEGACY, 1)
-        _raw(root, "a_b.json", _codec.encode_session(snap.session))
-        _raw(root, "traces/a_b.json", _codec.encode_list(snap.trace_events))
-        _raw(root, "runs/a_b.json", _codec.encode_list(snap.run_records))
+        _raw(root, f"{stem}.json", _codec.encode_session(snap.session))
+        _raw(root, f"traces/{stem}.json", _codec.encode_list(snap.trace_events))
+        _raw(root, f"runs/{stem}.json", _codec.encode_list(snap.run_records))
         if legacy_artifacts:
-            _raw(root, "artifacts/a_b/artifacts.json", _codec.encode_artifacts(snap.artifacts))
+            _raw(root, f"artifacts/{stem}/artifacts.json",
+                 _codec.encode_artifacts(snap.artifacts))
     if damaged:  # a torn session file that a save must move aside, not overwrite
         _raw(root, "s.json", b'{"id": "s", "config": {"na')
     if orphans:  # side files whose session file a3s-code removed
@@ -268,10 +272,10 @@ def _scenarios() -> list[Scenario]:
         Scenario("save-quarantine", lambda st: st.save(snapshot_gen(S, 2).session), S,
                  {"damaged": True}),
         Scenario("save-legacy", lambda st: st.save(snapshot_gen(LEGACY, 2).session), LEGACY,
-                 {"legacy": True}),
+                 {"legacy": "old-name"}),
         Scenario("save-legacy-without-artifacts",
                  lambda st: st.save(snapshot_gen(LEGACY, 2).session), LEGACY,
-                 {"legacy": True, "legacy_artifacts": False}),
+                 {"legacy": "old-name", "legacy_artifacts": False}),
         Scenario("save-expected-revision",
                  lambda st: st.save(snapshot_gen(S, 2).session,
                                     expected_revision=st.load(S).revision), S),
@@ -285,7 +289,11 @@ def _scenarios() -> list[Scenario]:
         Scenario("snapshot-quarantine", lambda st: st.save_snapshot(snapshot_gen(S, 2)), S,
                  {"damaged": True}),
         Scenario("snapshot-legacy", lambda st: st.save_snapshot(snapshot_gen(LEGACY, 2)),
-                 LEGACY, {"legacy": True}),
+                 LEGACY, {"legacy": "old-name"}),
+        Scenario("save-a3s-code", lambda st: st.save(snapshot_gen(LEGACY, 2).session), LEGACY,
+                 {"legacy": "a3s-code"}),
+        Scenario("snapshot-a3s-code", lambda st: st.save_snapshot(snapshot_gen(LEGACY, 2)),
+                 LEGACY, {"legacy": "a3s-code"}),
         Scenario("snapshot-create-only",
                  lambda st: st.save_snapshot(snapshot_gen("new", 2), create_only=True), "new"),
     ]
@@ -297,7 +305,9 @@ def _scenarios() -> list[Scenario]:
         out.append(Scenario(f"side-{part}-overwrite", _side_save(part, S, 2), S))
         out.append(Scenario(f"side-{part}-first", _side_save(part, T, 2), T))
     out.append(Scenario("side-traces-legacy", _side_save("traces", LEGACY, 2), LEGACY,
-                        {"legacy": True}))
+                        {"legacy": "old-name"}))
+    out.append(Scenario("side-traces-a3s-code", _side_save("traces", LEGACY, 2), LEGACY,
+                        {"legacy": "a3s-code"}))
     out += [
         Scenario("loop-save-new",
                  lambda st: st.save_loop_checkpoint("run-new", f.loop_checkpoint("run-new"))),
@@ -314,7 +324,9 @@ def _scenarios() -> list[Scenario]:
         Scenario("workflow-delete-missing", lambda st: st.delete_workflow_checkpoint("wf-new")),
         Scenario("delete-full", lambda st: st.delete(S), watch=(S,)),
         Scenario("delete-session-only", lambda st: st.delete(T), watch=(T,)),
-        Scenario("delete-legacy", lambda st: st.delete(LEGACY), None, {"legacy": True},
+        Scenario("delete-legacy", lambda st: st.delete(LEGACY), None, {"legacy": "old-name"},
+                 watch=(LEGACY,)),
+        Scenario("delete-a3s-code", lambda st: st.delete(LEGACY), None, {"legacy": "a3s-code"},
                  watch=(LEGACY,)),
         Scenario("delete-missing", lambda st: st.delete("new"), watch=("new",)),
     ]
@@ -326,11 +338,11 @@ def _scenarios() -> list[Scenario]:
     ]
     # Reads that refresh the listing caches (a3s-code added files since).
     out += [
-        Scenario("read-list", lambda st: st.list(), None, {"legacy": True}, watch=(LEGACY,)),
-        Scenario("read-summaries", lambda st: st.list_summaries(), None, {"legacy": True},
+        Scenario("read-list", lambda st: st.list(), None, {"legacy": "old-name"}, watch=(LEGACY,)),
+        Scenario("read-summaries", lambda st: st.list_summaries(), None, {"legacy": "old-name"},
                  watch=(LEGACY,)),
         Scenario("read-load-snapshot", lambda st: st.load_snapshot(LEGACY), None,
-                 {"legacy": True}, watch=(LEGACY,)),
+                 {"legacy": "old-name"}, watch=(LEGACY,)),
     ]
     # Recovery on open, from crashed states of a snapshot save, a delete and a save.
     for label, where in (("staging", ("write", 3)), ("record-written", "commit"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import threading
@@ -14,7 +15,6 @@ from a3s_store import (
     CorruptDataError,
     FileSessionStore,
     InvalidDataError,
-    NameCollisionError,
     SessionSnapshot,
     _fs,
 )
@@ -117,7 +117,9 @@ def test_a_directory_written_by_a3s_code_opens_as_it_is(tmp_path):
         store.load("notes")  # listed as no session, but the name is taken by a bad file
 
 
-def test_legacy_session_moves_to_its_own_name_on_save(tmp_path):
+def test_a_session_of_a3s_code_stays_at_its_name_on_save(tmp_path):
+    # a3s-code stores "a/b" at a_b.json; a save keeps it there, so a3s-code
+    # finds the update, and "a_b" itself goes to a name of ours.
     root = tmp_path / "store"
     _rust_file(root, "a_b.json", f.session_dict("a/b"))
     _rust_file(root, "traces/a_b.json", [f.trace_event("legacy").to_dict()])
@@ -125,24 +127,47 @@ def test_legacy_session_moves_to_its_own_name_on_save(tmp_path):
     session = store.load("a/b")
     session.config.name = "updated"
     store.save(session)
-    assert not (root / "a_b.json").exists() and not (root / "traces" / "a_b.json").exists()
-    assert store.load("a/b").config.name == "updated"
+    assert json.loads((root / "a_b.json").read_bytes())["config"]["name"] == "updated"
     assert store.load_trace_events("a/b")[0].name == "legacy"
-    store.save(f.session("a_b"))  # the plain id now has its name to itself
+    store.save(f.session("a_b"))
+    assert (root / "%a_b.json").exists()
     assert store.list() == ["a/b", "a_b"]
+    assert store.load("a_b").id == "a_b" and store.load("a/b").config.name == "updated"
 
 
-def test_a_file_holding_another_session_is_never_overwritten(tmp_path):
-    # What a case-insensitive disk shows: the file for "abc" holds "ABC".
+@pytest.mark.parametrize("folding", [False, True], ids=["case-sensitive", "case-insensitive"])
+def test_a_file_holding_another_session_is_never_overwritten(tmp_path, folding, monkeypatch):
+    # The file for "abc" holds "ABC": on a disk that folds case, "ABC"'s own
+    # file (a3s-code wrote it as ABC.json); elsewhere a copy by hand. Either
+    # way a save of "abc" goes to a name of its own and the file is kept.
+    from a3s_store import _fs
+
     root = tmp_path / "store"
     original = _rust_file(root, "abc.json", f.session_dict("ABC"))
+    monkeypatch.setattr(_fs.hooks, "case_insensitive", folding)
     store = FileSessionStore(root)
-    with pytest.raises(NameCollisionError) as info:
-        store.save(f.session("abc"))
-    assert "abc.json" in str(info.value) and "'ABC'" in str(info.value)
+    if folding:
+        assert store.load("abc") is None and store.load("ABC").id == "ABC"
+    else:
+        with pytest.raises(CorruptDataError, match="holds session 'ABC'"):
+            store.load("abc")
+    store.save(f.session("abc"))
     assert (root / "abc.json").read_bytes() == original
-    with pytest.raises(CorruptDataError, match="holds session 'ABC'"):
-        store.load("abc")
+    assert store.load("abc").id == "abc"
+    assert store.list() == (["ABC", "abc"] if folding else ["abc"])
+
+
+def test_a_file_copied_under_the_name_of_another_id_is_reported_and_kept(tmp_path):
+    # No id of the file's could be stored at chat-1.json: a copy by hand.
+    root = tmp_path / "store"
+    original = _rust_file(root, "chat-1.json", f.session_dict("other"))
+    store = FileSessionStore(root)
+    with pytest.raises(CorruptDataError, match="holds session 'other'") as info:
+        store.load("chat-1")
+    assert info.value.path == str(root / "chat-1.json")
+    store.save(f.session("chat-1"))
+    assert (root / "chat-1.json").read_bytes() == original
+    assert store.load("chat-1").id == "chat-1"
 
 
 @pytest.mark.parametrize("content", [b"", b"{not json", b'{"id": "test-id", "config": {'])

@@ -1,9 +1,10 @@
 """Hostile ids (reliability.md §2.7, §3.6): each round-trips exactly or is refused before I/O.
 
-Every id of the corpus is either stored under a name of its own - through
-every method that takes a session, run or workflow id - and comes back
-exactly, or is refused with :class:`InvalidIdError` before the first
-filesystem call. Either way nothing outside the store's root changes.
+Every id of the corpus is either stored - through every method that takes a
+session, run or workflow id - under a3s-code's name for it when that name is
+free and another of its names when not, and comes back exactly, or is refused
+with :class:`InvalidIdError` before the first filesystem call. Either way
+nothing outside the store's root changes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 
 import factories as f
 from a3s_store import FileSessionStore, InvalidIdError, SessionSnapshot
-from a3s_store._names import MAX_NAME_BYTES, file_stem, id_from_stem, is_plain
+from a3s_store._names import MAX_NAME_BYTES, candidates, check_id, folder_name, rust_stem
 from hostile import IOAttempted, no_io, seed_from_env, tree_outside
 
 INTERNAL = ".a3s_store"
@@ -120,8 +121,8 @@ CORPUS = [
     ("loop_checkpoints", "a category folder"),
     ("meta", "an internal folder"),
     ("quarantine", "an internal folder"),
-    ("x" * MAX_NAME_BYTES, "longest plain id"),
-    ("x" * (MAX_NAME_BYTES + 1), "one past the longest plain id"),
+    ("x" * MAX_NAME_BYTES, "longest id stored under a3s-code's name"),
+    ("x" * (MAX_NAME_BYTES + 1), "one past it (a hashed name)"),
     ("x" * 255, "255 bytes"),
     ("x" * 256, "256 bytes"),
     ("\U0001f600" * 64, "64 four-byte emoji (256 bytes)"),
@@ -131,6 +132,7 @@ CORPUS = [
     ("\ud800", "lone high surrogate"),
     ("a\udc80b", "lone low surrogate"),
     ("\udfff\ud800", "reversed pair"),
+    ("ok\udcff", "lone surrogate at the end"),
     (Tagged("tagged"), "str subclass that lies"),
     (None, "None"),
     (1, "int"),
@@ -142,6 +144,8 @@ CORPUS = [
     (("a",), "tuple"),
     ({"id": "a"}, "dict"),
     (object(), "object"),
+    (memoryview(b"x"), "memoryview"),
+    (frozenset({"a"}), "frozenset"),
 ]
 
 IDS = [ident for ident, _ in CORPUS]
@@ -149,19 +153,35 @@ IDS = [ident for ident, _ in CORPUS]
 
 def _accepted(identifier) -> bool:
     try:
-        file_stem(identifier)
+        check_id(identifier)
     except InvalidIdError:
         return False
     return True
+
+
+def _expected_names(values) -> dict[str, str]:
+    """id -> the name the store must write it under, ids saved in this order into
+    an empty store: the first of its names that no earlier id took."""
+    taken: dict[str, str] = {}
+    return {value: _first_free(value, taken) for value in values}
+
+
+def _first_free(value: str, taken: dict[str, str]) -> str:
+    """The first name of ``value`` not in ``taken`` (name -> id), which it then takes.
+    The names of the artifacts folders of "" and "." are never a new file's."""
+    for name in candidates(value):
+        if taken.get(name, value) == value and name not in ("%F", "%F%2E"):
+            taken[name] = value
+            return name
+    raise AssertionError(f"no name for {value!r}")
 
 
 def _why_refused(identifier) -> str:
     """The reason the refusal message must give (worked out independently of _names)."""
     if not isinstance(identifier, str):
         return "must be a str"
-    if any(0xD800 <= ord(c) <= 0xDFFF for c in identifier):
-        return "Unicode"
-    return "too long"
+    assert any(0xD800 <= ord(c) <= 0xDFFF for c in identifier)
+    return "Unicode"
 
 
 def test_the_corpus_is_big_and_covers_both_outcomes():
@@ -234,8 +254,8 @@ def test_refused_ids_are_refused_before_any_io_by_every_method(tmp_path, identif
 
 def test_a_str_subclass_is_stored_under_its_plain_value():
     # Regression: the stem came from str(), which a subclass can override.
-    assert file_stem(Tagged("tagged")) == "tagged"
-    assert type(file_stem(Tagged("a/b"))) is str
+    assert check_id(Tagged("tagged")) == "tagged"
+    assert type(check_id(Tagged("a/b"))) is str and rust_stem(check_id(Tagged("a/b"))) == "a_b"
 
 
 def test_exists_refuses_a_bad_id_before_any_io(tmp_path):
@@ -322,9 +342,12 @@ def test_every_accepted_id_round_trips_through_every_method_without_sharing_a_fi
         assert store.load_loop_checkpoint(ident).session_id == label
         assert len(store.load_workflow_checkpoint(ident).steps) == n % 3 + 1
 
-    # One file per id in each folder: no two ids share a name.
-    stems = [file_stem(i) for i in accepted]
+    # One file per id in each folder: no two ids share a name, and each id is at
+    # a3s-code's name unless an earlier id holds it.
+    expected = _expected_names(values)
+    stems = [expected[v] for v in values]
     assert len(set(stems)) == len(stems)
+    assert sum(s == rust_stem(v) for s, v in zip(stems, values)) > len(values) // 2
     assert sorted(os.listdir(root)) == sorted(
         [s + ".json" for s in stems] + [INTERNAL, "artifacts", "traces", "runs", "verification",
                                         "subagent_tasks", "loop_checkpoints",
@@ -332,7 +355,7 @@ def test_every_accepted_id_round_trips_through_every_method_without_sharing_a_fi
     for folder in ("traces", "runs", "verification", "subagent_tasks", "loop_checkpoints",
                    "workflow_checkpoints"):
         assert sorted(os.listdir(root / folder)) == sorted(s + ".json" for s in stems), folder
-    assert sorted(os.listdir(root / "artifacts")) == sorted(stems)
+    assert sorted(os.listdir(root / "artifacts")) == sorted(folder_name(s) for s in stems)
 
     # Deleting one id removes its files only.
     for n, (ident, value) in enumerate(zip(accepted, values)):
@@ -389,13 +412,14 @@ def test_ten_thousand_generated_ids_round_trip_and_never_collide(tmp_path):
     store = FileSessionStore(root, durable=False)
     before = tree_outside(tmp_path, root)
     stored: dict[str, str] = {}  # file name -> id
+    taken: dict[str, str] = {}  # name -> id, as the store must assign them
     refused = 0
     tried = 0
     while len(stored) < 10_000:
         ident = _generated_id(rng)
         tried += 1
         try:
-            file_stem(ident)
+            check_id(ident)
         except InvalidIdError as exc:
             refused += 1
             assert _why_refused(ident) in str(exc), f"{ctx} id={ident!r}: {exc}"
@@ -407,27 +431,26 @@ def test_ten_thousand_generated_ids_round_trip_and_never_collide(tmp_path):
         except BaseException:
             print(f"{ctx} id={ident!r}")
             raise
-        stored[file_stem(ident) + ".json"] = ident
+        stem = _first_free(ident, taken)
+        stored[stem + ".json"] = ident
     assert 0 < refused < tried // 5, ctx
     ids = sorted(set(stored.values()))
     assert store.list() == ids, ctx
     names = set(os.listdir(root)) - {INTERNAL}
     assert names == set(stored), ctx
 
-    # No two names collide on a case-insensitive or normalising disk. Plain
-    # names (a3s-code's own) may differ only by case; those are detected on
-    # such a disk by the id inside the file (NameCollisionError), so here we
-    # check that only genuine case pairs of plain ids can meet.
+    # The names of ours never meet on a case-insensitive or normalising disk;
+    # a3s-code's names may (it writes "Chat" and "chat" as they are), and on
+    # such a disk the id inside the file tells them apart (test_two_way.py).
     seen: dict[str, str] = {}
     for name, ident in stored.items():
+        if name[:-5] == rust_stem(ident):
+            continue
         for variant in {name.casefold(), unicodedata.normalize("NFC", name.casefold()),
                         unicodedata.normalize("NFD", name.casefold()),
                         unicodedata.normalize("NFKC", name).casefold()}:
             other = seen.setdefault(variant, ident)
-            if other != ident:
-                assert is_plain(other) and is_plain(ident) and \
-                    other.casefold() == ident.casefold(), f"{ctx}: {other!r} and {ident!r} collide"
-        assert id_from_stem(name[:-5]) == ident, ctx
+            assert other == ident, f"{ctx}: {other!r} and {ident!r} collide"
 
     sample = rng.sample(ids, min(500, len(ids)))
     for ident in sample:

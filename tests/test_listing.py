@@ -43,7 +43,7 @@ def test_summaries_show_what_each_session_holds(tmp_path):
     assert [(s.id, s.name, s.state, s.messages, s.updated_at) for s in got] == [
         ("a/x", "Ay", "Active", 1, 1700000100), ("b", "Bee", "Active", 3, 1700000100)]
     assert all(s.size_bytes == os.path.getsize(tmp_path / "s" / (
-        "b.json" if s.id == "b" else "%a%2Fx.json")) for s in got)
+        "b.json" if s.id == "b" else "a_x.json")) for s in got)
 
 
 def test_listing_follows_every_save_and_delete(tmp_path, trusting):

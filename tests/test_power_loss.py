@@ -282,7 +282,7 @@ def _before_commit_point(log: pl.Log) -> int:
 RECORD_CASES = {
     # The migrating snapshot of a/b loses its new session file: recovery takes
     # it for renamed, rolls forward and removes a_b.json. The session is gone.
-    "loses-a-migrating-session": ("legacy-snapshot", "-> store/%a%2Fb.json", ps.LEGACY),
+    "loses-a-migrating-session": ("legacy-snapshot", "-> store/a_b.json", ps.LEGACY),
     # An overwriting snapshot loses its trace file: gen 2 but for the traces.
     "mixes-a-snapshot": ("snapshot-overwrite", "-> store/traces/s.json", ps.S),
 }

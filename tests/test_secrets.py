@@ -41,18 +41,19 @@ def _with_key(session_id: str) -> dict:
 def test_a_session_read_with_an_api_key_is_saved_without_it_through_every_path(tmp_path):
     root = tmp_path / "store"
     store = FileSessionStore(root, durable=False)
-    # Hand-edited files holding a key: one under its own name, one under the
-    # lossy name a3s-code gives "a/b" (a save migrates it).
+    # Hand-edited files holding a key: two at a3s-code's names ("a/b" is at
+    # a_b.json), one at the escaped name older versions of this package gave
+    # "c/d" (a save moves it to a3s-code's name).
     os.makedirs(root, exist_ok=True)
     (root / "hand.json").write_text(json.dumps(_with_key("hand"), indent=2))
     (root / "a_b.json").write_text(json.dumps(_with_key("a/b"), indent=2))
-    (root / "c_d.json").write_text(json.dumps(_with_key("c/d"), indent=2))
+    (root / "%c%2Fd.json").write_text(json.dumps(_with_key("c/d"), indent=2))
     hand = store.load("hand")
     assert hand.llm_config.api_key == SECRET  # read, as a3s-code reads it
     revision = store.save(hand, expected_revision=hand.revision)
     store.save_snapshot(SessionSnapshot(session=store.load("a/b"), trace_events=[
         f.trace_event()]))
-    # Saving only side data moves the a3s-code file to its own name: the copy
+    # Saving only side data moves the old file to a3s-code's name: the copy
     # must not carry the key either (regression: it was copied byte for byte).
     store.save_trace_events("c/d", [f.trace_event()])
     store.save_artifacts("c/d", f.artifact_store())
@@ -63,6 +64,7 @@ def test_a_session_read_with_an_api_key_is_saved_without_it_through_every_path(t
     store.save_snapshot(SessionSnapshot(session=built, run_records=[f.run_record("built")]))
     store.save_loop_checkpoint("r", f.loop_checkpoint("r", "built"))
     assert store.load("hand").revision == revision
+    assert not (root / "%c%2Fd.json").exists() and (root / "c_d.json").exists()
     assert {s.id for s in store.list_summaries()} == {"hand", "a/b", "c/d", "built"}
     for sid in ("hand", "a/b", "c/d", "built"):
         loaded = store.load(sid)

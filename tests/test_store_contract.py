@@ -240,7 +240,7 @@ def test_ids_that_collide_in_the_rust_layout_stay_distinct(store):
 
 
 def test_invalid_ids_are_refused_before_any_io(store):
-    for bad in (None, 1, b"x", "\ud800", "x" * 1000):
+    for bad in (None, 1, b"x", "\ud800", "x\udfff"):
         with pytest.raises(InvalidIdError):
             store.load(bad)
         with pytest.raises(InvalidIdError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .._names import file_stem, legacy_stem
+from .._names import candidates, check_id
 from ..errors import InvalidIdError
 
 __all__ = ["Finding", "Garbage", "Scan", "TEMP_GRACE_SECONDS", "RUST_TMP", "parse_age",
@@ -24,7 +24,7 @@ class Finding:
 
     ``severity`` is ``problem`` (the command fails) or ``note``; ``kind`` a
     short label (``damaged``, ``id-mismatch``, ``interrupted``, ``leftover``,
-    ``unsafe``, ``changed``, ``orphan``, ``newer-version``, ``metadata``);
+    ``unsafe``, ``changed``, ``orphan``, ``copy``, ``newer-version``, ``metadata``);
     ``fix`` what ``--repair`` does (``recover``, ``remove``, ``quarantine``,
     ``drop-meta`` or ``""`` for nothing); ``folder``/``name`` locate the
     file under the root, ``sig`` is what it was when found.
@@ -94,15 +94,14 @@ def parse_age(text: str) -> float:
 
 
 def matches(stem: str, identifier: object, kind: str) -> bool:
-    """Whether ``identifier`` is stored under ``stem`` (the store's name or a3s-code's)."""
+    """Whether ``identifier`` may be stored under ``stem`` (a3s-code's name or ours)."""
     if not isinstance(identifier, str):
         return False
     try:
-        if file_stem(identifier, kind) == stem:
-            return True
+        check_id(identifier, kind)
     except InvalidIdError:
-        pass
-    return legacy_stem(identifier) == stem
+        return False
+    return stem in candidates(identifier)
 
 
 def quarantined_stem(name: str) -> str | None:

@@ -168,7 +168,8 @@ def check_meta(view: View, stem: str, session_id: str, sigs: dict, reported: set
 
 
 def check_stem(view: View, stem: str, session_name: str | None, side_files, quarantined,
-               scan_: Scan) -> None:
+               scan_: Scan) -> tuple | None:
+    """Check the files at one name; return (session id, sig) of a sound session file."""
     findings = scan_.findings
     sound = None
     if session_name is not None:
@@ -193,6 +194,23 @@ def check_stem(view: View, stem: str, session_name: str | None, side_files, quar
                                     f"side data of session file {stem}.json: {where}"))
     if sound is not None:
         check_meta(view, stem, sound[0], sigs, reported, findings)
+    return sound
+
+
+def copies(view: View, held: dict[str, list[tuple[str, tuple]]]) -> list[Finding]:
+    """A note for each session held by two files (an older build moved it, then
+    a3s-code wrote it again at its own name): loads use the newer file, and the
+    next save of the session removes the other."""
+    notes = []
+    for session_id, files in sorted(held.items()):
+        if len(files) < 2:
+            continue
+        files = sorted(files, key=lambda item: item[1][1], reverse=True)  # newest first
+        for name, _ in files[1:]:
+            notes.append(Finding("note", "copy", view.path((), name),
+                                 f"an older copy of session {session_id!r}; loads read the "
+                                 f"newer {files[0][0]}, and its next save removes this one"))
+    return notes
 
 
 def check_checkpoint(view: View, folder: tuple[str, ...], name: str, findings) -> tuple | None:
@@ -233,13 +251,18 @@ def scan(checker: Checker) -> Scan:
     stems = sorted(set(by_stem) | set(inv.side))
     total = len(stems) + len(inv.checkpoints)
     done = 0
+    held: dict[str, list[tuple[str, tuple]]] = {}  # session id -> (file name, sig)
     for i in range(0, len(stems), BATCH):
         with checker.view(exclusive=False) as view:
             for stem in stems[i:i + BATCH]:
-                check_stem(view, stem, by_stem.get(stem), inv.side.get(stem, ()),
-                           inv.quarantined, result)
+                sound = check_stem(view, stem, by_stem.get(stem), inv.side.get(stem, ()),
+                                   inv.quarantined, result)
+                if sound is not None:
+                    held.setdefault(sound[0], []).append((by_stem[stem], sound[1]))
         done += len(stems[i:i + BATCH])
         checker.step(done, total)
+    with checker.view(exclusive=False) as view:
+        result.findings.extend(copies(view, held))
     for i in range(0, len(inv.checkpoints), BATCH):
         with checker.view(exclusive=False) as view:
             for folder, name in inv.checkpoints[i:i + BATCH]:

@@ -13,6 +13,7 @@ import os
 import stat as _stat
 
 from ..errors import CorruptDataError, UnsafePathError
+from . import _seam
 from ._seam import (
     CLOEXEC,
     DIRECTORY,
@@ -56,17 +57,21 @@ class Dir:
         return f"Dir({self.path!r})"
 
 
-def check_name(d: Dir, name: str) -> None:
+def check_name(d: Dir, name: str) -> str:
     """Refuse any ``name`` but one plain entry of ``d``.
 
     Every function here takes an entry name and checks it first, so no
     name - not even one read back from a damaged commit record - reaches
-    outside its folder (``..``, ``a/b``, an absolute path, NUL).
+    outside its folder (``..``, ``a/b``, an absolute path, NUL). Returns the
+    name to use (on a simulated case-insensitive disk, the entry it means).
     """
     if (type(name) is not str or not name or name in (".", "..") or "/" in name
             or "\0" in name or (WINDOWS and ("\\" in name or ":" in name))):
         raise UnsafePathError(f"refused: {name!r} is not a plain file name",
                               path=os.path.join(d.path, str(name)))
+    if _seam.case_insensitive and not WINDOWS:  # a simulated macOS or Windows disk
+        return _seam.fold_name(os.listdir(d.fd), name)
+    return name
 
 
 def unsafe(path: str, what: str = "is a symlink") -> UnsafePathError:
@@ -166,7 +171,7 @@ def open_dir(parent: Dir, name: str, *, create: bool = False, mode: int = 0o700,
     """
     if WINDOWS:
         return _open_dir_by_path(parent, name, create=create, mode=mode, durable=durable)
-    check_name(parent, name)
+    name = check_name(parent, name)
     flags = os.O_RDONLY | DIRECTORY | NOFOLLOW | CLOEXEC
     created = False
     for attempt in (0, 1):

@@ -43,7 +43,7 @@ def _open_file(d: Dir, name: str, flags: int, mode: int = 0o600) -> int:
             if _stat.S_ISLNK(st.st_mode) or getattr(st, "st_reparse_tag", 0):
                 raise unsafe(path)
         return os.open(path, flags | BINARY, mode)
-    check_name(d, name)
+    name = check_name(d, name)
     try:
         return os.open(name, flags | NOFOLLOW | CLOEXEC, mode, dir_fd=d.fd)
     except OSError as exc:
@@ -154,7 +154,7 @@ def peek_file(d: Dir, name: str, nbytes: int) -> bytes | None:
 
 def stat_entry(d: Dir, name: str) -> os.stat_result | None:
     """``lstat`` of ``name`` in ``d``; None when missing."""
-    check_name(d, name)
+    name = check_name(d, name)
     tick("stat")
     try:
         if WINDOWS:
@@ -219,8 +219,8 @@ def replace(src_dir: Dir, src: str, dst_dir: Dir, dst: str) -> None:
     once. The loop is the same on every platform so that tests can inject
     such refusals on POSIX through ``_fs.hooks.fault_hook``.
     """
-    check_name(src_dir, src)
-    check_name(dst_dir, dst)
+    src = check_name(src_dir, src)
+    dst = check_name(dst_dir, dst)
     attempts = _tunables.REPLACE_ATTEMPTS  # read at each call: tests shorten them
     pause = _tunables.REPLACE_PAUSE
     for attempt in range(1, attempts + 1):
@@ -249,7 +249,7 @@ def replace(src_dir: Dir, src: str, dst_dir: Dir, dst: str) -> None:
 
 def unlink(d: Dir, name: str) -> bool:
     """Remove the file (or link) ``name``; False when it was not there."""
-    check_name(d, name)
+    name = check_name(d, name)
     tick("unlink")
     try:
         if WINDOWS:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import unicodedata
 from typing import Callable, NamedTuple
 
 WINDOWS = sys.platform == "win32"
@@ -61,3 +62,26 @@ class Sig(NamedTuple):
 #: each call, so tests can shorten them here.
 REPLACE_ATTEMPTS = 6
 REPLACE_PAUSE = 0.005
+
+#: Installed by tests: when true, names are matched case-insensitively (and
+#: regardless of Unicode normalisation) against the entries of their folder,
+#: and an existing entry keeps its spelling, as on macOS (APFS) or Windows
+#: (NTFS): a simulation of such a disk on Linux.
+case_insensitive: bool = False
+
+
+def _folded(name: str) -> str:
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def fold_name(names, name: str) -> str:
+    """The entry of ``names`` (a folder's entries) that ``name`` means on a
+    case-insensitive disk; ``name`` itself when there is none."""
+    wanted = _folded(name)
+    for existing in names:
+        if existing == name:
+            return name
+    for existing in names:
+        if _folded(existing) == wanted:
+            return existing
+    return name
