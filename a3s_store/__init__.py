@@ -35,10 +35,12 @@ from .errors import (
     A3SStoreError,
     CheckpointNotFoundError,
     ConflictError,
+    ConnectionLostError,
     CorruptDataError,
     InvalidDataError,
     InvalidIdError,
     LockTimeoutError,
+    MissingDriverError,
     NameCollisionError,
     SessionNotFoundError,
     UnsafePathError,
@@ -57,6 +59,7 @@ from .records import *  # noqa: F401,F403 - every record type, listed in records
 from .resume import load_session_data, restore_persisted_session_state, resume_session
 from .session_options import SessionOptions, apply_persisted_runtime_options
 from .snapshot import SessionSnapshot, SessionSummary
+from .sql import SqlSessionStore
 from .store import SessionStore
 
 __all__ = sorted([
@@ -67,6 +70,7 @@ __all__ = sorted([
     "AgentSession",
     "CheckpointNotFoundError",
     "ConflictError",
+    "ConnectionLostError",
     "CorruptDataError",
     "DEFAULT_MAX_FILE_BYTES",
     "FileSessionStore",
@@ -74,6 +78,7 @@ __all__ = sorted([
     "InvalidIdError",
     "LockTimeoutError",
     "MemorySessionStore",
+    "MissingDriverError",
     "NameCollisionError",
     "PersistableSession",
     "SessionNotFoundError",
@@ -82,6 +87,7 @@ __all__ = sorted([
     "SessionSnapshot",
     "SessionStore",
     "SessionSummary",
+    "SqlSessionStore",
     "UnsafePathError",
     "UnsupportedVersionError",
     "apply_persisted_runtime_options",
