@@ -29,6 +29,8 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from . import records as _records
+from ._copy import CopyResult, copy_store
+from ._open import open_store
 from .agent_run import AgentResult, AgentRun, resume_run
 from .agent_session import AgentConfig, AgentSession, PersistableSession
 from .errors import (
@@ -71,6 +73,7 @@ __all__ = sorted([
     "CheckpointNotFoundError",
     "ConflictError",
     "ConnectionLostError",
+    "CopyResult",
     "CorruptDataError",
     "DEFAULT_MAX_FILE_BYTES",
     "FileSessionStore",
@@ -92,8 +95,10 @@ __all__ = sorted([
     "UnsupportedVersionError",
     "apply_persisted_runtime_options",
     "build_session_data_snapshot",
+    "copy_store",
     "load_session_data",
     "model_config_data",
+    "open_store",
     "persisted_model_name",
     "persisted_model_ref",
     "restore_persisted_session_state",
