@@ -27,7 +27,8 @@ import threading
 import time
 
 from ..errors import ConflictError, ConnectionLostError, LockTimeoutError
-from ._schema import MIGRATIONS, check_version, ensure_schema, schema_version
+from . import _schema
+from ._schema import check_version, ensure_schema, schema_version
 
 __all__ = ["Link", "MAX_ATTEMPTS", "Retry", "Tx"]
 
@@ -82,7 +83,7 @@ class Link:
     """
 
     def __init__(self, dialect, *, where: str, connect=None, connection=None,
-                 migrations=MIGRATIONS) -> None:
+                 migrations=None) -> None:
         if connect is None and connection is None:
             raise ValueError("a Link needs a connection or a connect function")
         self.dialect = dialect
@@ -91,7 +92,7 @@ class Link:
         self._conn = connection
         self._pid = os.getpid()
         self._lock = threading.RLock()
-        self._migrations = migrations
+        self._migrations = _schema.MIGRATIONS if migrations is None else migrations
         self._schema_ready = False
 
     def close(self) -> None:
@@ -119,9 +120,14 @@ class Link:
         return self._conn, True
 
     def _drop(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None and self._connect is not None:
-            _quietly(conn.close)
+        """Let a broken connection go (a connection the caller gave stays: it is theirs)."""
+        if self._connect is not None:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                # Roll back first: SQLite defers closing a connection whose statements
+                # are still referenced (say, from a traceback), keeping its locks.
+                _quietly(conn.rollback)
+                _quietly(conn.close)
 
     def run(self, body, *, write: bool, session_id=None):
         """Run ``body(tx)`` in one transaction and commit; return what it returns."""

@@ -117,7 +117,7 @@ def load_session(head: str, rows: list[str], *, session_id: str, where: str) -> 
         data = document(head, rows)
         session = _codec.decode_session(data, strict=False, path=where, session_id=session_id)
     except CorruptDataError as exc:
-        raise _located_row(exc, rows) from None
+        raise _located_row(exc, rows).located(path=where, session_id=session_id) from None
     if session.id != session_id:
         raise CorruptDataError(f"the row holds session {session.id!r}", key="id", path=where,
                                session_id=session_id)
