@@ -26,7 +26,6 @@ from a3s_store import (
 from a3s_store._components import SIDE
 from a3s_store.sql import _rows
 from crashkit import seed_from_env, visible
-from sqlkit import target  # noqa: F401 - fixture
 
 import factories as f
 

@@ -22,7 +22,6 @@ import pytest
 
 from a3s_store import ConflictError, Message, TextBlock
 from crashkit import gens_of, seed_from_env, snapshot_gen
-from sqlkit import target  # noqa: F401 - fixture
 
 import factories as f
 

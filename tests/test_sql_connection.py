@@ -17,7 +17,7 @@ import pytest
 
 from a3s_store import ConflictError, ConnectionLostError, SessionSnapshot, SqlSessionStore
 from a3s_store.sql import _link
-from sqlkit import faulty, target  # noqa: F401 - fixture
+from sqlkit import faulty
 
 import factories as f
 

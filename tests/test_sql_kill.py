@@ -25,7 +25,7 @@ import pytest
 
 from a3s_store import Message, TextBlock
 from crashkit import gens_of, seed_from_env, snapshot_gen
-from sqlkit import faulty, target  # noqa: F401 - fixture
+from sqlkit import faulty
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
 

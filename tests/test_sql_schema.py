@@ -8,7 +8,6 @@ import pytest
 
 from a3s_store import SqlSessionStore, UnsupportedVersionError
 from a3s_store.sql import _schema
-from sqlkit import target  # noqa: F401 - fixture
 
 import factories as f
 

@@ -21,7 +21,7 @@ from a3s_store import (
     TextBlock,
 )
 from a3s_store.sql import _connect, _rows
-from sqlkit import counting, target  # noqa: F401 - fixture
+from sqlkit import counting
 
 import factories as f
 

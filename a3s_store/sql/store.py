@@ -14,7 +14,6 @@ from .._components import CHECKPOINTS, LOOP, SIDE, WORKFLOW
 from .._names import file_stem
 from ..errors import InvalidDataError
 from ..file_store import DEFAULT_MAX_FILE_BYTES
-from ..records import ArtifactStore
 from ..snapshot import SessionSnapshot, SessionSummary
 from ..store import (
     check_loop_checkpoint_key,
