@@ -163,3 +163,22 @@ def test_an_appended_message_is_stored_in_the_same_bytes(target, tmp_path):
     files.save(session)
     head, rows = stored_rows(target, session.id)
     assert _rows.document(head, rows) == (tmp_path / "files" / f"{session.id}.json").read_bytes()
+
+
+def test_the_listed_size_follows_every_kind_of_edit(target, tmp_path):
+    rng = random.Random(seed_from_env())
+    store = target.open()
+    files = FileSessionStore(tmp_path / "files")
+    session = random_snapshot(rng, "s-1", 30).session
+    more = [Message.from_dict(random_message(rng, i)) for i in range(10)]
+    edits = [lambda: None, lambda: session.messages.extend(more[:4]),
+             lambda: session.messages.__delitem__(slice(12, None)),
+             lambda: session.messages.__setitem__(3, more[5]),
+             lambda: session.messages.clear(), lambda: session.messages.extend(more)]
+    for edit in edits:
+        edit()
+        store.save(session)
+        files.save(session)
+        size = (tmp_path / "files" / "s-1.json").stat().st_size
+        assert store.list_summaries()[0].size_bytes == size
+        assert target.open().list_summaries()[0].size_bytes == size

@@ -39,7 +39,10 @@ def _msg(text: str) -> Message:
     ("UPDATE a3s_messages SET message = '{\"role\": 5, \"content\": []}' WHERE position = 2",
      "messages[2].role", "expected"),
     ("DELETE FROM a3s_messages WHERE position = 1", "messages", "message rows"),
-    ("INSERT INTO a3s_messages (session_id, position, message) VALUES ('s-1', 7, '{}')",
+    ("UPDATE a3s_messages SET message = message || ', ' || message WHERE position = 0",
+     "messages[0]", "message row 0"),
+    ("INSERT INTO a3s_messages (session_id, position, message, file_bytes) "
+     "VALUES ('s-1', 7, '{}', 2)",
      "messages", "message rows"),
     ("UPDATE a3s_sessions SET document = 'not json'", "messages", "slot"),
     ("UPDATE a3s_sessions SET document = '{' || document", None, "invalid JSON"),

@@ -2,9 +2,8 @@
 
 Appending a message to a 10,000-message session must write one row, not
 10,000. After each save or load the store keeps a **mirror** of the
-session's history as it is in the database: the message objects, the
-database's ``messages_token`` at that moment, and the size of each row. The
-next save of the same session compares the history it is given with the
+session's history as it is in the database: the message objects and the
+database's ``messages_token`` at that moment. The next save of the same session compares the history it is given with the
 mirror and writes only from the first message that differs; the token,
 read again in the save's own transaction, proves the rows are still the
 mirrored ones (another writer changes it), or the whole history is written.
@@ -24,7 +23,7 @@ from __future__ import annotations
 
 import marshal
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from operator import is_
 
 from .._codec import _mutable_parts
@@ -57,13 +56,12 @@ class Mirror:
     messages: list
     parts: list
     fingerprint: bytes | None
-    sizes: list[int] = field(default_factory=list)
 
     @classmethod
-    def of(cls, token: str, messages: list, sizes: list[int]) -> "Mirror":
+    def of(cls, token: str, messages: list) -> "Mirror":
         """A mirror of ``messages`` as they are now (a load, a full write)."""
         parts = _parts_of(messages)
-        return cls(token, messages, parts, _fingerprint(parts), sizes)
+        return cls(token, messages, parts, _fingerprint(parts))
 
     def unchanged_prefix(self, messages: list) -> int:
         """How many leading messages of ``messages`` are the mirrored rows, unchanged."""
@@ -80,21 +78,21 @@ class Mirror:
 class Plan:
     """The rows one save writes: keep the first ``keep`` rows, write ``rows`` after them.
 
-    ``basis`` is the messages token the plan assumes the database holds
-    (None: a plan that writes every row, whatever the database holds);
-    ``token`` is set by the transaction to the token the rows will have.
+    ``rows`` are (position, text, bytes in the session file). ``basis`` is
+    the messages token the plan assumes the database holds (None: a plan
+    that writes every row, whatever the database holds); ``token`` is set by
+    the transaction to the token the rows will have.
     """
 
     keep: int
-    rows: list[tuple[int, str]]
-    sizes: list[int]
+    rows: list[tuple[int, str, int]]
     messages: list
     basis: str | None
     token: str | None = None
 
-    def message_bytes(self) -> int:
-        """The bytes all rows take in the session file."""
-        return sum(self.sizes)
+    def new_bytes(self) -> int:
+        """The bytes the written rows take in the session file."""
+        return sum(row[2] for row in self.rows)
 
     def mirror(self, previous: Mirror | None) -> Mirror:
         """The mirror of the database once this plan is committed."""
@@ -108,25 +106,19 @@ class Plan:
                 fingerprint = None if extra is None else fingerprint + extra
             previous.messages.extend(new)
             previous.parts.extend(parts)
-            return Mirror(self.token, previous.messages, previous.parts, fingerprint,
-                          self.sizes)
-        return Mirror.of(self.token, list(self.messages), self.sizes)
+            return Mirror(self.token, previous.messages, previous.parts, fingerprint)
+        return Mirror.of(self.token, list(self.messages))
 
 
 def plan_rows(messages: list, mirror: Mirror | None) -> Plan:
     """The rows to write so that the database holds ``messages``, assuming it
     holds what ``mirror`` says (the transaction checks the token)."""
-    keep = 0
-    sizes: list[int] = []
-    if mirror is not None:
-        keep = mirror.unchanged_prefix(messages)
-        sizes = mirror.sizes[:keep]
+    keep = 0 if mirror is None else mirror.unchanged_prefix(messages)
     rows = []
     for index in range(keep, len(messages)):
         text, size = encode_message(messages[index], index)
-        rows.append((index, text))
-        sizes.append(size)
-    return Plan(keep, rows, sizes, messages, None if mirror is None else mirror.token)
+        rows.append((index, text, size))
+    return Plan(keep, rows, messages, None if mirror is None else mirror.token)
 
 
 class MirrorCache:

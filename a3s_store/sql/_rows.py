@@ -108,14 +108,28 @@ def document(head: str, rows: list[str]) -> bytes:
 def load_session(head: str, rows: list[str], *, session_id: str, where: str) -> SessionData:
     """The session held by a head and its message rows.
 
-    Rows are the store's own writes, made by the strict encoder, so they are
-    read on the fast path (as the file store reads files it recognises).
+    The head and the rows (as one JSON array) are parsed apart, so no text is
+    re-indented. Rows are the store's own writes, made by the strict
+    encoder, so they are read on the fast path (as the file store reads the
+    files it recognises).
     :raises CorruptDataError: naming the session, ``where`` and, for a bad
         row, ``messages[i]``.
     """
     try:
-        data = document(head, rows)
-        session = _codec.decode_session(data, strict=False, path=where, session_id=session_id)
+        with _codec._gc_paused():
+            if MESSAGES_SLOT not in head:
+                raise CorruptDataError('session document has no "messages": [] slot',
+                                       key="messages")
+            doc = _json.decode(head.encode("utf-8"), strict=False)
+            if type(doc) is not dict:
+                raise CorruptDataError(f"expected a JSON object, got {type(doc).__name__}")
+            if rows:
+                messages = _json.decode(("[" + ",".join(rows) + "]").encode("utf-8"),
+                                        strict=False)
+                if len(messages) != len(rows):
+                    raise CorruptDataError("a message row holds more than one value")
+                doc["messages"] = messages
+            session = SessionData.from_dict(doc)
     except CorruptDataError as exc:
         raise _located_row(exc, rows).located(path=where, session_id=session_id) from None
     if session.id != session_id:
@@ -125,7 +139,7 @@ def load_session(head: str, rows: list[str], *, session_id: str, where: str) -> 
 
 
 def _located_row(exc: CorruptDataError, rows: list[str]) -> CorruptDataError:
-    """A parse error of the spliced document, pinned to the row that caused it."""
+    """A parse error of the rows, pinned to the row that caused it."""
     if exc.key is not None:
         return exc
     for index, row in enumerate(rows):

@@ -11,8 +11,9 @@ first schema of ``search_path`` for PostgreSQL)::
                         document: the session file's JSON with "messages": []
                         (NULL while only side data was saved); the last six
                         columns are what list_summaries shows
-    a3s_messages        (session_id, position) primary key, message
-                        message: the message's JSON, serde_json's pretty bytes
+    a3s_messages        (session_id, position) primary key, message, file_bytes
+                        message: the message's JSON, serde_json's pretty bytes;
+                        file_bytes: what it takes in the session file
     a3s_components      (session_id, component) primary key, document
                         component: a side file's name ("artifacts", "traces",
                         ...); document: that file's bytes
@@ -50,6 +51,7 @@ _V1 = (
         session_id {id} NOT NULL,
         position BIGINT NOT NULL,
         message TEXT NOT NULL,
+        file_bytes BIGINT NOT NULL,
         PRIMARY KEY (session_id, position)
     ){table}""",
     """CREATE TABLE a3s_components (

@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from ..errors import ConflictError, CorruptDataError
+from ..errors import ConflictError, CorruptDataError, InvalidDataError
 from ._link import Retry
 from ._mirror import Plan, plan_rows
 from ._rows import file_size, key, unkey
@@ -21,8 +21,8 @@ from ._rows import file_size, key, unkey
 __all__ = ["SessionWrite", "bump_revision", "check_revision", "delete_session",
            "list_ids", "list_summaries", "read_session", "read_state", "write_session"]
 
-_STATE = ("SELECT revision, document IS NOT NULL, messages_token, message_count "
-          "FROM a3s_sessions WHERE id = ?")
+_STATE = ("SELECT revision, document IS NOT NULL, messages_token, message_count, "
+          "messages_bytes FROM a3s_sessions WHERE id = ?")
 _INSERT = ("INSERT INTO a3s_sessions (revision, document, messages_token, message_count, "
            "messages_bytes, name, state, model, created_at, updated_at, size_bytes, id) "
            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING")
@@ -34,7 +34,10 @@ _PLACEHOLDER = ("INSERT INTO a3s_sessions (id, revision, document, messages_toke
                 "ON CONFLICT (id) DO NOTHING")
 _BUMP = "UPDATE a3s_sessions SET revision = ? WHERE id = ? AND revision = ?"
 _TRIM = "DELETE FROM a3s_messages WHERE session_id = ? AND position >= ?"
-_APPEND = "INSERT INTO a3s_messages (session_id, position, message) VALUES (?, ?, ?)"
+_APPEND = ("INSERT INTO a3s_messages (session_id, position, message, file_bytes) "
+           "VALUES (?, ?, ?, ?)")
+_TRIMMED_BYTES = ("SELECT COALESCE(SUM(file_bytes), 0) FROM a3s_messages "
+                  "WHERE session_id = ? AND position >= ?")
 _READ = ("SELECT revision, document, messages_token, message_count FROM a3s_sessions "
          "WHERE id = ?")
 _MESSAGES = "SELECT position, message FROM a3s_messages WHERE session_id = ? ORDER BY position"
@@ -70,10 +73,11 @@ class SessionWrite:
     expected_revision: str | None
     create_only: bool
     components: dict | None  # component name -> document text, for a snapshot
+    max_file_bytes: int
 
 
 def read_state(tx, session_key: str, *, lock: bool):
-    """(revision, has a document, messages token, message count) or None."""
+    """(revision, has a document, messages token, message count, messages bytes) or None."""
     return tx.one(_STATE + (tx.dialect.lock_row if lock else ""), (session_key,))
 
 
@@ -81,7 +85,8 @@ def write_session(tx, w: SessionWrite, write_components) -> tuple[str, Plan]:
     """Save the session row and its message rows; return (revision, the plan used)."""
     k = key(w.session_id)
     row = read_state(tx, k, lock=True)
-    current, exists, token, stored = row if row is not None else (None, False, None, 0)
+    current, exists, token, stored, stored_bytes = row if row is not None else (
+        None, False, None, 0, 0)
     check_revision(w.session_id, current, bool(exists), w.expected_revision, w.create_only,
                    tx.where)
     plan = w.plan
@@ -89,11 +94,17 @@ def write_session(tx, w: SessionWrite, write_components) -> tuple[str, Plan]:
         plan = plan_rows(plan.messages, None)  # another writer changed the rows: all of them
     changed = bool(plan.rows) or plan.keep < stored or token is None
     plan.token = new_revision() if changed else token
+    message_bytes = _message_bytes(tx, k, plan, stored, stored_bytes)
+    size = file_size(w.head, message_bytes, len(plan.messages))
+    if size > w.max_file_bytes:
+        raise InvalidDataError(f"document of {size} bytes exceeds the byte limit of "
+                               f"{w.max_file_bytes}; nothing was written",
+                               session_id=w.session_id)
     revision = new_revision()
     s = w.summary
-    values = (revision, w.head, plan.token, len(plan.messages), plan.message_bytes(),
+    values = (revision, w.head, plan.token, len(plan.messages), message_bytes,
               key(s["name"]), s["state"], key(s["model"]), s["created_at"], s["updated_at"],
-              file_size(w.head, plan.message_bytes(), len(plan.messages)), k)
+              size, k)
     if row is None:
         if tx.execute(_INSERT, values) == 0:
             raise Retry  # created by another writer since we looked
@@ -102,10 +113,19 @@ def write_session(tx, w: SessionWrite, write_components) -> tuple[str, Plan]:
     if plan.keep < stored:
         tx.execute(_TRIM, (k, plan.keep))
     if plan.rows:
-        tx.many(_APPEND, [(k, position, text) for position, text in plan.rows])
+        tx.many(_APPEND, [(k, position, text, size) for position, text, size in plan.rows])
     if w.components is not None:
         write_components(tx, k, w.components)
     return revision, plan
+
+
+def _message_bytes(tx, session_key: str, plan: Plan, stored: int, stored_bytes: int) -> int:
+    """What the history will take in the session file once ``plan`` is written."""
+    if plan.keep == 0:
+        return plan.new_bytes()
+    if plan.keep < stored:  # rows are removed: subtract what they took
+        stored_bytes -= tx.one(_TRIMMED_BYTES, (session_key, plan.keep))[0]
+    return stored_bytes + plan.new_bytes()
 
 
 def bump_revision(tx, session_key: str) -> str:

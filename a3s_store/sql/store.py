@@ -28,7 +28,7 @@ from ._connect import postgres_connector, redacted, sqlite_connector
 from ._dialects import POSTGRESQL, SQLITE, dialect_of
 from ._link import Link
 from ._mirror import Mirror, MirrorCache, plan_rows
-from ._rows import file_size, head_text, key, load_session
+from ._rows import head_text, key, load_session
 
 __all__ = ["SqlSessionStore"]
 
@@ -162,9 +162,9 @@ class SqlSessionStore:
             plan = plan_rows(list(session.messages), mirror)
         except InvalidDataError as exc:
             raise exc.located(session_id=sid)
-        self._checked_size(file_size(head, plan.message_bytes(), len(plan.messages)), sid)
         write = _sessions.SessionWrite(sid, head, _codec.summary_of(session), plan,
-                                       expected_revision, create_only, components)
+                                       expected_revision, create_only, components,
+                                       self.max_file_bytes)
         revision, used = self._run(
             lambda tx: _sessions.write_session(tx, write, _side.write_components),
             write=True, session_id=sid)
@@ -186,8 +186,7 @@ class SqlSessionStore:
         texts = _sessions.message_texts(session_id, count, message_rows, self.location)
         session = load_session(head, texts, session_id=session_id, where=self.location)
         session.revision = revision
-        sizes = [len(t.encode("utf-8")) + 4 * t.count("\n") for t in texts]
-        self._mirrors.put(session_id, Mirror.of(token, list(session.messages), sizes))
+        self._mirrors.put(session_id, Mirror.of(token, list(session.messages)))
         return session
 
     def exists(self, session_id: str, /) -> bool:
