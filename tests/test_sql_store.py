@@ -148,6 +148,26 @@ def test_edits_rewrite_from_the_first_changed_message(target):
     assert target.open().load("test-session-1").messages == session.messages
 
 
+def test_values_the_fingerprint_cannot_take_make_every_save_write_all_rows(target):
+    from a3s_store import ToolUseBlock
+    from a3s_store._json import F32
+
+    log: list = []
+    store = target.open_with(counting(log))
+    session = f.session(messages=5)
+    use = ToolUseBlock(id="t", name="n", input={"weight": F32(0.25)})
+    session.messages.append(Message(role="assistant", content=[use]))
+    store.save(session)
+    log.clear()
+    session.messages.append(_msg("next"))
+    store.save(session)
+    assert _message_writes(log) == (7, 1)  # every row again: slower, never stale
+    use.input["weight"] = F32(0.5)
+    store.save(session)
+    got = target.open().load("test-session-1").messages[5].content[0].input
+    assert got == {"weight": 0.5}
+
+
 def test_a_save_after_another_writer_changed_the_rows_writes_them_all(target):
     log: list = []
     store = target.open_with(counting(log))

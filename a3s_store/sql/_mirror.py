@@ -11,12 +11,14 @@ mirrored ones (another writer changes it), or the whole history is written.
 A message that is the *same object* as a mirrored one is unchanged only if
 the opaque JSON it holds (tool inputs, unknown keys: dicts a caller can
 change in place) is unchanged too. Those parts are collected once per
-message and fingerprinted with :mod:`marshal` (version 2: no references,
-so the bytes depend only on the values, their types and their key order);
-one C-level pass over all of them per save tells whether any changed, and
-if one did the whole history is written again. Values :mod:`marshal`
-cannot take (subclasses of ``float`` or ``str``) leave the mirror without
-a fingerprint, so the next save writes everything: slower, never stale.
+message. Most are empty (the unknown keys of a block, say): they are
+unchanged while ``any()`` finds none of them filled. The others are
+fingerprinted with :mod:`marshal` (version 2: no references, so the bytes
+depend only on the values, their types and their key order). Both checks
+are one C-level pass per save; if either sees a change, the whole history
+is written again. Values :mod:`marshal` cannot take (subclasses of
+``float`` or ``str``) leave the mirror without a fingerprint, so the next
+save writes everything: slower, never stale.
 """
 
 from __future__ import annotations
@@ -44,8 +46,13 @@ def _fingerprint(parts: list) -> bytes | None:
         return None
 
 
-def _parts_of(messages) -> list:
-    return [part for message in messages for part in _mutable_parts(message)]
+def _parts_of(messages) -> tuple[list, list]:
+    """The mutable parts of ``messages``: (the empty ones, the others)."""
+    empty, filled = [], []
+    for message in messages:
+        for part in _mutable_parts(message):
+            (filled if part else empty).append(part)
+    return empty, filled
 
 
 @dataclass(slots=True)
@@ -54,24 +61,38 @@ class Mirror:
 
     token: str
     messages: list
-    parts: list
+    empty: list  # mutable parts that were empty: unchanged while they all still are
+    filled: list  # the other mutable parts, fingerprinted
     fingerprint: bytes | None
 
     @classmethod
     def of(cls, token: str, messages: list) -> "Mirror":
         """A mirror of ``messages`` as they are now (a load, a full write)."""
-        parts = _parts_of(messages)
-        return cls(token, messages, parts, _fingerprint(parts))
+        empty, filled = _parts_of(messages)
+        return cls(token, messages, empty, filled, _fingerprint(filled))
 
     def unchanged_prefix(self, messages: list) -> int:
         """How many leading messages of ``messages`` are the mirrored rows, unchanged."""
-        if self.fingerprint is None or _fingerprint(self.parts) != self.fingerprint:
+        if (self.fingerprint is None or any(self.empty)
+                or _fingerprint(self.filled) != self.fingerprint):
             return 0  # something mirrored changed in place: rewrite it all
         mirrored = self.messages
         count = min(len(messages), len(mirrored))
         if all(map(is_, messages[:count], mirrored)):
             return count
         return next(i for i in range(count) if messages[i] is not mirrored[i])
+
+    def extended(self, token: str, new: list) -> "Mirror":
+        """This mirror with ``new`` messages appended (it is used up)."""
+        empty, filled = _parts_of(new)
+        fingerprint = self.fingerprint
+        if fingerprint is not None:
+            extra = _fingerprint(filled)
+            fingerprint = None if extra is None else fingerprint + extra
+        self.messages.extend(new)
+        self.empty.extend(empty)
+        self.filled.extend(filled)
+        return Mirror(token, self.messages, self.empty, self.filled, fingerprint)
 
 
 @dataclass(slots=True)
@@ -98,15 +119,7 @@ class Plan:
         """The mirror of the database once this plan is committed."""
         if (previous is not None and self.basis == previous.token and self.keep
                 and self.keep == len(previous.messages)):
-            new = self.messages[self.keep:]
-            parts = _parts_of(new)
-            fingerprint = previous.fingerprint
-            if fingerprint is not None:
-                extra = _fingerprint(parts)
-                fingerprint = None if extra is None else fingerprint + extra
-            previous.messages.extend(new)
-            previous.parts.extend(parts)
-            return Mirror(self.token, previous.messages, previous.parts, fingerprint)
+            return previous.extended(self.token, self.messages[self.keep:])
         return Mirror.of(self.token, list(self.messages))
 
 
