@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from .. import _codec
+from .._codec import _gc_paused
 from .._components import CHECKPOINTS, LOOP, SIDE, WORKFLOW
 from .._names import file_stem
 from ..errors import InvalidDataError
@@ -177,9 +178,10 @@ class SqlSessionStore:
         :raises CorruptDataError: its rows cannot be read as this session.
         """
         file_stem(session_id)
-        got = self._run(lambda tx: _sessions.read_session(tx, key(session_id)), write=False,
-                        session_id=session_id)
-        return None if got is None else self._session_of(session_id, *got)
+        with _gc_paused():  # rows, records and mirror: none in a cycle, a collection is waste
+            got = self._run(lambda tx: _sessions.read_session(tx, key(session_id)),
+                            write=False, session_id=session_id)
+            return None if got is None else self._session_of(session_id, *got)
 
     def _session_of(self, session_id: str, row, message_rows):
         revision, head, token, count = row
@@ -253,10 +255,11 @@ class SqlSessionStore:
             got = _sessions.read_session(tx, key(session_id))
             return None if got is None else (got, _side.read_components(tx, key(session_id)))
 
-        got = self._run(read, write=False, session_id=session_id)
-        if got is None:
-            return None
-        session = self._session_of(session_id, *got[0])
+        with _gc_paused():  # as in load
+            got = self._run(read, write=False, session_id=session_id)
+            if got is None:
+                return None
+            session = self._session_of(session_id, *got[0])
         parts = {}
         for component in SIDE:
             value = self._decoded(component, got[1].get(component.name), session_id)
