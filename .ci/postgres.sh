@@ -58,7 +58,8 @@ fi
 AS=()
 if [[ $(id -u) -eq 0 ]]; then
   if id postgres >/dev/null 2>&1; then USER_NAME=postgres; else USER_NAME=nobody; fi
-  AS=(runuser -u "$USER_NAME" --)
+  RUNUSER=$(command -v runuser || echo /usr/sbin/runuser)  # root's PATH may lack /usr/sbin
+  AS=("$RUNUSER" -u "$USER_NAME" --)
 fi
 
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/a3s-pg.XXXXXX")
