@@ -164,3 +164,24 @@ def test_a_session_created_by_another_writer_meanwhile_is_saved_over_not_lost(ta
     assert loaded.revision == revision and len(loaded.messages) == 3
     with pytest.raises(ConflictError, match="exists"):
         target.open_with(faulty(lambda *a: None)).save(f.session(), create_only=True)
+
+
+class Interrupt(BaseException):
+    """Stands for KeyboardInterrupt (not an Exception), without stopping pytest."""
+
+
+def test_an_interrupted_call_leaves_no_transaction_open(target):
+    armed = [False]
+
+    def interrupt(sql, params, conn):
+        if armed[0] and sql.startswith("INSERT INTO a3s_messages"):
+            armed[0] = False
+            raise Interrupt
+
+    store = target.open_with(faulty(interrupt))
+    store.save(f.session("first"))
+    armed[0] = True
+    with pytest.raises(Interrupt):
+        store.save(f.session("second", messages=3))
+    store.save(f.session("third", messages=1))
+    assert target.open().list() == ["first", "third"]

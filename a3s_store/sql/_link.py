@@ -139,38 +139,55 @@ class Link:
     def _run(self, body, write: bool, session_id):
         for attempt in range(MAX_ATTEMPTS):
             conn, fresh = self._connection()
-            step = "begin"
+            step = ["begin"]
             try:
-                cursor = conn.cursor()
-                self.dialect.begin(conn, cursor, write=write)
-                step = "body"
-                result = body(Tx(self.dialect, cursor, self.where))
-                step = "commit"
-                conn.commit()
-                return result
+                return self._attempt(conn, body, write, step)
             except Exception as exc:
-                kind = "retry" if isinstance(exc, Retry) else self.dialect.classify(exc, conn)
-                if kind != "lost":
-                    _quietly(conn.rollback)
-                if kind == "retry" and attempt + 1 < MAX_ATTEMPTS:
-                    time.sleep(random.uniform(0, min(0.2, _PAUSE * 2 ** attempt)))
-                    continue
-                if kind == "lost":
-                    self._drop()
-                    if step == "begin" and not fresh and self._connect is not None:
-                        continue  # found broken before anything was sent: reconnect
-                    raise self._lost(step, session_id) from exc
-                if kind == "busy":
-                    raise LockTimeoutError("the database stayed locked past the busy timeout; "
-                                           "nothing was written", session_id=session_id,
-                                           path=self.where) from exc
-                if kind == "retry":
-                    raise ConflictError(f"gave up after {MAX_ATTEMPTS} attempts: concurrent "
-                                        "transactions kept conflicting; nothing was written",
-                                        session_id=session_id, path=self.where) from exc
+                error = self._failed(exc, conn, step[0], fresh, attempt, session_id)
+                if error is None:
+                    continue  # run the transaction again
+                if error is exc:
+                    raise
+                raise error from exc
+            except BaseException:  # KeyboardInterrupt and the like: leave no transaction open
+                _quietly(conn.rollback)
                 raise
         raise ConnectionLostError("the connection kept breaking; nothing was written",
                                   session_id=session_id, path=self.where)
+
+    def _attempt(self, conn, body, write: bool, step: list):
+        """One run of the transaction; ``step[0]`` says how far it got."""
+        cursor = conn.cursor()
+        self.dialect.begin(conn, cursor, write=write)
+        step[0] = "body"
+        result = body(Tx(self.dialect, cursor, self.where))
+        step[0] = "commit"
+        conn.commit()
+        return result
+
+    def _failed(self, exc: Exception, conn, step: str, fresh: bool, attempt: int,
+                session_id):
+        """What a failed attempt comes to: None to run it again, else the error to raise."""
+        kind = "retry" if isinstance(exc, Retry) else self.dialect.classify(exc, conn)
+        if kind != "lost":
+            _quietly(conn.rollback)
+        if kind == "retry" and attempt + 1 < MAX_ATTEMPTS:
+            time.sleep(random.uniform(0, min(0.2, _PAUSE * 2 ** attempt)))
+            return None
+        if kind == "lost":
+            self._drop()
+            if step == "begin" and not fresh and self._connect is not None:
+                return None  # found broken before anything was sent: reconnect
+            return self._lost(step, session_id)
+        if kind == "busy":
+            return LockTimeoutError("the database stayed locked past the busy timeout; "
+                                    "nothing was written", session_id=session_id,
+                                    path=self.where)
+        if kind == "retry":
+            return ConflictError(f"gave up after {MAX_ATTEMPTS} attempts: concurrent "
+                                 "transactions kept conflicting; nothing was written",
+                                 session_id=session_id, path=self.where)
+        return exc
 
     def _lost(self, step: str, session_id) -> ConnectionLostError:
         if step == "commit":
