@@ -331,3 +331,22 @@ def test_keys_keep_ids_apart_and_in_order():
     assert sorted(keys) == [_rows.key(i) for i in sorted(ids)]
     assert [_rows.unkey(k) for k in keys] == ids
     assert all("\x00" not in k for k in keys)
+
+
+def test_an_agent_session_saved_every_turn_writes_one_row_a_turn(target):
+    from a3s_store import AgentSession, resume_session
+
+    log: list = []
+    session = AgentSession(session_id="agent", model="openai/gpt-4o",
+                           store=target.open_with(counting(log)))
+    for turn in range(4):
+        session.history.append(_msg(f"turn {turn}"))
+        log.clear()
+        session.save()
+        assert _message_writes(log) == (1, 0)
+    resumed = resume_session(target.open_with(counting(log)), "agent")
+    resumed.history.append(_msg("after resume"))
+    log.clear()
+    resumed.save()
+    assert _message_writes(log) == (1, 0)
+    assert len(target.open().load("agent").messages) == 5
