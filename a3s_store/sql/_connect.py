@@ -29,6 +29,8 @@ def _create_private(path: str, file_mode: int) -> None:
     """Create an empty database file with ``file_mode`` unless it exists."""
     folder, name = os.path.split(path)
     d = _fs.open_root(folder or ".", create=True)
+    if d is None:  # removed again between being made and being opened
+        raise FileNotFoundError(2, "folder of the database does not exist", folder)
     try:
         if _fs.stat_entry(d, name) is None:
             try:

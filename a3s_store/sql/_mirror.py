@@ -3,10 +3,11 @@
 Appending a message to a 10,000-message session must write one row, not
 10,000. After each save or load the store keeps a **mirror** of the
 session's history as it is in the database: the message objects and the
-database's ``messages_token`` at that moment. The next save of the same session compares the history it is given with the
-mirror and writes only from the first message that differs; the token,
-read again in the save's own transaction, proves the rows are still the
-mirrored ones (another writer changes it), or the whole history is written.
+database's ``messages_token`` at that moment. The next save of the same
+session compares the history it is given with the mirror and writes only
+from the first message that differs; the token, read again in the save's
+own transaction, proves the rows are still the mirrored ones (another
+writer changes it), or the whole history is written.
 
 A message that is the *same object* as a mirrored one is unchanged only if
 the opaque JSON it holds (tool inputs, unknown keys: dicts a caller can
@@ -48,7 +49,8 @@ def _fingerprint(parts: list) -> bytes | None:
 
 def _parts_of(messages) -> tuple[list, list]:
     """The mutable parts of ``messages``: (the empty ones, the others)."""
-    empty, filled = [], []
+    empty: list = []
+    filled: list = []
     for message in messages:
         for part in _mutable_parts(message):
             (filled if part else empty).append(part)
@@ -119,8 +121,8 @@ class Plan:
         """The mirror of the database once this plan is committed."""
         if (previous is not None and self.basis == previous.token and self.keep
                 and self.keep == len(previous.messages)):
-            return previous.extended(self.token, self.messages[self.keep:])
-        return Mirror.of(self.token, list(self.messages))
+            return previous.extended(self.token or "", self.messages[self.keep:])
+        return Mirror.of(self.token or "", list(self.messages))
 
 
 def plan_rows(messages: list, mirror: Mirror | None) -> Plan:

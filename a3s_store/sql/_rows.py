@@ -28,6 +28,8 @@ of code points (``ORDER BY`` matches Python's ``sorted``):
 
 from __future__ import annotations
 
+from typing import overload
+
 from .. import _codec, _json
 from ..errors import A3SStoreError, CorruptDataError, InvalidDataError
 from ..records import SessionData
@@ -42,7 +44,13 @@ _OPEN = '\n  "messages": [\n    '
 _ROW_INDENT = "\n    "
 
 
-def key(text: str | None) -> str | None:
+@overload
+def key(text: str) -> str: ...
+@overload
+def key(text: None) -> None: ...
+
+
+def key(text):
     """``text`` as stored in a text column: NUL becomes ``\\x01\\x01``, ``\\x01``
     becomes ``\\x01\\x02``; injective, and it keeps the order of code points."""
     if text is None or ("\x00" not in text and "\x01" not in text):
@@ -50,7 +58,13 @@ def key(text: str | None) -> str | None:
     return text.replace("\x01", "\x01\x02").replace("\x00", "\x01\x01")
 
 
-def unkey(text: str | None) -> str | None:
+@overload
+def unkey(text: str) -> str: ...
+@overload
+def unkey(text: None) -> None: ...
+
+
+def unkey(text):
     """The inverse of :func:`key`."""
     if text is None or "\x01" not in text:
         return text
@@ -126,7 +140,7 @@ def load_session(head: str, rows: list[str], *, session_id: str, where: str) -> 
             if rows:
                 messages = _json.decode(("[" + ",".join(rows) + "]").encode("utf-8"),
                                         strict=False)
-                if len(messages) != len(rows):
+                if type(messages) is not list or len(messages) != len(rows):
                     raise CorruptDataError("a message row holds more than one value")
                 doc["messages"] = messages
             session = SessionData.from_dict(doc)

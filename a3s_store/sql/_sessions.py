@@ -177,7 +177,7 @@ def list_ids(tx) -> list[str]:
 
 def list_summaries(tx, limit: int | None, after: str | None) -> list[tuple]:
     """Summary rows (id, name, state, model, messages, created, updated, size), by id."""
-    sql, params = _SUMMARY, []
+    sql, params = _SUMMARY, []  # type: tuple[str, list]
     if after is not None:
         sql += " AND id > ?"
         params.append(key(after))

@@ -7,6 +7,7 @@ retries and broken connections in ``_link``.
 
 from __future__ import annotations
 
+import builtins  # the class has a list() method
 import os
 
 from .. import _codec
@@ -211,7 +212,7 @@ class SqlSessionStore:
         return self._run(_sessions.list_ids, write=False)
 
     def list_summaries(self, *, limit: int | None = None,
-                       after: str | None = None) -> list[SessionSummary]:
+                       after: str | None = None) -> builtins.list[SessionSummary]:
         """A :class:`~a3s_store.SessionSummary` of each session, sorted by id,
         from the summary columns (no document is read).
 
@@ -311,7 +312,7 @@ class SqlSessionStore:
         file_stem(checkpoint_id, kind.id_kind)
         self._run(lambda tx: _side.delete_checkpoint(tx, kind.name, checkpoint_id), write=True)
 
-    def _list_checkpoints(self, kind) -> list[str]:
+    def _list_checkpoints(self, kind) -> builtins.list[str]:
         return self._run(lambda tx: _side.list_checkpoints(tx, kind.name), write=False)
 
     # -- diagnostics --------------------------------------------------------------
