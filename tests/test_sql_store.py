@@ -350,3 +350,44 @@ def test_an_agent_session_saved_every_turn_writes_one_row_a_turn(target):
     resumed.save()
     assert _message_writes(log) == (1, 0)
     assert len(target.open().load("agent").messages) == 5
+
+
+def test_a_psycopg_connection_in_its_default_mode_works(target):
+    if target.dialect != "postgresql":
+        pytest.skip("psycopg only")
+    conn = target.psycopg.connect(target.dsn, options=target.options)  # not autocommit
+    try:
+        store = SqlSessionStore(conn)
+        assert store.backend_name() == "postgresql"
+        store.save(f.session(messages=2))
+        session = store.load("test-session-1")
+        session.messages.append(_msg("more"))
+        store.save(session, expected_revision=session.revision)
+        assert conn.info.transaction_status == 0  # idle: nothing left open
+        assert len(target.open().load("test-session-1").messages) == 3
+    finally:
+        conn.close()
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
+                    reason="needs the fork start method")
+def test_a_connection_passed_in_is_refused_in_a_forked_child(tmp_path):
+    conn = sqlite3.connect(tmp_path / "s.db", check_same_thread=False)
+    store = SqlSessionStore(conn)
+    store.save(f.session())
+
+    def child(queue):
+        try:
+            store.load("test-session-1")
+            queue.put("used the parent's connection")
+        except BaseException as exc:  # reported to the parent
+            queue.put(repr(exc))
+
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=child, args=(queue,))
+    proc.start()
+    assert "ConnectionLostError" in queue.get(timeout=60)
+    proc.join(60)
+    assert store.load("test-session-1") is not None
+    conn.close()

@@ -113,7 +113,7 @@ def write_session(tx, w: SessionWrite, write_components) -> tuple[str, Plan]:
     if plan.keep < stored:
         tx.execute(_TRIM, (k, plan.keep))
     if plan.rows:
-        tx.many(_APPEND, [(k, position, text, size) for position, text, size in plan.rows])
+        tx.many(_APPEND, [(k, position, text, nbytes) for position, text, nbytes in plan.rows])
     if w.components is not None:
         write_components(tx, k, w.components)
     return revision, plan
