@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ._components import COMPONENTS
 from ._json import encode_compact
 from .errors import A3SStoreError
 
@@ -59,8 +60,7 @@ def _plain(value):
 
 
 def _snapshot_parts(snap) -> list:
-    return [snap.session, snap.artifacts, snap.trace_events, snap.run_records,
-            snap.verification_reports, snap.subagent_tasks]
+    return [getattr(snap, component.attr) for component in COMPONENTS]
 
 
 def copy_store(src, dst, *, progress: Callable[[int, int, str], None] | None = None
