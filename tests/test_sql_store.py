@@ -391,3 +391,23 @@ def test_a_connection_passed_in_is_refused_in_a_forked_child(tmp_path):
     proc.join(60)
     assert store.load("test-session-1") is not None
     conn.close()
+
+
+def test_a_connection_opened_for_a_store_that_cannot_open_is_closed(tmp_path):
+    opened = []
+
+    def connect():
+        opened.append(sqlite3.connect(tmp_path / "s.db"))
+        return opened[-1]
+
+    with pytest.raises(ValueError, match="max_file_bytes"):
+        SqlSessionStore(connect=connect, max_file_bytes=-1)
+    assert opened == []  # refused before connecting
+    sqlite3.connect(tmp_path / "s.db").execute("CREATE TABLE a3s_schema_version (version INT, "
+                                               "description TEXT)").connection.commit()
+    sqlite3.connect(tmp_path / "s.db").execute(
+        "INSERT INTO a3s_schema_version VALUES (99, 'future')").connection.commit()
+    with pytest.raises(Exception, match="newer"):
+        SqlSessionStore(connect=connect)
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        opened[-1].execute("SELECT 1")

@@ -37,6 +37,19 @@ __all__ = ["SqlSessionStore"]
 _DIALECTS = {"sqlite": SQLITE, "postgresql": POSTGRESQL}
 
 
+def _check_arguments(connection, connect, dialect, max_file_bytes) -> None:
+    if connection is None and connect is None:
+        raise ValueError("pass a connection or connect=<function returning one>")
+    if connection is not None and connect is not None:
+        raise ValueError("pass a connection or a connect function, not both")
+    if connect is not None and not callable(connect):
+        raise TypeError("connect must be a function of no arguments")
+    if dialect is not None and dialect not in _DIALECTS:
+        raise ValueError(f"dialect must be 'sqlite' or 'postgresql', not {dialect!r}")
+    if type(max_file_bytes) is not int or max_file_bytes < 1:
+        raise ValueError(f"max_file_bytes must be a positive int, not {max_file_bytes!r}")
+
+
 class SqlSessionStore:
     """A :class:`~a3s_store.SessionStore` on a DB-API 2 connection (SQLite or PostgreSQL).
 
@@ -67,28 +80,20 @@ class SqlSessionStore:
     def __init__(self, connection=None, /, *, connect=None, dialect: str | None = None,
                  location: str | None = None,
                  max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> None:
-        if connection is None and connect is None:
-            raise ValueError("pass a connection or connect=<function returning one>")
-        if connection is not None and connect is not None:
-            raise ValueError("pass a connection or a connect function, not both")
-        if connect is not None:
-            if not callable(connect):
-                raise TypeError("connect must be a function of no arguments")
-            connection = connect()
-        if dialect is not None and dialect not in _DIALECTS:
-            raise ValueError(f"dialect must be 'sqlite' or 'postgresql', not {dialect!r}")
-        self._dialect = _DIALECTS[dialect] if dialect else dialect_of(connection)
-        self.location = location or f"{self._dialect.name} database"
-        if type(max_file_bytes) is not int or max_file_bytes < 1:
-            raise ValueError(f"max_file_bytes must be a positive int, not {max_file_bytes!r}")
+        _check_arguments(connection, connect, dialect, max_file_bytes)
         self.max_file_bytes = max_file_bytes
-        self._link = Link(self._dialect, where=self.location, connect=connect,
-                          connection=connection)
         self._mirrors = MirrorCache()
+        if connect is not None:
+            connection = connect()
         try:
+            self._dialect = _DIALECTS[dialect] if dialect else dialect_of(connection)
+            self.location = location or f"{self._dialect.name} database"
+            self._link = Link(self._dialect, where=self.location, connect=connect,
+                              connection=connection)
             self._link.run(lambda tx: None, write=False)  # makes or checks the tables
         except BaseException:
-            self._link.close()
+            if connect is not None:  # opened here: closed here
+                connection.close()
             raise
 
     @classmethod
