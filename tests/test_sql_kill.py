@@ -113,7 +113,7 @@ def test_random_kills_lose_no_acknowledged_save(target):
     seed = seed_from_env()
     rng = random.Random(seed)
     target.open().close()
-    acknowledged, mid_save = 0, 0
+    acknowledged, mid_save = None, 0  # None: no save acknowledged yet, nothing stored
     for kill in range(RANDOM_KILLS):
         first = (kill + 1) * 1000
         acked, started = _kill_once(target, first, rng.uniform(0.005, 0.08))
