@@ -308,10 +308,19 @@ def test_a_store_opened_before_a_fork_works_in_the_child(target):
     store = target.open()
     store.save(f.session("parent"))
 
+    def work():
+        store.save(f.session("child"))
+        return store.list()
+
+    assert _in_a_child(work) == ["child", "parent"]
+    assert store.list() == ["child", "parent"]  # the parent's connection still works
+
+
+def _in_a_child(work):
+    """What ``work()`` returns in a forked child process (or the repr of what it raised)."""
     def child(queue):
         try:
-            store.save(f.session("child"))
-            queue.put(store.list())
+            queue.put(work())
         except BaseException as exc:  # reported to the parent
             queue.put(repr(exc))
 
@@ -319,9 +328,10 @@ def test_a_store_opened_before_a_fork_works_in_the_child(target):
     queue = ctx.Queue()
     proc = ctx.Process(target=child, args=(queue,))
     proc.start()
-    assert queue.get(timeout=60) == ["child", "parent"]
-    proc.join(60)
-    assert store.list() == ["child", "parent"]  # the parent's connection still works
+    try:
+        return queue.get(timeout=60)
+    finally:
+        proc.join(60)
 
 
 def test_keys_keep_ids_apart_and_in_order():
@@ -375,20 +385,8 @@ def test_a_connection_passed_in_is_refused_in_a_forked_child(tmp_path):
     conn = sqlite3.connect(tmp_path / "s.db", check_same_thread=False)
     store = SqlSessionStore(conn)
     store.save(f.session())
-
-    def child(queue):
-        try:
-            store.load("test-session-1")
-            queue.put("used the parent's connection")
-        except BaseException as exc:  # reported to the parent
-            queue.put(repr(exc))
-
-    ctx = multiprocessing.get_context("fork")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=child, args=(queue,))
-    proc.start()
-    assert "ConnectionLostError" in queue.get(timeout=60)
-    proc.join(60)
+    got = _in_a_child(lambda: store.load("test-session-1") and "used the parent's connection")
+    assert "ConnectionLostError" in got
     assert store.load("test-session-1") is not None
     conn.close()
 
