@@ -409,3 +409,10 @@ def test_a_connection_opened_for_a_store_that_cannot_open_is_closed(tmp_path):
         SqlSessionStore(connect=connect)
     with pytest.raises(sqlite3.ProgrammingError, match="closed"):
         opened[-1].execute("SELECT 1")
+
+
+def test_closing_a_store_in_a_forked_child_leaves_the_parent_s_connection(target):
+    store = target.open()
+    store.save(f.session("parent"))
+    assert _in_a_child(lambda: store.close() or "closed") == "closed"
+    assert store.list() == ["parent"]

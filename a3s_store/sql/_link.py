@@ -102,6 +102,8 @@ class Link:
                 conn, self._conn = self._conn, None
                 if self._pid == os.getpid():
                     _quietly(conn.close)
+                else:  # the parent's, inherited through fork: keep it from being freed
+                    _INHERITED.append(conn)
 
     def _connection(self):
         """(connection, whether it was opened just now)."""
