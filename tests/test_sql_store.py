@@ -414,5 +414,7 @@ def test_a_connection_opened_for_a_store_that_cannot_open_is_closed(tmp_path):
 def test_closing_a_store_in_a_forked_child_leaves_the_parent_s_connection(target):
     store = target.open()
     store.save(f.session("parent"))
+    connection = store._link._conn
     assert _in_a_child(lambda: store.close() or "closed") == "closed"
     assert store.list() == ["parent"]
+    assert store._link._conn is connection  # not broken, so not replaced

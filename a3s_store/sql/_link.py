@@ -37,7 +37,8 @@ MAX_ATTEMPTS = 8
 _PAUSE = 0.002  # first pause (seconds), doubled each retry, at most 0.2 s
 
 # Connections inherited through fork: kept referenced so that they are never
-# closed here (closing would end the parent's session on the shared socket).
+# closed here. Closing would end the parent's session on the shared socket;
+# psycopg and sqlite3 guard against that themselves, other drivers may not.
 _INHERITED: list = []
 
 
@@ -102,7 +103,7 @@ class Link:
                 conn, self._conn = self._conn, None
                 if self._pid == os.getpid():
                     _quietly(conn.close)
-                else:  # the parent's, inherited through fork: keep it from being freed
+                else:  # the parent's, inherited through fork: never freed here
                     _INHERITED.append(conn)
 
     def _connection(self):
