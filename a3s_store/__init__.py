@@ -28,16 +28,20 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from ._copy import CopyResult, copy_store
+from ._open import open_store
 from .agent_run import AgentResult, AgentRun
 from .agent_session import AgentSession
 from .errors import (
     A3SStoreError,
     CheckpointNotFoundError,
     ConflictError,
+    ConnectionLostError,
     CorruptDataError,
     InvalidDataError,
     InvalidIdError,
     LockTimeoutError,
+    MissingDriverError,
     NameCollisionError,
     SessionNotFoundError,
     UnsafePathError,
@@ -121,6 +125,7 @@ from .resume import resume_session
 from .run_resume import interrupted_runs, resume_run
 from .session_options import SessionOptions, apply_persisted_runtime_options
 from .snapshot import SessionSnapshot, SessionSummaries, SessionSummary
+from .sql import SqlSessionStore
 from .store import SessionStore
 
 __all__ = [
@@ -135,7 +140,9 @@ __all__ = [
     "CheckpointNotFoundError",
     "ConfirmationPolicy",
     "ConflictError",
+    "ConnectionLostError",
     "ContextUsage",
+    "CopyResult",
     "CorruptDataError",
     "DEFAULT_AUTO_COMPACT_THRESHOLD",
     "DEFAULT_MAX_ARTIFACTS",
@@ -153,6 +160,7 @@ __all__ = [
     "LoopCheckpoint",
     "MemorySessionStore",
     "Message",
+    "MissingDriverError",
     "NameCollisionError",
     "PermissionDecision",
     "PermissionPolicy",
@@ -178,6 +186,7 @@ __all__ = [
     "SessionStore",
     "SessionSummaries",
     "SessionSummary",
+    "SqlSessionStore",
     "StepOutcome",
     "StorageBackend",
     "SubagentProgress",
@@ -207,12 +216,14 @@ __all__ = [
     "WorkflowStepRecord",
     "apply_persisted_runtime_options",
     "build_session_data_snapshot",
+    "copy_store",
     "interrupted_runs",
     "list_from_dicts",
     "list_to_dicts",
     "load_session_data",
     "model_config_data",
     "normalize_timestamp",
+    "open_store",
     "persisted_model_name",
     "persisted_model_ref",
     "restore_persisted_session_state",

@@ -32,6 +32,8 @@ __all__ = [
     "CheckpointNotFoundError",
     "LockTimeoutError",
     "UnsafePathError",
+    "ConnectionLostError",
+    "MissingDriverError",
 ]
 
 
@@ -156,3 +158,32 @@ class CheckpointNotFoundError(A3SStoreError, KeyError):
 
     def __str__(self) -> str:  # KeyError would otherwise repr() the message
         return A3SStoreError.__str__(self)
+
+
+class ConnectionLostError(A3SStoreError, ConnectionError):
+    """The database connection of an SQL store broke during an operation.
+
+    ``may_have_committed`` says what became of the operation: False when the
+    break came before the commit was sent (nothing was written), True when
+    it came while the commit was under way (the save may or may not be
+    stored: load it to see). A store opened with a connect function opens a
+    new connection on its next call.
+    """
+
+    def __init__(self, message: str, *, may_have_committed: bool = False, **context) -> None:
+        super().__init__(message, **context)
+        self.may_have_committed = may_have_committed
+
+    def __reduce__(self):  # keep may_have_committed when pickled
+        return (_rebuild_lost, (self.message, self.session_id, self.path, self.key,
+                                self.may_have_committed))
+
+
+def _rebuild_lost(message, session_id, path, key, may_have_committed):
+    return ConnectionLostError(message, session_id=session_id, path=path, key=key,
+                               may_have_committed=may_have_committed)
+
+
+class MissingDriverError(A3SStoreError, ImportError):
+    """A database driver that a store needs is not installed; the message
+    names the package to install (the package itself depends on none)."""

@@ -136,11 +136,11 @@ class MemorySessionStore(ComponentMethods):
             ids = [i for i in sorted(self._entries) if after is None or i > after]
             summaries = []
             for session_id in ids:
+                if limit is not None and len(summaries) >= limit:
+                    break
                 session = self._session(self._entries[session_id])
                 if session is not None:
                     summaries.append(SessionSummary.of(session))
-                    if limit is not None and len(summaries) >= limit:
-                        break
             return SessionSummaries(summaries)
 
     def list(self) -> builtins.list[str]:

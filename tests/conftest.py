@@ -6,14 +6,21 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 
 from a3s_store import FileSessionStore, MemorySessionStore  # noqa: E402
+from sqlkit import target  # noqa: E402,F401 - the SQL tests' fixture (one database a dialect)
 
 
-@pytest.fixture(params=["file", "memory"])
+@pytest.fixture(params=["file", "memory", "sqlite"])
 def store(request, tmp_path):
-    """The same contract, run against both shipped stores."""
+    """The same tests, run against the file, memory and SQLite stores."""
     if request.param == "file":
-        return FileSessionStore(tmp_path / "store")
-    return MemorySessionStore()
+        yield FileSessionStore(tmp_path / "store")
+    elif request.param == "memory":
+        yield MemorySessionStore()
+    else:
+        from a3s_store.sql import SqlSessionStore
+
+        with SqlSessionStore.sqlite(tmp_path / "store.db") as sql_store:
+            yield sql_store
 
 
 @pytest.fixture
