@@ -28,6 +28,7 @@ stale copies (removed by the next write, and by ``delete``).
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 
@@ -44,7 +45,7 @@ __all__ = ["SessionFiles", "resolve", "read_meta", "owner_of", "may_hold", "META
 
 #: The largest metadata record read (they are a few hundred bytes).
 META_LIMIT = 1 << 20
-_PLAIN_OLD = __import__("re").compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\Z")
+_PLAIN_OLD = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\Z")
 
 # The shape of a metadata record; anything else is ignored like a torn
 # record, so a damaged one can never break an operation.
