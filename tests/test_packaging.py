@@ -115,3 +115,26 @@ def test_the_wheel_ships_py_typed(tmp_path):
     assert "a3s_store/py.typed" in names
     assert "a3s_store/records/__init__.py" in names
     assert not any(n.startswith("tests/") for n in names)
+
+
+def test_a_vendored_copy_passes_its_doctests_under_another_name(tmp_path):
+    # A host project runs `pytest --doctest-modules` over its vendored folder:
+    # no doctest may import the package by its own name or expect that name
+    # in a traceback. The host's conftest makes `import a3s_store` fail, so an
+    # installed copy cannot hide such a doctest.
+    vendored = tmp_path / "vendored" / "agentstore"
+    shutil.copytree(pathlib.Path(a3s_store.__file__).parent, vendored,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "conftest.py").write_text("import sys\nsys.modules['a3s_store'] = None\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--doctest-modules",
+         "vendored/agentstore"], cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=300)
+    summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+    ours = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--doctest-modules",
+         "--collect-only", "a3s_store"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    expected = sum(1 for line in ours.stdout.splitlines() if "::" in line)
+    assert re.match(rf"{expected} passed\b", summary), (summary, expected)
