@@ -25,6 +25,12 @@ and the case checks:
 * no parse error, no undocumented exception, no call after a crash, and
   nothing outside the root touched.
 
+That is the full strength (``A3S_FULL=1``). The default run keeps the crash
+at every k (k* is found from all of them) and tries the two error modes at
+the first call of each kind, at N+1 and at a few seeded k; the scenarios
+that differ from another only in the side file they write, and most
+``durable=False`` ones, are marked ``slow`` (see ``strength.py``).
+
 Errors are drawn (seeded) from EIO, ENOSPC, EDQUOT, EACCES and, on a rename,
 a Windows sharing violation. Violations are collected, not stopped at, and
 reported with the seed; the figures are printed (``-rP`` shows them).
