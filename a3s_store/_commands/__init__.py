@@ -2,7 +2,7 @@
 
 Every command is a :class:`Command`: its options and its handler, side by
 side in ``_inspect`` (list, show, export, stats, demo) or ``_maintain``
-(delete, verify, gc). A handler takes the parsed arguments, the store
+(delete, verify, gc) or ``_transfer`` (copy). A handler takes the parsed arguments, the store
 folder and the output streams, writes its result to ``out`` (what a script
 reads) and anything else (progress, confirmations) to ``err`` only when
 that is a terminal, and returns the exit code: 0 success, 1 a failure or a
@@ -12,12 +12,13 @@ Commands reach the store through its API only.
 
 from __future__ import annotations
 
-from ._common import Command, CommandError
+from ._common import Command, CommandError, os_error_text, tty, user_path
 from ._inspect import DEMO, EXPORT, LIST, SHOW, STATS
 from ._maintain import DELETE, GC, VERIFY
+from ._transfer import COPY
 
-__all__ = ["COMMANDS", "Command", "CommandError"]
+__all__ = ["COMMANDS", "Command", "CommandError", "os_error_text", "tty", "user_path"]
 
 #: Every command, in the order ``--help`` lists them.
 COMMANDS: dict[str, Command] = {c.name: c for c in (LIST, SHOW, EXPORT, DELETE, VERIFY, GC,
-                                                     STATS, DEMO)}
+                                                     STATS, COPY, DEMO)}

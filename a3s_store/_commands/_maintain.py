@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .._check import parse_age
 from .._term import Progress, human_size, safe
-from ._common import Command, CommandError, open_checker, open_store, write_json
+from ._common import Command, CommandError, open_checker, open_store, where, write_json
 
 __all__ = ["DELETE", "VERIFY", "GC"]
 
@@ -21,10 +21,11 @@ def _delete_options(p) -> None:
 
 def _delete(args, root: str, out, err) -> int:
     """The session and its side files (the whole id, no prefix)."""
-    store = open_store(root)
-    if not store.exists(args.id):
-        raise CommandError(f"no session {args.id!r} in {root} (delete takes the whole id)")
-    store.delete(args.id)
+    with open_store(root) as store:
+        if not store.exists(args.id):
+            raise CommandError(f"no session {args.id!r} in {where(store)} (delete takes the "
+                               "whole id)")
+        store.delete(args.id)
     out.write(f"deleted session {safe(repr(args.id))} and its side files\n")
     return 0
 
@@ -32,7 +33,7 @@ def _delete(args, root: str, out, err) -> int:
 DELETE = Command("delete", "delete a session and its side files",
                  "Delete a session and its side files, all at once. Takes the whole id. Loop "
                  "and workflow checkpoints are keyed by run, not by session: gc removes old "
-                 "ones.", _delete_options, _delete)
+                 "ones.", _delete_options, _delete, any_store=True)
 
 
 # -- verify --------------------------------------------------------------------------
