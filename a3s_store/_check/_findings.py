@@ -26,7 +26,7 @@ class Finding:
     short label (``damaged``, ``id-mismatch``, ``interrupted``, ``leftover``,
     ``unsafe``, ``changed``, ``orphan``, ``copy``, ``newer-version``, ``metadata``);
     ``fix`` what ``--repair`` does (``recover``, ``remove``, ``quarantine``,
-    ``drop-meta`` or ``""`` for nothing); ``folder``/``name`` locate the
+    ``drop-meta``, ``adopt`` (only ``--adopt``) or ``""`` for nothing); ``folder``/``name`` locate the
     file under the root, ``sig`` is what it was when found.
     """
 
