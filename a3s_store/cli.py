@@ -95,7 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     err = sys.stderr if sys.stderr is not None else _Discard()
     _fs.set_wait_notice(_lock_notice(err))
     try:
-        return command.run(args, root, sys.stdout, err)
+        code = command.run(args, root, sys.stdout, err)
+        if sys.stdout is not None:
+            sys.stdout.flush()  # here, so a reader gone (| head -1) is a BrokenPipeError below
+        return code
     except CommandError as exc:
         return _fail(exc.message, exc.code)
     except A3SStoreError as exc:

@@ -93,9 +93,11 @@ def _root_errors(root: str) -> Iterator[None]:
         raise CommandError(f"cannot read the store folder {root}: {exc.strerror}", 2) from None
     except (ValueError, MissingDriverError) as exc:
         raise CommandError(f"{exc}", 2) from None
-    except A3SStoreError:
+    except (A3SStoreError, OSError):
         raise
     except Exception as exc:  # the driver's own error: a server down, a bad password
+        if not is_url(root):
+            raise
         raise CommandError(f"cannot open the store {_redacted(root)}: "
                            f"{type(exc).__name__}: {exc}".rstrip(), 2) from None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat as _stat
 import time
@@ -49,6 +50,8 @@ else:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
+_READ_ONLY = (errno.EACCES, errno.EPERM, errno.EROFS)
+
 #: The descriptors of the store locks (and gates) this process holds now. A
 #: child forked (without exec) while one is held would keep the open file, and
 #: with it the lock, alive after the holder died; the child closes its copies
@@ -92,7 +95,9 @@ def _open_lock_file(d: Dir, name: str, mode: int, *, create: bool = True) -> int
         try:
             try:
                 return _open_file(d, name, os.O_RDWR | NONBLOCK)
-            except PermissionError:
+            except OSError as exc:  # not ours to write, or a read-only mount
+                if exc.errno not in _READ_ONLY:
+                    raise
                 return _open_file(d, name, os.O_RDONLY | NONBLOCK)
         except IsADirectoryError:
             raise unsafe(d.join(name), "not a regular file") from None
