@@ -440,6 +440,72 @@ def test_verify_json_lists_the_findings(root):
         ("problem", "damaged", str(root / "traces" / "chat-2.json"))]
 
 
+def _cp_a(src: pathlib.Path, dst: pathlib.Path) -> pathlib.Path:
+    """A restored backup: the same bytes and times under new inodes."""
+    subprocess.run(["cp", "-a", str(src), str(dst)], check=True)
+    return dst
+
+
+def _revisions(root: pathlib.Path) -> dict:
+    store = FileSessionStore(root)
+    return {sid: store.load(sid).revision for sid in store.list()}
+
+
+@pytest.mark.skipif(os.name != "posix", reason="cp -a")
+def test_a_store_restored_with_cp_a_is_adopted_and_its_notes_stop(root, tmp_path):
+    copy = _cp_a(root, tmp_path / "restored")
+    code, out, _ = run("--root", str(copy), "verify")
+    notes = [line for line in out.splitlines() if line.startswith("note")]
+    assert code == 0 and len(notes) == 12  # every file of both sessions
+    assert all(line.endswith("(verify --adopt accepts it as the store's own)") for line in notes)
+    before = _revisions(copy)
+    code, out, _ = run("--root", str(copy), "verify", "--adopt")
+    assert code == 0
+    assert out.splitlines() == [
+        f"adopt    {copy / 'chat-1.json'}: adopted its files as they are",
+        f"adopt    {copy / 'chat-2.json'}: adopted its files as they are",
+        f"checked 2 sessions, 10 side files, 0 checkpoints in {copy}: ok"]
+    assert run("--root", str(copy), "verify")[1] == (
+        f"checked 2 sessions, 10 side files, 0 checkpoints in {copy}: ok\n")
+    assert _revisions(copy) == before  # what a caller holds still saves
+
+
+@pytest.mark.skipif(os.name != "posix", reason="cp -a")
+def test_adopt_never_hides_damage(root, tmp_path):
+    copy = _cp_a(root, tmp_path / "restored")
+    sound_trace = (copy / "traces" / "chat-1.json").read_bytes()
+    (copy / "traces" / "chat-1.json").write_text("[1]")
+    (copy / "chat-2.json").write_text('{"id": "chat-2", "config": {')
+    code, out, _ = run("--root", str(copy), "verify", "--adopt")
+    assert code == 1
+    assert f"problem  damaged       {copy / 'traces' / 'chat-1.json'}: " in out
+    assert f"problem  damaged       {copy / 'chat-2.json'}: " in out
+    assert (f"adopt    {copy / 'chat-1.json'}: adopted, except the damaged "
+            f"{copy / 'traces' / 'chat-1.json'}") in out
+    assert f"adopt    {copy / 'chat-2.json'}" not in out  # its session file does not parse
+    # The damaged trace kept its old record: put back, it is still not the store's own.
+    (copy / "traces" / "chat-1.json").write_bytes(sound_trace)
+    code, out, _ = run("--root", str(copy), "verify", "-q")
+    assert f"{copy / 'chat-2.json'}" in out  # still a problem
+    code, out, _ = run("--root", str(copy), "verify")
+    assert f"note     changed       {copy / 'traces' / 'chat-1.json'}: changed outside" in out
+
+
+def test_adopting_a_change_made_outside_keeps_a_stale_revision_in_conflict(root):
+    from a3s_store import ConflictError
+
+    store = FileSessionStore(root)
+    held = store.load("chat-1")
+    doc = json.loads((root / "chat-1.json").read_text())
+    doc["config"]["name"] = "Renamed by a3s-code"
+    (root / "chat-1.json").write_text(json.dumps(doc))
+    assert run("--root", str(root), "verify", "--adopt")[0] == 0
+    assert store.load("chat-1").config.name == "Renamed by a3s-code"
+    assert "Renamed by a3s-code" in run("--root", str(root), "list")[1]  # its summary too
+    with pytest.raises(ConflictError):
+        store.save(held, expected_revision=held.revision)
+
+
 # -- progress -------------------------------------------------------------------------------
 
 
