@@ -18,8 +18,8 @@ import os
 import sys
 
 from . import __version__, _fs
-from ._commands import COMMANDS, CommandError, os_error_text, tty, user_path
-from ._open import backend_of, folder_of
+from ._commands import (COMMANDS, CommandError, is_url, os_error_text, resolve_store, tty,
+                        user_path)
 from .errors import A3SStoreError
 
 __all__ = ["DEFAULT_ROOT", "main", "resolve_root"]
@@ -42,10 +42,7 @@ def resolve_root(root: str | None) -> str:
 
     :raises ValueError: a URL of an unknown scheme.
     """
-    chosen = root or os.environ.get("A3S_STORE_ROOT") or DEFAULT_ROOT
-    if backend_of(chosen) != "file":
-        return chosen
-    return os.path.abspath(os.path.expanduser(folder_of(chosen)))
+    return resolve_store(root or os.environ.get("A3S_STORE_ROOT") or DEFAULT_ROOT)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -83,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         root = resolve_root(args.root)
     except ValueError as exc:
         return _fail(f"--root: {exc}", 2)
-    if command.needs_root and not command.any_store and backend_of(root) != "file":
+    if command.needs_root and not command.any_store and is_url(root):
         return _fail(f"{command.name} works on a store folder only, not on {root.split(':')[0]} "
                      "URLs (copy the store into a folder first: a3s-store copy URL DIR)", 2)
     if sys.stdout is None and getattr(args, "output", None) in (None, "-"):

@@ -22,7 +22,6 @@ import pytest
 import factories
 from a3s_store import FileSessionStore, SessionSnapshot, SqlSessionStore, _fs
 from a3s_store.cli import main
-from sqlkit import target  # noqa: F401  (a fixture)
 from test_cli import _Stream, run, sample_snapshot
 
 
@@ -52,7 +51,8 @@ def files_of(root) -> dict:
             continue
         for name in names:
             path = os.path.join(dirpath, name)
-            out[os.path.relpath(path, root)] = open(path, "rb").read()
+            with open(path, "rb") as f:
+                out[os.path.relpath(path, root)] = f.read()
     return out
 
 

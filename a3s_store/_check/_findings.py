@@ -26,8 +26,9 @@ class Finding:
     short label (``damaged``, ``id-mismatch``, ``interrupted``, ``leftover``,
     ``unsafe``, ``changed``, ``orphan``, ``copy``, ``newer-version``, ``metadata``);
     ``fix`` what ``--repair`` does (``recover``, ``remove``, ``quarantine``,
-    ``drop-meta``, ``adopt`` (only ``--adopt``) or ``""`` for nothing); ``folder``/``name`` locate the
-    file under the root, ``sig`` is what it was when found.
+    ``drop-meta``, ``""`` for nothing) or ``adopt`` (what ``--adopt`` does);
+    ``folder``/``name`` locate the file under the root, ``sig`` is what it
+    was when found.
     """
 
     severity: str

@@ -13,11 +13,11 @@ from .._check import Checker
 from .._layout import INTERNAL
 from .._term import fit
 from ..errors import A3SStoreError, MissingDriverError
-from ..file_store import FileSessionStore
 from ..store import SessionStore
 
 __all__ = ["Command", "CommandError", "open_store", "open_checker", "tty", "write_json",
-           "resolve_id", "cut", "is_url", "where", "os_error_text", "user_path"]
+           "resolve_id", "cut", "is_url", "where", "os_error_text", "user_path",
+           "resolve_store"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,14 +52,24 @@ def open_store(root: str, *, create: bool = False) -> Iterator[SessionStore]:
     that cannot be reached, is exit code 2 (nothing is created). Closed at
     the end."""
     with _root_errors(root):
-        store = _open.open_store(root, create=create) if is_url(root) else \
-            FileSessionStore(root, create=create)
+        store = _open.open_store(root, create=create)
     try:
         yield store
     finally:
         close = getattr(store, "close", None)
         if callable(close):
             close()
+
+
+def resolve_store(text: str) -> str:
+    """A store named on the command line: a folder as an absolute path (``~``
+    and ``file://`` taken off), a store URL as it is.
+
+    :raises ValueError: a URL of an unknown scheme.
+    """
+    if _open.backend_of(text) != "file":
+        return text
+    return os.path.abspath(os.path.expanduser(_open.folder_of(text)))
 
 
 def is_url(root: str) -> bool:

@@ -109,7 +109,8 @@ def _export_options(p) -> None:
 
 
 def _export(args, root: str, out, err) -> int:
-    """JSON, markdown or HTML, to stdout or atomically to a file."""
+    """JSON, markdown, HTML or text, to stdout or atomically to a file (its
+    format from its suffix unless ``--format`` says it)."""
     to_stdout = args.output in (None, "-")
     fmt = args.format or ("json" if to_stdout else format_of(args.output))
     if fmt is None:

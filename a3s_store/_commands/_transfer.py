@@ -8,13 +8,11 @@ after an interruption, it copies what is missing and rewrites nothing.
 
 from __future__ import annotations
 
-import os
-
-from .. import _open
 from .._copy import copy_store
 from .._term import Progress, safe
 from ..errors import A3SStoreError
-from ._common import Command, CommandError, open_store, os_error_text, user_path, where
+from ._common import (Command, CommandError, open_store, os_error_text, resolve_store,
+                      user_path, where)
 
 __all__ = ["COPY"]
 
@@ -27,12 +25,9 @@ def _copy_options(p) -> None:
 
 def _target(text: str) -> str:
     try:
-        backend = _open.backend_of(text)
+        return resolve_store(text)
     except ValueError as exc:
         raise CommandError(str(exc), 2) from None
-    if backend == "file":
-        return os.path.abspath(os.path.expanduser(_open.folder_of(text)))
-    return text
 
 
 def _copy(args, root: str, out, err) -> int:
