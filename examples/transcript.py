@@ -2,12 +2,14 @@
 
     python3 examples/transcript.py OUT_DIR
 
-Writes OUT_DIR/store (the session), OUT_DIR/transcript.html and
-OUT_DIR/transcript.md, and prints their paths. The assistant's answers use
+Writes OUT_DIR/store (the session and three more), OUT_DIR/transcript.html,
+OUT_DIR/transcript.md and OUT_DIR/sessions.html (the notebook view of
+``store.list_summaries()``), and prints their paths. The assistant's answers use
 the markdown agents write (headings, lists, tables, fenced code, a quote,
 links); one message tries a ``<script>`` and a ``javascript:`` link, which
-the export shows as text. ``examples/transcript.png`` is the HTML page in
-Chromium (``chromium --headless --screenshot``).
+the export shows as text. ``examples/transcript.png`` and
+``examples/sessions.png`` are the pages in Chromium (``chromium --headless
+--screenshot``).
 """
 
 from __future__ import annotations
@@ -84,9 +86,32 @@ def conversation() -> SessionData:
     return session
 
 
+OTHERS = [("tenant/chat-1", "Refactor the CLI", 42, "openai/gpt-4o", SessionState.ACTIVE),
+          ("tenant/chat-2", "夜间构建 nightly build", 318, "deepseek/deepseek-chat",
+           SessionState.COMPLETED),
+          ("tenant/chat-3", "Triage issue #81 🐛", 12, "anthropic/claude-sonnet-4",
+           SessionState.ACTIVE)]
+
+
+def write_listing(store: FileSessionStore, path: str) -> None:
+    """A few more sessions, and the notebook view of the store's listing."""
+    for session_id, name, count, model, state in OTHERS:
+        session = SessionData(id=session_id, config=SessionConfig(name=name), state=state,
+                              model_name=model)
+        session.messages = [Message(role="user", content=[TextBlock(text=f"turn {i}")])
+                            for i in range(count)]
+        store.save(session)
+    with open(path, "w", encoding="utf-8") as out:
+        out.write("<!doctype html><meta charset='utf-8'><body style='margin:16px;font-family:sans-serif'>"
+                  + store.list_summaries()._repr_html_())
+
+
 def main(out_dir: str) -> None:
     store_dir = os.path.join(out_dir, "store")
-    FileSessionStore(store_dir).save(conversation())
+    store = FileSessionStore(store_dir)
+    store.save(conversation())
+    write_listing(store, os.path.join(out_dir, "sessions.html"))
+    print(os.path.join(out_dir, "sessions.html"))
     for fmt, name in (("html", "transcript.html"), ("markdown", "transcript.md")):
         path = os.path.join(out_dir, name)
         subprocess.run([sys.executable, "-m", "a3s_store", "--root", store_dir, "export",

@@ -65,7 +65,9 @@ def test_a_notebook_fork_leaves_the_original_as_it_was(tmp_path):
 
 
 def test_transcript_renders_the_markdown_of_agents_and_refuses_script(tmp_path):
-    html_path, md_path = _run("transcript.py", tmp_path)
+    table_path, html_path, md_path = _run("transcript.py", tmp_path)
+    table = pathlib.Path(table_path).read_text(encoding="utf-8")
+    assert "<table" in table and table.count("<tr") == 5 and "夜间构建 nightly build" in table
     html = pathlib.Path(html_path).read_text(encoding="utf-8")
     for rendered in ("<h4>Plan</h4>", "<ol><li>", "<blockquote>", '<th style="text-align:right">',
                      "<del>A regex</del>", "<strong>the parser drops the time zone</strong>",
