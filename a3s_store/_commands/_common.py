@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from .. import _json, _open
-from .._check import Checker
+from .._check import Checker, NotAStoreError
 from .._layout import INTERNAL
 from .._term import fit
 from ..errors import A3SStoreError, MissingDriverError
@@ -82,11 +82,14 @@ def where(store) -> str:
     return str(getattr(store, "root", None) or getattr(store, "location", None) or store)
 
 
-def open_checker(root: str, **kw) -> Checker:
+def open_checker(root: str, *, doing: str, **kw) -> Checker:
     """The checker of the store at ``root`` (errors as :func:`open_store`); unlike
-    a store, it does not finish interrupted saves when it opens."""
+    a store, it does not finish interrupted saves when it opens. A folder that
+    is not a store is exit code 2: the command ``doing`` changes nothing there."""
     with _root_errors(root):
-        return Checker(root, **kw).__enter__()
+        checker = Checker(root, **kw).__enter__()
+        checker.require_store(doing)
+        return checker
 
 
 @contextmanager
@@ -101,6 +104,8 @@ def _root_errors(root: str) -> Iterator[None]:
         raise CommandError(f"{root} is not a folder", 2) from None
     except PermissionError as exc:
         raise CommandError(f"cannot read the store folder {root}: {exc.strerror}", 2) from None
+    except NotAStoreError as exc:
+        raise CommandError(exc.message, 2) from None
     except (ValueError, MissingDriverError) as exc:
         raise CommandError(f"{exc}", 2) from None
     except (A3SStoreError, OSError):
