@@ -22,6 +22,7 @@ from .. import _commit, _fs, _json, _recovery
 from .._components import CHECKPOINTS, RUNS, SESSION, SIDE, Component
 from .._run_owner import owner_pids, stale_runs, this_process
 from .._layout import INTERNAL, META, QUARANTINE
+from .._shape import looks_like_session
 from ..errors import CorruptDataError, UnsafePathError, UnsupportedVersionError
 from ._findings import Finding, Scan, matches
 from ._view import View
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 __all__ = ["scan", "check_checkpoint", "BATCH"]
 
 BATCH = 64
+#: How a "changed outside a3s_store" note says to accept the change.
+_ADOPT = " (verify --adopt accepts it as the store's own)"
 _KINDS = {kind.folder: kind for kind in CHECKPOINTS}
 
 
@@ -91,7 +94,11 @@ def check_session(view: View, name: str, findings: list[Finding]) -> tuple | Non
     try:
         session = SESSION.decode(data, strict=True, path=None)
     except CorruptDataError as exc:
-        findings.append(view.damaged((), name, _why(exc), sig))
+        if looks_like_session(data):
+            findings.append(view.damaged((), name, _why(exc), sig))
+        else:  # a project's package.json: never the store's to move
+            findings.append(Finding("note", "not-a-session", view.path((), name),
+                                    "not a session file; left alone"))
         return None
     if not matches(name[:-5], session.id, "session"):
         findings.append(Finding("problem", "id-mismatch", view.path((), name),
@@ -149,22 +156,26 @@ def check_meta(view: View, stem: str, session_id: str, sigs: dict, reported: set
         return  # never saved by a3s_store (or saved under its a3s-code name)
     recorded = meta.get("files") if type(meta.get("files")) is dict else {}
     by_name = {c.name: c for c in (SESSION, *SIDE)}
+    adopt = ("adopt", META, stem + ".json")
     for component in sorted((set(recorded) | set(sigs)) - reported):
         where = sigs.get(component)
         if where is None:
             if component in by_name:
                 folder, name = by_name[component].where(stem)
                 findings.append(Finding("note", "changed", view.path(folder, name),
-                                        "removed outside a3s_store since its last save"))
+                                        "removed outside a3s_store since its last save" + _ADOPT,
+                                        *adopt))
             continue
         folder, name, sig = where
         before = recorded.get(component)
         if before is None:
             findings.append(Finding("note", "changed", view.path(folder, name),
-                                    "written outside a3s_store since its last save"))
+                                    "written outside a3s_store since its last save" + _ADOPT,
+                                    *adopt))
         elif list(sig) != before:
             findings.append(Finding("note", "changed", view.path(folder, name),
-                                    "changed outside a3s_store since its last save"))
+                                    "changed outside a3s_store since its last save" + _ADOPT,
+                                    *adopt))
 
 
 def check_stem(view: View, stem: str, session_name: str | None, side_files, quarantined,
@@ -173,8 +184,10 @@ def check_stem(view: View, stem: str, session_name: str | None, side_files, quar
     findings = scan_.findings
     sound = None
     if session_name is not None:
-        scan_.sessions += 1
+        before = len(findings)
         sound = check_session(view, session_name, findings)
+        if not any(f.kind == "not-a-session" for f in findings[before:]):
+            scan_.sessions += 1
     sigs = {}  # component -> (folder, name, sig) of the sound files
     reported = set()  # components already reported as problems
     if sound is not None:
