@@ -202,7 +202,7 @@ def list_from_dicts(cls: type[R], data: Any) -> list[R]:
     return out
 
 
-def list_to_dicts(records: Iterable[Any]) -> list[dict]:
+def list_to_dicts(records: Iterable[Any]) -> list[dict[str, Any]]:
     """The JSON array of a list of records.
 
     :raises InvalidDataError: a bad record; ``key`` starts with its index.

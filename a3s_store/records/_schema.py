@@ -21,11 +21,14 @@ the way out (``nest``) so the happy path pays nothing for it.
 from __future__ import annotations
 
 import enum
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, TypeVar
 
 from ..errors import CorruptDataError, InvalidDataError
 from ._fields import Conv, EnumConv
 from ._keys import MISSING, merge_extra, nest, read_error, split_extra
+
+T = TypeVar("T")
+R = TypeVar("R", bound="Record")
 
 REQUIRED = "required"
 DEFAULT = "default"
@@ -77,7 +80,7 @@ class Schema:
         self.known = frozenset(names)
         self.enums = tuple(f for f in fields if isinstance(f.conv, EnumConv))
 
-    def read(self, cls: type, data: Any) -> Any:
+    def read(self, cls: type[T], data: Any) -> T:
         """Build ``cls`` from decoded JSON; :class:`CorruptDataError` if bad."""
         if type(data) is not dict:
             raise read_error("an object", data)
@@ -109,9 +112,9 @@ class Schema:
         kwargs["extra"] = split_extra(data, self.known)
         return cls(**kwargs)
 
-    def write(self, obj: Any, overrides: dict | None = None) -> dict:
+    def write(self, obj: Any, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """The JSON object of ``obj``; :class:`InvalidDataError` if bad."""
-        out: dict = {}
+        out: dict[str, Any] = {}
         for f in self.fields:
             mode = f.mode
             if mode is READ_ONLY:
@@ -161,7 +164,7 @@ class Record:
     def __post_init__(self) -> None:
         self._schema.coerce(self)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Return this record as a JSON object, keys in Rust's order.
 
         Unknown keys read from a file (``extra``) follow the known ones.
@@ -173,7 +176,7 @@ class Record:
         return self._schema.write(self)
 
     @classmethod
-    def from_dict(cls, data: Any) -> Any:
+    def from_dict(cls: type[R], data: Any) -> R:
         """Build the record from a decoded JSON object.
 
         Missing keys with a serde default take it; keys the record does not

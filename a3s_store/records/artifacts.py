@@ -50,7 +50,7 @@ class ToolArtifact(Record):
     content: str
     original_bytes: int
     shown_bytes: int
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 ToolArtifact._schema = Schema(
@@ -87,7 +87,7 @@ class ArtifactStore:
         *,
         max_artifacts: int = DEFAULT_MAX_ARTIFACTS,
         max_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES,
-        extra: dict | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         for name, value in (("max_artifacts", max_artifacts), ("max_bytes", max_bytes)):
             if type(value) is not int or value < 0:
@@ -95,7 +95,7 @@ class ArtifactStore:
         self.max_artifacts = max_artifacts
         self.max_bytes = max_bytes
         #: Manifest keys this version does not know (e.g. ``retained_uris``).
-        self.extra: dict = {} if extra is None else extra
+        self.extra: dict[str, Any] = {} if extra is None else extra
         self._items: dict[str, ToolArtifact] = {}
         self._sizes: dict[str, int] = {}
         self._total = 0
@@ -174,7 +174,7 @@ class ArtifactStore:
         new._total = self._total
         return new
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The manifest ``{"artifacts": [...]}`` plus unknown manifest keys.
 
         :raises InvalidDataError: a bad artifact; ``key`` is
@@ -186,7 +186,7 @@ class ArtifactStore:
                 items.append(artifact.to_dict())
             except InvalidDataError as err:
                 raise nest(err, f"artifacts[{index}]")
-        out: dict = {"artifacts": items}
+        out: dict[str, Any] = {"artifacts": items}
         if self.extra or type(self.extra) is not dict:
             check_extra(self.extra, _MANIFEST_KEYS)
             merge_extra(out, self.extra, _MANIFEST_KEYS)

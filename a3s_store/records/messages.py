@@ -24,6 +24,7 @@ which imports these classes; ``from_dict`` imports it when first called.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -61,7 +62,7 @@ class ImageSource:
     source_type: str = "base64"
     media_type: str
     data: str
-    extra: dict = field(default_factory=dict, repr=False, hash=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False, hash=False)
 
     def __post_init__(self) -> None:
         _need_str(self.source_type, "type")
@@ -69,7 +70,7 @@ class ImageSource:
         _need_str(self.data, "data")
         check_extra(self.extra, _SOURCE_KEYS)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Return ``{"type", "media_type", "data"}`` plus unknown keys."""
         out = {"type": self.source_type, "media_type": self.media_type, "data": self.data}
         return merge_extra(out, self.extra, _SOURCE_KEYS) if self.extra else out
@@ -86,13 +87,13 @@ class TextBlock:
     """``{"type": "text", "text": ...}``."""
 
     text: str
-    extra: dict = field(default_factory=dict, repr=False, hash=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False, hash=False)
 
     def __post_init__(self) -> None:
         _need_str(self.text, "text")
         check_extra(self.extra, _TEXT_KEYS)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Return the JSON object of this block."""
         out = {"type": "text", "text": self.text}
         return merge_extra(out, self.extra, _TEXT_KEYS) if self.extra else out
@@ -114,7 +115,7 @@ class ImageBlock:
     """``{"type": "image", "source": {...}}``."""
 
     source: ImageSource
-    extra: dict = field(default_factory=dict, repr=False, hash=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False, hash=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.source, ImageSource):
@@ -123,7 +124,7 @@ class ImageBlock:
             )
         check_extra(self.extra, _IMAGE_KEYS)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Return the JSON object of this block."""
         out = {"type": "image", "source": self.source.to_dict()}
         return merge_extra(out, self.extra, _IMAGE_KEYS) if self.extra else out
@@ -148,14 +149,14 @@ class ToolUseBlock:
     id: str
     name: str
     input: Any = field(default_factory=dict, hash=False)
-    extra: dict = field(default_factory=dict, repr=False, hash=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False, hash=False)
 
     def __post_init__(self) -> None:
         _need_str(self.id, "id")
         _need_str(self.name, "name")
         check_extra(self.extra, _TOOL_USE_KEYS)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Return the JSON object of this block."""
         out = {"type": "tool_use", "id": self.id, "name": self.name, "input": self.input}
         return merge_extra(out, self.extra, _TOOL_USE_KEYS) if self.extra else out
@@ -183,9 +184,10 @@ class ToolResultBlock:
     """
 
     tool_use_id: str
-    content: str | tuple = ""
+    #: A string, or the items (any sequence given; a tuple once built).
+    content: str | Sequence[TextBlock | ImageBlock | UnknownBlock] = ""
     is_error: bool | None = None
-    extra: dict = field(default_factory=dict, repr=False, hash=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False, hash=False)
 
     def __post_init__(self) -> None:
         _need_str(self.tool_use_id, "tool_use_id")
@@ -209,7 +211,7 @@ class ToolResultBlock:
             raise InvalidDataError("expected a boolean or None", key="is_error")
         check_extra(self.extra, _TOOL_RESULT_KEYS)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Return the JSON object of this block."""
         content = self.content
         out = {
@@ -239,13 +241,13 @@ class UnknownBlock:
     ``data`` is the whole JSON object (including ``"type"``).
     """
 
-    data: dict = field(hash=False)
+    data: dict[str, Any] = field(hash=False)
 
     def __post_init__(self) -> None:
         if type(self.data) is not dict or not isinstance(self.data.get("type"), str):
             raise InvalidDataError("expected a dict with a string 'type'", key="data")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Return (a shallow copy of) the object as read."""
         return dict(self.data)
 
@@ -262,7 +264,8 @@ class UnknownBlock:
     @property
     def type(self) -> str:
         """The JSON tag as read."""
-        return self.data["type"]
+        tag: str = self.data["type"]  # checked to be a str when built
+        return tag
 
 
 ContentBlock = Union[TextBlock, ImageBlock, ToolUseBlock, ToolResultBlock, UnknownBlock]
@@ -279,9 +282,10 @@ class Message:
     """
 
     role: str
-    content: tuple = ()
+    #: The blocks (any sequence given, e.g. a list; a tuple once built).
+    content: Sequence[ContentBlock] = ()
     reasoning_content: str | None = None
-    extra: dict = field(default_factory=dict, repr=False, hash=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False, hash=False)
 
     def __post_init__(self) -> None:
         _need_str(self.role, "role")
@@ -303,7 +307,7 @@ class Message:
         _need_str(self.reasoning_content, "reasoning_content", optional=True)
         check_extra(self.extra, _MESSAGE_KEYS)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Return the JSON object of this message."""
         out = {"role": self.role, "content": [b.to_dict() for b in self.content]}
         if self.reasoning_content is not None:

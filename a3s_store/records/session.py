@@ -46,7 +46,7 @@ class SessionData(Record):
 
     id: str
     config: SessionConfig = field(default_factory=SessionConfig)
-    state: SessionState = SessionState.UNKNOWN
+    state: SessionState | str = SessionState.UNKNOWN
     messages: list[Message] = field(default_factory=list)
     context_usage: ContextUsage = field(default_factory=ContextUsage)
     total_usage: TokenUsage = field(default_factory=TokenUsage)
@@ -65,7 +65,7 @@ class SessionData(Record):
     principal: str | None = None
     agent_template_id: str | None = None
     correlation_id: str | None = None
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
     revision: str | None = field(default=None, compare=False, repr=False)
 
     def __repr__(self) -> str:
@@ -78,7 +78,7 @@ class SessionData(Record):
         from .._render_html import render_notebook
         return render_notebook(self)
 
-    def _to_dict_with_messages(self, messages: list) -> dict:
+    def _to_dict_with_messages(self, messages: list[Any]) -> dict[str, Any]:
         """:meth:`to_dict` with ``messages`` (pre-encoded :class:`Raw`
         chunks, normally) used as the value of ``"messages"`` unconverted."""
         return self._schema.write(self, {"messages": messages})
