@@ -70,7 +70,8 @@ def _f32_bits(x: float) -> int:
         raise InvalidDataError(
             f"the number {float.__repr__(x)} does not fit in an f32"
         ) from None
-    return _UINT32.unpack(packed)[0]
+    bits: int = _UINT32.unpack(packed)[0]
+    return bits
 
 
 def f32_fits(x: float) -> bool:

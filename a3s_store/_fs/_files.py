@@ -40,7 +40,7 @@ def _open_file(d: Dir, name: str, flags: int, mode: int = 0o600) -> int:
         except FileNotFoundError:
             pass
         else:
-            if _stat.S_ISLNK(st.st_mode) or getattr(st, "st_reparse_tag", 0):
+            if _stat.S_ISLNK(st.st_mode) or getattr(st, "st_reparse_tag", 0) != 0:
                 raise unsafe(path)
         return os.open(path, flags | BINARY, mode)
     name = check_name(d, name)
@@ -241,7 +241,7 @@ def replace(src_dir: Dir, src: str, dst_dir: Dir, dst: str) -> None:
                     exc.errno, f"the file is still in use by another program after "
                     f"{attempts} attempts to replace it ({exc.strerror}); "
                     "nothing was replaced", dst_dir.join(dst))
-                err.winerror = winerror
+                err.winerror = winerror  # type: ignore[attr-defined]  # a Windows-only attribute
                 raise err from exc
         time.sleep(pause)
         pause *= 2

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import sys
 import stat as _stat
 import time
+
+from collections.abc import Callable
+from typing import Literal, overload
 
 from ..errors import LockTimeoutError
 from ._seam import (
@@ -18,7 +22,8 @@ from ._files import _open_file
 
 __all__ = ["GATE_AFTER", "GATE_SUFFIX", "lock", "unlock"]
 
-if WINDOWS:  # pragma: no cover - exercised on Windows only
+# (WINDOWS, spelled out so that type checkers know the platform's modules)
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
     def _try_lock(fd: int, exclusive: bool) -> bool:
@@ -76,6 +81,12 @@ GATE_AFTER = 0.05
 GATE_SUFFIX = ".gate"
 
 
+@overload
+def _open_lock_file(d: Dir, name: str, mode: int, *, create: Literal[True] = True) -> int: ...
+@overload
+def _open_lock_file(d: Dir, name: str, mode: int, *, create: bool) -> int | None: ...
+
+
 def _open_lock_file(d: Dir, name: str, mode: int, *, create: bool = True) -> int | None:
     """Open a lock file of the store (None when missing and not ``create``).
 
@@ -115,7 +126,7 @@ def _open_lock_file(d: Dir, name: str, mode: int, *, create: bool = True) -> int
 
 
 def _wait_lock(fd: int, exclusive: bool, deadline: float, path: str, timeout: float,
-               starving=None) -> None:
+               starving: Callable[[], None] | None = None) -> None:
     """Take a lock on ``fd``, polling until ``deadline``; ``starving()`` is called
     on every retry (a writer closes the gate from there)."""
     _HELD.add(fd)  # before trying: a fork between the lock and this line is covered
@@ -127,7 +138,7 @@ def _wait_lock(fd: int, exclusive: bool, deadline: float, path: str, timeout: fl
 
 
 def _wait_lock_held(fd: int, exclusive: bool, deadline: float, path: str, timeout: float,
-                    starving=None) -> None:
+                    starving: Callable[[], None] | None = None) -> None:
     tick("lock")
     if _try_lock(fd, exclusive):
         return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import json
 import math
 import re
@@ -60,10 +62,10 @@ class _EncodeError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-        self.path: list = []
+        self.path: list[str | int] = []
 
 
-def _path_text(path: list) -> str | None:
+def _path_text(path: list[str | int]) -> str | None:
     text = ""
     for part in reversed(path):
         if type(part) is int:
@@ -106,14 +108,14 @@ def _scalar(value: object, level: int) -> str:
     raise _EncodeError(f"cannot write a value of type {type(value).__name__}")
 
 
-def _container(value: object, parts: list, level: int) -> None:
+def _container(value: object, parts: list[str], level: int) -> None:
     if isinstance(value, dict):
         _object(value, parts, level)
     else:
         _array(value, parts, level)  # type: ignore[arg-type]
 
 
-def _object(obj: dict, parts: list, level: int) -> None:
+def _object(obj: dict[str, Any], parts: list[str], level: int) -> None:
     append = parts.append
     if level >= MAX_DEPTH:
         raise _EncodeError(f"nesting deeper than {MAX_DEPTH} levels")
@@ -163,7 +165,7 @@ def _object(obj: dict, parts: list, level: int) -> None:
     append(_NEWLINE[level] + "}")
 
 
-def _array(items: list | tuple, parts: list, level: int) -> None:
+def _array(items: list[Any] | tuple[Any, ...], parts: list[str], level: int) -> None:
     append = parts.append
     if level >= MAX_DEPTH:
         raise _EncodeError(f"nesting deeper than {MAX_DEPTH} levels")
@@ -203,7 +205,7 @@ def _array(items: list | tuple, parts: list, level: int) -> None:
     append(_NEWLINE[level] + "]")
 
 
-def _index_of(items: list | tuple, value: object) -> int:
+def _index_of(items: list[Any] | tuple[Any, ...], value: object) -> int:
     for index, item in enumerate(items):
         if item is value:
             return index
@@ -273,7 +275,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def find_surrogate(value: object) -> tuple[str | None, str | None]:
     """Path and text of the first string (key or value) with a surrogate;
     ``(None, None)`` when there is none."""
-    stack: list[tuple[object, list]] = [(value, [])]
+    stack: list[tuple[object, list[str | int]]] = [(value, [])]
     while stack:
         item, path = stack.pop()
         if isinstance(item, str):
