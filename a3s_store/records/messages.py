@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, Union, final
 
 from ..errors import InvalidDataError
 from ._keys import check_extra, field_error, merge_extra, read_error
@@ -82,6 +82,7 @@ class ImageSource:
         return _decode.image_source(data)
 
 
+@final  # exact types: the codecs dispatch on type(block)
 @dataclass(slots=True, kw_only=True, frozen=True)
 class TextBlock:
     """``{"type": "text", "text": ...}``."""
@@ -110,6 +111,7 @@ class TextBlock:
         return "text"
 
 
+@final  # exact types: the codecs dispatch on type(block)
 @dataclass(slots=True, kw_only=True, frozen=True)
 class ImageBlock:
     """``{"type": "image", "source": {...}}``."""
@@ -141,6 +143,7 @@ class ImageBlock:
         return "image"
 
 
+@final  # exact types: the codecs dispatch on type(block)
 @dataclass(slots=True, kw_only=True, frozen=True)
 class ToolUseBlock:
     """``{"type": "tool_use", "id", "name", "input"}``; ``input`` is opaque
@@ -173,6 +176,7 @@ class ToolUseBlock:
         return "tool_use"
 
 
+@final  # exact types: the codecs dispatch on type(block)
 @dataclass(slots=True, kw_only=True, frozen=True)
 class ToolResultBlock:
     """``{"type": "tool_result", "tool_use_id", "content", "is_error"}``.
@@ -234,6 +238,7 @@ class ToolResultBlock:
         return "tool_result"
 
 
+@final  # exact types: the codecs dispatch on type(block)
 @dataclass(slots=True, kw_only=True, frozen=True)
 class UnknownBlock:
     """A block whose ``type`` this version does not know, kept verbatim.
