@@ -31,10 +31,14 @@ from __future__ import annotations
 
 import os
 import re
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .file_store import FileSessionStore
 from .memory_store import MemorySessionStore
+
+if TYPE_CHECKING:
+    from .sql import SqlSessionStore
 
 __all__ = ["open_store"]
 
@@ -42,7 +46,8 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+):")
 _SQLITE_OPTIONS = {"synchronous": str, "busy_timeout": float}
 
 
-def open_store(target: str | os.PathLike):
+def open_store(target: str | os.PathLike[str]
+               ) -> FileSessionStore | MemorySessionStore | SqlSessionStore:
     """The store that ``target`` names (see the table above).
 
     :raises ValueError: an unknown scheme, or an SQLite URL that names no file.
@@ -70,7 +75,7 @@ def open_store(target: str | os.PathLike):
     return FileSessionStore(target)
 
 
-def _open_sqlite(url: str):
+def _open_sqlite(url: str) -> SqlSessionStore:
     from .sql import SqlSessionStore
 
     parts = urlsplit(url)
@@ -80,7 +85,7 @@ def _open_sqlite(url: str):
     path = unquote(parts.path)
     if not path:
         raise ValueError(f"{url!r} names no database file")
-    options = {}
+    options: dict[str, Any] = {}
     for name, values in parse_qs(parts.query, strict_parsing=bool(parts.query)).items():
         if name not in _SQLITE_OPTIONS:
             raise ValueError(f"{url!r}: unknown option {name!r} (known: "

@@ -77,7 +77,7 @@ class FileSessionStore(ComponentMethods):
     True
     """
 
-    def __init__(self, root: str | os.PathLike, /, *, durable: bool = True,
+    def __init__(self, root: str | os.PathLike[str], /, *, durable: bool = True,
                  lock_timeout: float = 30.0, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
                  file_mode: int = 0o600, dir_mode: int = 0o700, create: bool = True) -> None:
         self.root = os.path.abspath(os.fspath(root))
@@ -154,7 +154,8 @@ class FileSessionStore(ComponentMethods):
         """
         check_id(session_id)  # refuse a bad id before any I/O
         with self._engine.operation(exclusive=False) as op:
-            return op.load(op.session(session_id, reading=True), SESSION)
+            session: SessionData | None = op.load(op.session(session_id, reading=True), SESSION)
+            return session
 
     def exists(self, session_id: str, /) -> bool:
         """Whether a session file is stored for this id (it is not parsed)."""
