@@ -28,7 +28,7 @@ __all__ = ["KEY", "add_releases", "note", "notes", "releases", "set_releases", "
 KEY = "a3s_store"
 
 
-def notes(record: Any) -> dict:
+def notes(record: Any) -> dict[str, Any]:
     """The helper's notes of a run snapshot or loop checkpoint (a copy; {} when none)."""
     value = record.extra.get(KEY)
     return dict(value) if type(value) is dict else {}

@@ -150,7 +150,7 @@ def build_session_data_snapshot(
     """
     now = int(time.time()) if now is None else int(now)
     prev_cfg = previous.config if previous is not None else SessionConfig(
-        storage_type=storage_type)  # type: ignore[arg-type]  # it takes the plain name too
+        storage_type=storage_type)
     config = _session_config(session, prev_cfg)
     model_name = persisted_model_name(session.model)
     if previous is None:

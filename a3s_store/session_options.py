@@ -8,6 +8,8 @@ caller values always win.
 
 from __future__ import annotations
 
+from typing import Any
+
 import dataclasses
 from dataclasses import dataclass, field
 
@@ -117,7 +119,7 @@ def apply_persisted_runtime_options(options: SessionOptions, data: SessionData) 
     """
     if not isinstance(options, SessionOptions):
         raise InvalidDataError(f"expected SessionOptions, got {type(options).__name__}")
-    updates: dict = {"session_id": data.id}
+    updates: dict[str, Any] = {"session_id": data.id}
     if options.model is None:
         updates["model"] = persisted_model_ref(data) or persisted_model_name(data.model_name)
     for name, key in _FROM_CONFIG.items():
