@@ -45,7 +45,7 @@ class Checker:
             pass  # the root exists (else FileNotFoundError) and can be locked
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:

@@ -42,7 +42,7 @@ class Finding:
     fix: str = ""
     folder: tuple[str, ...] = ()
     name: str = ""
-    sig: tuple | None = None
+    sig: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +57,7 @@ class Garbage:
     size: int
     tree: bool = False
     stem: str | None = None  # side data: removed only while this session is still gone
-    sig: tuple | None = None  # checkpoints: removed only while unchanged
+    sig: tuple[int, ...] | None = None  # checkpoints: removed only while unchanged
 
 
 @dataclass(slots=True)
