@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator, TextIO
 
 from .. import _json
 from .._check import Checker, NotAStoreError
@@ -27,15 +28,15 @@ class Command:
     name: str
     summary: str
     description: str
-    options: Callable
-    run: Callable
+    options: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace, str, TextIO, TextIO], int]
     needs_root: bool = True  # the demo makes its folder itself
 
 
 class CommandError(A3SStoreError):
     """A command that cannot do what was asked; ``code`` is its exit code."""
 
-    def __init__(self, message: str, code: int = 1, **kw) -> None:
+    def __init__(self, message: str, code: int = 1, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.code = code
 
@@ -47,7 +48,7 @@ def open_store(root: str) -> FileSessionStore:
         return FileSessionStore(root, create=False)
 
 
-def open_checker(root: str, *, doing: str, **kw) -> Checker:
+def open_checker(root: str, *, doing: str, **kw: Any) -> Checker:
     """The checker of the store at ``root`` (errors as :func:`open_store`); unlike
     a store, it does not finish interrupted saves when it opens. A folder that
     is not a store is exit code 2: the command ``doing`` changes nothing there."""
@@ -72,12 +73,12 @@ def _root_errors(root: str) -> Iterator[None]:
         raise CommandError(exc.message, 2) from None
 
 
-def tty(stream) -> bool:
+def tty(stream: object) -> bool:
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
 
 
-def write_json(out, value) -> None:
+def write_json(out: TextIO, value: object) -> None:
     out.write(_json.encode_bytes(value).decode("utf-8") + "\n")
 
 

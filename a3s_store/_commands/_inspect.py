@@ -5,13 +5,16 @@ Each command is its options and its handler, side by side.
 
 from __future__ import annotations
 
+import argparse
 import time
+from typing import TextIO
 
 from .._check import Checker
 from .._export import FORMATS, export_bytes, write_export
 from .._render_text import render_show, snapshot_dict
 from .._term import ago, clock, human_int, human_size, safe, table
 from ..demo import run_demo
+from ..snapshot import SessionSnapshot
 from ._common import Command, CommandError, cut, open_store, resolve_id, tty, write_json
 
 __all__ = ["LIST", "SHOW", "EXPORT", "STATS", "DEMO"]
@@ -20,12 +23,12 @@ __all__ = ["LIST", "SHOW", "EXPORT", "STATS", "DEMO"]
 # -- list --------------------------------------------------------------------------
 
 
-def _list_options(p) -> None:
+def _list_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON array (for scripts, jq)")
     p.add_argument("-n", "--limit", type=int, metavar="N", help="only the N newest")
 
 
-def _list(args, root: str, out, err) -> int:
+def _list(args: argparse.Namespace, root: str, out: TextIO, err: TextIO) -> int:
     """A table of the sessions, newest first (``--json``: an array)."""
     summaries = open_store(root).list_summaries()
     summaries.sort(key=lambda s: (s.updated_at, s.id), reverse=True)
@@ -55,7 +58,7 @@ LIST = Command("list", "list the sessions, newest first",
 # -- show / export -----------------------------------------------------------------
 
 
-def _load(root: str, wanted: str):
+def _load(root: str, wanted: str) -> SessionSnapshot:
     store = open_store(root)
     session_id = resolve_id(store, wanted)
     snap = store.load_snapshot(session_id)
@@ -64,14 +67,14 @@ def _load(root: str, wanted: str):
     return snap
 
 
-def _show_options(p) -> None:
+def _show_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("id", metavar="ID", help="session id (or a unique start of one)")
     p.add_argument("--full", action="store_true",
                    help="print long tool inputs, results and reasoning whole, and each "
                         "run's timeline and checks")
 
 
-def _show(args, root: str, out, err) -> int:
+def _show(args: argparse.Namespace, root: str, out: TextIO, err: TextIO) -> int:
     """The transcript and the side data of one session."""
     snap = _load(root, args.id)
     out.write(render_show(snapshot_dict(snap), full=args.full) + "\n")
@@ -85,7 +88,7 @@ SHOW = Command("show", "print the transcript of a session",
                "session id begins with it.", _show_options, _show)
 
 
-def _export_options(p) -> None:
+def _export_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("id", metavar="ID", help="session id (or a unique start of one)")
     p.add_argument("--format", "-f", choices=list(FORMATS), default="json",
                    help="output format (default: json)")
@@ -93,7 +96,7 @@ def _export_options(p) -> None:
                    help="write to FILE (atomically, mode 0600 when new) instead of stdout")
 
 
-def _export(args, root: str, out, err) -> int:
+def _export(args: argparse.Namespace, root: str, out: TextIO, err: TextIO) -> int:
     """JSON, markdown or HTML, to stdout or atomically to a file."""
     snap = _load(root, args.id)
     data = export_bytes(snap, args.format)
@@ -118,11 +121,11 @@ EXPORT = Command("export", "write a session as JSON, markdown or HTML",
 # -- stats -------------------------------------------------------------------------
 
 
-def _stats_options(p) -> None:
+def _stats_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
-def _stats(args, root: str, out, err) -> int:
+def _stats(args: argparse.Namespace, root: str, out: TextIO, err: TextIO) -> int:
     """Sessions, messages, oldest and newest, files and bytes per category."""
     summaries = open_store(root).list_summaries()
     with Checker(root) as checker:
@@ -162,11 +165,11 @@ STATS = Command("stats", "count sessions, messages and bytes",
 # -- demo --------------------------------------------------------------------------
 
 
-def _demo_options(p) -> None:
+def _demo_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--id", default="demo-session", help="id of the sample session")
 
 
-def _demo(args, root: str, out, err) -> int:
+def _demo(args: argparse.Namespace, root: str, out: TextIO, err: TextIO) -> int:
     """Save a sample session into the store folder (made when missing) and print it."""
     out.write(run_demo(root, args.id) + "\n")
     return 0
