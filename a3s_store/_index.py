@@ -128,7 +128,7 @@ def load_ids(layout: Layout) -> tuple[int, int, list[str]] | None:
     return index
 
 
-def rows_are_fresh(index: tuple[int, int, list[Row]] | None, root_mtime_ns: int) -> bool:
+def rows_are_fresh(index: tuple[int, int, object] | None, root_mtime_ns: int) -> bool:
     """Whether the index may be used without scanning the folder."""
     return (index is not None and index[0] == root_mtime_ns
             and index[1] - root_mtime_ns > RACY_NS)
