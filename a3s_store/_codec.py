@@ -14,7 +14,7 @@ import contextlib
 import gc
 import re
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from . import _json
@@ -53,7 +53,7 @@ def _located(exc: A3SStoreError, path: object, session_id: str | None = None) ->
     return exc.located(path=path, session_id=session_id)
 
 
-def encode_session(session: SessionData, cache: "MessageCache | None" = None) -> bytes:
+def encode_session(session: SessionData, cache: MessageCache | None = None) -> bytes:
     """The session file's bytes; with ``cache``, messages encoded by an earlier
     save of the same session are reused instead of encoded again."""
     try:

@@ -44,12 +44,12 @@ import secrets
 import stat
 import time
 from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
 
 from . import _fs, _json
 from ._layout import INTERNAL, Layout
 from .errors import CorruptDataError
-from types import TracebackType
-from typing import Any, Union
 
 __all__ = ["Put", "Remove", "Move", "RemoveTree", "Transaction", "write_one", "remove_one",
            "probe", "apply", "is_journal_name", "journal_id", "LEGACY_FOLDERS"]
@@ -106,7 +106,7 @@ class RemoveTree:
 
 
 #: One step of a transaction.
-Step = Union[Put, Remove, Move, RemoveTree]
+Step = Put | Remove | Move | RemoveTree
 
 
 def _new_txid() -> str:

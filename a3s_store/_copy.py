@@ -23,8 +23,9 @@ CopyResult(copied=2, unchanged=0, checkpoints=0, failed={})
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._components import COMPONENTS
 from ._json import encode_compact

@@ -26,8 +26,9 @@ this module < ``file_store`` (the public API).
 from __future__ import annotations
 
 import errno
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator, cast
+from typing import Any, cast
 
 from . import _commit, _fs, _recovery
 from ._components import CATEGORY_FOLDERS, COMPONENTS, SESSION, Checkpoint, Component

@@ -18,7 +18,8 @@ place in an envelope: writing one is an error, never a silent loss.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from .errors import A3SStoreError, CorruptDataError, InvalidDataError, UnsupportedVersionError
 from .records import (

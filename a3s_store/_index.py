@@ -71,8 +71,8 @@ def _load(layout: Layout, name: str, key: str) -> tuple[int, int, list[Any]] | N
 _NONE = type(None)
 # The type of each field of a row; a damaged index whose rows differ is
 # rebuilt, never used (a row is served as a summary, its name used as a key).
-_ROW_TYPES: tuple[set[type], ...] = ({str}, {str, _NONE}, {str}, {str}, {str, _NONE}, {int}, {int}, {int},
-              {int}, {int}, {int})
+_ROW_TYPES: tuple[set[type], ...] = ({str}, {str, _NONE}, {str}, {str}, {str, _NONE}, {int},
+                                     {int}, {int}, {int}, {int}, {int})
 
 
 def _are_ids(values: Iterable[Any]) -> bool:

@@ -16,9 +16,10 @@ from __future__ import annotations
 import enum
 import os
 import stat
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator, Literal, overload
+from typing import Literal, overload
 
 from . import _fs
 from .errors import CorruptDataError, UnsafePathError

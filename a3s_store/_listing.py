@@ -13,10 +13,10 @@ import time
 from typing import cast
 
 from . import _codec, _commit, _fs, _index
-from ._index import Row
 from ._commit import is_journal_name
-from ._layout import CACHE, INTERNAL, Layout
 from ._components import SESSION
+from ._index import Row
+from ._layout import CACHE, INTERNAL, Layout
 from ._resolve import may_hold, read_meta
 from ._v1 import list_v1, read_v1
 from .errors import CorruptDataError, UnsafePathError
@@ -168,6 +168,6 @@ CACHE_TEMP_GRACE_NS = 60 * 1_000_000_000
 def _sweep_dead_readers(layout: Layout) -> None:
     now = time.time_ns()
     for entry in layout.entries(CACHE):
-        if is_journal_name(entry.name) and entry.is_file(follow_symlinks=False):
-            if now - _fs.entry_stat(entry).st_mtime_ns > CACHE_TEMP_GRACE_NS:
-                _fs.unlink(cast(_fs.Dir, layout.folder(CACHE)), entry.name)  # listed
+        if (is_journal_name(entry.name) and entry.is_file(follow_symlinks=False)
+                and now - _fs.entry_stat(entry).st_mtime_ns > CACHE_TEMP_GRACE_NS):
+            _fs.unlink(cast(_fs.Dir, layout.folder(CACHE)), entry.name)  # listed: not None

@@ -18,7 +18,7 @@ only ``http``, ``https`` and ``mailto`` targets become links.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 __all__ = [
     "Text", "Code", "Emph", "Strong", "Strike", "Link", "Break", "SoftBreak",
@@ -161,11 +161,11 @@ class Rule:
 
 
 #: The nodes of a line of text.
-Inline = Union[Text, Code, Emph, Strong, Strike, Link, Break, SoftBreak]
+Inline = Text | Code | Emph | Strong | Strike | Link | Break | SoftBreak
 #: The nodes of a document.
-Block = Union[Paragraph, Heading, CodeBlock, Quote, ListBlock, Table, Rule]
+Block = Paragraph | Heading | CodeBlock | Quote | ListBlock | Table | Rule
 #: Either (emphasis holds inline nodes, a quote blocks).
-Node = Union[Inline, Block]
+Node = Inline | Block
 #: A table row: the inline nodes of each cell.
 Cells = tuple[tuple[Inline, ...], ...]
 

@@ -38,11 +38,11 @@ from ._md_blocks import parse_markdown
 from ._md_nodes import (
     Block,
     Cells,
-    Inline,
     Code,
     CodeBlock,
     Emph,
     Heading,
+    Inline,
     Item,
     ListBlock,
     Paragraph,

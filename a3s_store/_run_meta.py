@@ -21,7 +21,8 @@ to refuse a session.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 __all__ = ["KEY", "add_releases", "note", "notes", "releases", "set_releases", "write_notes"]
 

@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from os import getpid  # the pid names the owner; the helper never touches a path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 from ._helper_common import ENDED
 from ._run_meta import notes

@@ -17,11 +17,10 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
-
 import hashlib
 import secrets
 import stat
+from typing import Any, cast
 
 from . import _codec, _json
 from ._commit import Move, Put, Remove, RemoveTree, Step

@@ -33,7 +33,8 @@ import re
 import sys
 import time
 import unicodedata
-from collections.abc import Iterator, Set as AbstractSet
+from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from typing import TextIO
 
 __all__ = ["ago", "clock", "human_size", "human_int", "safe", "table", "Progress",

@@ -25,9 +25,8 @@ tool [('tool_result', 'bash', 'a\\nb')]
 
 from __future__ import annotations
 
-from typing import Any
-
 from dataclasses import dataclass
+from typing import Any
 
 from . import _json
 

@@ -34,8 +34,10 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 from ._helper_common import ENDED, copy_usage, sum_usage
 from ._run_meta import add_releases, write_notes
@@ -55,7 +57,6 @@ from .records import (
     WorkflowCheckpoint,
     WorkflowStepRecord,
 )
-from types import TracebackType
 
 if TYPE_CHECKING:
     from .persistable import PersistableSession

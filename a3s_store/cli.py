@@ -3,7 +3,8 @@
 The store folder comes from ``--root`` (before or after the command), else
 the ``A3S_STORE_ROOT`` environment variable, else :data:`DEFAULT_ROOT`
 (``~/.a3s/sessions``). This module only parses and dispatches; each command
-(its options and its handler) lives in ``_commands``. Errors are one line on stderr, never a traceback:
+(its options and its handler) lives in ``_commands``. Errors are one line on stderr, never a
+traceback:
 exit code 2 for bad usage and a store folder that is missing or unreadable,
 1 for any other failure (an unknown id, a damaged file, problems found by
 ``verify``).

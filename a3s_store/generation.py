@@ -10,7 +10,8 @@ a model is saved as ``provider/model``, never with a key or an endpoint.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from ._helper_common import copy_usage, sum_usage
 from .records import (

@@ -48,7 +48,8 @@ import copy
 import logging
 import math
 import time
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from ._helper_common import Recorded
 from ._identity import check_generation

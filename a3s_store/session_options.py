@@ -8,10 +8,9 @@ caller values always win.
 
 from __future__ import annotations
 
-from typing import Any
-
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import InvalidDataError
 from .generation import persisted_model_name, persisted_model_ref

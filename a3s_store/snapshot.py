@@ -52,7 +52,7 @@ class SessionSummary(NamedTuple):
     size_bytes: int = 0
 
     @classmethod
-    def of(cls, session: SessionData, size_bytes: int = 0) -> "SessionSummary":
+    def of(cls, session: SessionData, size_bytes: int = 0) -> SessionSummary:
         """The summary of a loaded session."""
         state = session.state
         return cls(session.id, session.config.name, getattr(state, "value", state),

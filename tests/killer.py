@@ -32,8 +32,9 @@ import signal
 import time
 from dataclasses import dataclass, field
 
-from a3s_store import A3SStoreError, FileSessionStore, _fs
 from crashkit import gens_of, leftovers, snapshot_gen
+
+from a3s_store import A3SStoreError, FileSessionStore, _fs
 
 IDS = ("k-full", "k-plain", "k-mixed")
 

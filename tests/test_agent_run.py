@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 
-import pytest
-
 import factories as f
+import pytest
 from factories import msg
+from fake_stores import FailingStore, KeyIgnoringStore
+
 from a3s_store import (
     AgentSession,
     CheckpointNotFoundError,
@@ -20,8 +21,6 @@ from a3s_store import (
     TokenUsage,
     resume_session,
 )
-from fake_stores import FailingStore, KeyIgnoringStore
-
 
 
 def ending(name):

@@ -14,13 +14,13 @@ from __future__ import annotations
 import os
 import shutil
 
-import pytest
-
 import factories as f
-from a3s_store import CorruptDataError, FileSessionStore, _fs
-from a3s_store._check import Checker
+import pytest
 from crashkit import gens_of, snapshot_gen
 from faults import SimulatedCrash
+
+from a3s_store import CorruptDataError, FileSessionStore, _fs
+from a3s_store._check import Checker
 
 OBSTACLES = ["link", "file"]
 

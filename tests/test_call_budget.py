@@ -10,8 +10,9 @@ operation, and the metadata record is read in two calls.
 from __future__ import annotations
 
 import factories as f
-from a3s_store import FileSessionStore
 from faults import count_calls
+
+from a3s_store import FileSessionStore
 
 SAVE_BUDGET = 25
 LOAD_BUDGET = 12

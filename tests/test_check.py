@@ -17,14 +17,14 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 import factories
+import pytest
+from faults import SimulatedCrash, hooked
+
 from a3s_store import FileSessionStore, SessionSnapshot
 from a3s_store._check import TEMP_GRACE_SECONDS, Checker, Finding
 from a3s_store._check._repair import _quarantine
 from a3s_store._commit import is_journal_name
-from faults import SimulatedCrash, hooked
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 RUST_TMP = "chat-1.json.1700000000123456789.4242.0.tmp"
@@ -90,9 +90,8 @@ def crash_during_save(root, k_call: str, nth: int = 1) -> None:
             if seen["n"] == nth:
                 raise SimulatedCrash(name)
 
-    with hooked(hook):
-        with pytest.raises(SimulatedCrash):
-            store.save_snapshot(snapshot("chat-1", messages=7))
+    with hooked(hook), pytest.raises(SimulatedCrash):
+        store.save_snapshot(snapshot("chat-1", messages=7))
 
 
 # -- a sound store ------------------------------------------------------------------

@@ -12,12 +12,12 @@ from __future__ import annotations
 import os
 
 import pytest
+from crashkit import leftovers
+from faults import MODES, count_calls, hooked, run_faulted
 
 from a3s_store import _commit, _fs, _recovery
 from a3s_store._commit import Put, Remove, RemoveTree, Transaction
 from a3s_store._layout import INTERNAL, Layout, Options
-from crashkit import leftovers
-from faults import MODES, count_calls, hooked, run_faulted
 
 OLD = {
     "s.json": b'{"gen": "A", "session": 1}',
@@ -224,8 +224,7 @@ def test_a_transient_error_is_reported_not_retried_into_success(tmp_path):
         if name == "fsync":
             raise OSError(5, "fsync failed")
 
-    with hooked(fail_fsync):
-        with pytest.raises(OSError, match="fsync failed"):
-            with_layout(root, OPERATIONS["save"][0])
+    with hooked(fail_fsync), pytest.raises(OSError, match="fsync failed"):
+        with_layout(root, OPERATIONS["save"][0])
     recover(root)
     assert snapshot(root) == OLD

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 
+import factories as f
 import pytest
+from fake_stores import CountingStore
 
 from a3s_store import (
     CorruptDataError,
@@ -23,9 +25,6 @@ from a3s_store import (
     open_store,
 )
 from a3s_store.testing.backends import BUILTIN_BACKENDS
-from fake_stores import CountingStore
-
-import factories as f
 
 BACKENDS = {b.name: b for b in BUILTIN_BACKENDS}
 

@@ -18,9 +18,11 @@ import json
 import os
 import random
 
-import pytest
-
 import factories as f
+import pytest
+from crashkit import leftovers
+from hostile import FORBIDDEN, hang_guard, seed_from_env
+
 from a3s_store import (
     ArtifactStore,
     CorruptDataError,
@@ -39,8 +41,6 @@ from a3s_store import (
 )
 from a3s_store._components import LOOP, WORKFLOW
 from a3s_store.store import checked_checkpoint
-from crashkit import leftovers
-from hostile import FORBIDDEN, hang_guard, seed_from_env
 
 VICTIM, RUN, FLOW = "victim", "run-v", "wf-v"
 

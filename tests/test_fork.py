@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 import factories as f
+import pytest
 from factories import msg, texts
+
 from a3s_store import (
     AgentConfig,
     AgentSession,
@@ -14,8 +14,6 @@ from a3s_store import (
     TokenUsage,
     resume_session,
 )
-
-
 
 
 def main_session(store) -> AgentSession:

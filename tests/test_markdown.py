@@ -14,9 +14,9 @@ import random
 import time
 
 import pytest
-
-from htmlcheck import Doc, assert_inert
 from hostile import seed_from_env
+from htmlcheck import Doc, assert_inert
+
 from a3s_store._md_blocks import MAX_NESTING, parse_markdown
 from a3s_store._md_html import markdown_html
 from a3s_store._md_inline import MAX_DEPTH, parse_inline

@@ -15,9 +15,9 @@ from __future__ import annotations
 import random
 
 import pytest
-
 from hostile import seed_from_env
 from test_markdown import random_markdown
+
 from a3s_store import Message, SessionData, SessionSnapshot
 from a3s_store._md_blocks import parse_markdown
 from a3s_store._md_inline import parse_inline

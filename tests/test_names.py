@@ -6,6 +6,7 @@ import random
 import unicodedata
 
 import pytest
+from crashkit import seed_from_env
 
 from a3s_store import InvalidIdError, _names
 from a3s_store._names import (
@@ -19,7 +20,6 @@ from a3s_store._names import (
     rust_stem,
     usable,
 )
-from crashkit import seed_from_env
 
 
 def safe_session_id(identifier: str) -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import shutil
 
-import pytest
-
 import factories
+import pytest
 from htmlcheck import Doc, assert_inert
+
 from a3s_store import FileSessionStore, MemorySessionStore, SessionSnapshot
 from a3s_store._render_listing import MAX_ROWS, render_store_html, summaries_html
 from a3s_store.snapshot import SessionSummaries, SessionSummary

@@ -16,10 +16,10 @@ import pathlib
 import subprocess
 import sys
 
-import pytest
-
 import factories
+import pytest
 from htmlcheck import Doc, assert_inert
+
 from a3s_store import (
     ArtifactStore,
     FileSessionStore,

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import copy
 
-import pytest
-
 import factories as f
+import pytest
 from factories import msg
+from fake_stores import KeyIgnoringStore
+
 from a3s_store import (
     A3SStoreError,
     AgentConfig,
@@ -36,8 +37,6 @@ from a3s_store import (
     restore_persisted_session_state,
     resume_session,
 )
-from fake_stores import KeyIgnoringStore
-
 
 
 def artifact(i: int, content: str = "x") -> ToolArtifact:

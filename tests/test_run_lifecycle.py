@@ -15,8 +15,9 @@ import os
 import socket
 
 import pytest
-
 from factories import msg, texts
+from fake_stores import CountingStore, FailingStore
+
 from a3s_store import (
     AgentSession,
     CheckpointNotFoundError,
@@ -25,9 +26,6 @@ from a3s_store import (
     TokenUsage,
     resume_session,
 )
-from fake_stores import CountingStore, FailingStore
-
-
 
 
 def resumed(store):

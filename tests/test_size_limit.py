@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 
-import pytest
-
 import factories as f
+import pytest
+from hostile import IOAttempted, no_io
+
 from a3s_store import (
     DEFAULT_MAX_FILE_BYTES,
     CorruptDataError,
@@ -15,7 +16,6 @@ from a3s_store import (
     SessionSnapshot,
     _fs,
 )
-from hostile import IOAttempted, no_io
 
 
 def test_the_default_cap_is_256_mib_as_in_newer_a3s_code(tmp_path):

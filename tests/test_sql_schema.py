@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import multiprocessing
 
+import factories as f
 import pytest
 
 from a3s_store import SqlSessionStore, UnsupportedVersionError
 from a3s_store.sql import _schema
-
-import factories as f
 
 TABLES = {"a3s_schema_version", "a3s_sessions", "a3s_messages", "a3s_components",
           "a3s_checkpoints"}

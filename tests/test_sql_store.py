@@ -8,7 +8,9 @@ import os
 import sqlite3
 import threading
 
+import factories as f
 import pytest
+from sqlkit import counting
 
 from a3s_store import (
     CorruptDataError,
@@ -21,9 +23,6 @@ from a3s_store import (
     TextBlock,
 )
 from a3s_store.sql import _connect, _rows
-from sqlkit import counting
-
-import factories as f
 
 
 def _msg(text: str) -> Message:

@@ -15,9 +15,11 @@ import hashlib
 import json
 import os
 
-import pytest
-
 import factories as f
+import pytest
+from crashkit import leftovers
+from hostile import tree
+
 from a3s_store import (
     CorruptDataError,
     FileSessionStore,
@@ -26,8 +28,6 @@ from a3s_store import (
     _commit,
     _fs,
 )
-from crashkit import leftovers
-from hostile import tree
 
 INTERNAL = ".a3s_store"
 CATEGORIES = ("artifacts", "traces", "runs", "verification", "subagent_tasks",
@@ -358,9 +358,8 @@ def test_a_fifo_at_the_lock_is_refused_without_hanging(site):
     os.mkfifo(lock)
     from hostile import hang_guard
 
-    with hang_guard(10):
-        with pytest.raises((UnsafePathError, CorruptDataError)) as info:
-            store.list()
+    with hang_guard(10), pytest.raises((UnsafePathError, CorruptDataError)) as info:
+        store.list()
     assert info.value.path == os.fspath(lock)
 
 

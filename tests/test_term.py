@@ -6,8 +6,8 @@ from __future__ import annotations
 import random
 
 import pytest
-
 from hostile import seed_from_env
+
 from a3s_store._term import display_width, fit, table
 
 

@@ -17,10 +17,10 @@ import json
 import os
 import time
 
-import pytest
-
 import factories as f
+import pytest
 from a3s_code import A3sCode, safe
+
 from a3s_store import (
     CorruptDataError,
     FileSessionStore,

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from .._names import candidates, check_id
 from ..errors import A3SStoreError, InvalidIdError
 
-__all__ = ["Finding", "Garbage", "NotAStoreError", "Scan", "TEMP_GRACE_SECONDS", "RUST_TMP", "parse_age",
-           "matches", "quarantined_stem"]
+__all__ = ["Finding", "Garbage", "NotAStoreError", "Scan", "TEMP_GRACE_SECONDS", "RUST_TMP",
+           "parse_age", "matches", "quarantined_stem"]
 
 #: An a3s-code temporary file younger than this may be a write in progress.
 TEMP_GRACE_SECONDS = 600

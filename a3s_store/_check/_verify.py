@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from .. import _commit, _fs, _json, _recovery
 from .._components import CHECKPOINTS, RUNS, SESSION, SIDE, Component
-from .._run_owner import owner_pids, stale_runs, this_process
 from .._layout import INTERNAL, META, QUARANTINE
+from .._run_owner import owner_pids, stale_runs, this_process
 from .._shape import looks_like_session
 from ..errors import CorruptDataError, UnsafePathError, UnsupportedVersionError
 from ._findings import Finding, Scan, matches

@@ -36,7 +36,7 @@ class Dir:
 
     __slots__ = ("fd", "_parent", "_name", "_path")
 
-    def __init__(self, fd: int, path: str | None, parent: "Dir | None" = None,
+    def __init__(self, fd: int, path: str | None, parent: Dir | None = None,
                  name: str = "") -> None:
         self.fd = fd
         self._path = path

@@ -15,6 +15,8 @@ import stat as _stat
 import time
 
 from ..errors import CorruptDataError, UnsafePathError
+from . import _seam as _tunables
+from ._dirs import Dir, check_name, close_dir, fsync_dir, list_dir, open_dir, open_root, unsafe
 from ._seam import (
     BINARY,
     CLOEXEC,
@@ -25,8 +27,6 @@ from ._seam import (
     observe,
     tick,
 )
-from . import _seam as _tunables
-from ._dirs import Dir, check_name, close_dir, fsync_dir, list_dir, open_dir, open_root, unsafe
 
 __all__ = ["read_file", "read_small", "peek_file", "stat_entry", "write_new", "replace",
            "unlink", "remove_tree", "write_file"]

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import os
-import sys
 import stat as _stat
+import sys
 import time
-
 from collections.abc import Callable
 from typing import Literal, overload
 
 from ..errors import LockTimeoutError
+from ._dirs import Dir, unsafe
+from ._files import _open_file
 from ._seam import (
     NONBLOCK,
     WINDOWS,
     observe,
     tick,
 )
-from ._dirs import Dir, unsafe
-from ._files import _open_file
 
 __all__ = ["GATE_AFTER", "GATE_SUFFIX", "lock", "unlock"]
 
@@ -96,7 +95,7 @@ def _open_lock_file(d: Dir, name: str, mode: int, *, create: bool = True) -> int
     and a folder cannot be opened for writing; a read-only lock file (a
     store shared read-only) is opened read-only, for shared use.
     """
-    for attempt in range(3):
+    for _attempt in range(3):
         tick("open")
         try:
             try:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import sys
 import unicodedata
-from typing import Any, Callable, Collection, NamedTuple
+from collections.abc import Callable, Collection
+from typing import Any, NamedTuple
 
 WINDOWS = sys.platform == "win32"
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -52,7 +53,7 @@ class Sig(NamedTuple):
     ino: int
 
     @classmethod
-    def of(cls, st: os.stat_result) -> "Sig":
+    def of(cls, st: os.stat_result) -> Sig:
         return cls(st.st_size, st.st_mtime_ns, st.st_ino)
 
 

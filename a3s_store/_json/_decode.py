@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import json
 import math
 import re
+from typing import Any
 
 from ..errors import CorruptDataError
 from ._encode import MAX_DEPTH, find_surrogate

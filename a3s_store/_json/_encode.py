@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import json
 import math
 import re
 from json.encoder import encode_basestring as _encode_str  # C, ensure_ascii=False
+from typing import Any
 
 from .._floats import format_f32, format_f64
 from ..errors import InvalidDataError
@@ -127,12 +126,11 @@ def _object(obj: dict[str, Any], parts: list[str], level: int) -> None:
     comma = _COMMA[inner]
     encode_str = _encode_str
     for key, value in obj.items():
-        if type(key) is not str:
-            if not isinstance(key, str) or isinstance(key, Raw):
-                err = _EncodeError(
-                    f"object keys must be strings, got {type(key).__name__} {key!r}"
-                )
-                raise err
+        if type(key) is not str and (not isinstance(key, str) or isinstance(key, Raw)):
+            err = _EncodeError(
+                f"object keys must be strings, got {type(key).__name__} {key!r}"
+            )
+            raise err
         t = type(value)
         if t is str:
             append(f"{sep}{encode_str(key)}: {encode_str(value)}")

@@ -51,7 +51,8 @@ Rules that hold for every record:
 
 from __future__ import annotations
 
-from typing import Any, Iterable, TypeVar
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 from ..errors import CorruptDataError, InvalidDataError
 from ._keys import nest, read_error, write_error

@@ -17,7 +17,8 @@ failed, so the happy path pays nothing for them.
 from __future__ import annotations
 
 import gc
-from typing import Any, Callable, Literal, overload
+from collections.abc import Callable
+from typing import Any, Literal, overload
 
 from ..errors import CorruptDataError, InvalidDataError
 from ._fields import Conv
@@ -38,6 +39,7 @@ from .messages import (
     ToolUseBlock,
     UnknownBlock,
 )
+
 
 def _twin(cls: type) -> type:
     slots: tuple[str, ...] = getattr(cls, "__slots__")  # noqa: B009 (type has no __slots__ statically)
@@ -66,7 +68,8 @@ def _first_missing(data: dict[str, Any], keys: tuple[str, ...]) -> CorruptDataEr
     return CorruptDataError("missing required key")  # pragma: no cover
 
 
-def _locate(err: CorruptDataError, items: list[Any], decode: Callable[[Any], object], prefix: str) -> CorruptDataError:
+def _locate(err: CorruptDataError, items: list[Any], decode: Callable[[Any], object],
+            prefix: str) -> CorruptDataError:
     """Find which item of ``items`` fails and prefix the error with it."""
     for index, item in enumerate(items):
         try:
@@ -186,7 +189,8 @@ _BLOCK_DECODERS: dict[str, Callable[[dict[str, Any]], ContentBlock]] = {
     "tool_use": _tool_use,
     "tool_result": _tool_result,
 }
-_ITEM_DECODERS: dict[str, Callable[[dict[str, Any]], ContentBlock]] = {"text": _text, "image": _image}
+_ITEM_DECODERS: dict[str, Callable[[dict[str, Any]], ContentBlock]] = {
+    "text": _text, "image": _image}
 
 
 def _block(data: Any) -> Any:

@@ -21,7 +21,8 @@ the way out (``nest``) so the happy path pays nothing for it.
 from __future__ import annotations
 
 import enum
-from typing import Any, Callable, ClassVar, TypeVar
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
 
 from ..errors import CorruptDataError, InvalidDataError
 from ._fields import Conv, EnumConv

@@ -19,8 +19,9 @@ evicts: it raises the limits to what the manifest holds.
 from __future__ import annotations
 
 import copy as _copy
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from ..errors import CorruptDataError, InvalidDataError
 from ._fields import STR, U64

@@ -9,9 +9,8 @@ invent them). ``auto_compact_threshold`` is an ``f32`` in Rust.
 
 from __future__ import annotations
 
-from typing import Any
-
 from dataclasses import dataclass, field
+from typing import Any
 
 from ._fields import BOOL, F32_, OBJECT, STR, U32, U64, EnumConv, RecordConv
 from ._schema import DEFAULT, NULLABLE, SKIP_NONE, Field, Record, Schema

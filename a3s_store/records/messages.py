@@ -273,7 +273,8 @@ class UnknownBlock:
         return tag
 
 
-ContentBlock = Union[TextBlock, ImageBlock, ToolUseBlock, ToolResultBlock, UnknownBlock]
+# A typing.Union, as released (X | Y would be another runtime object)
+ContentBlock = Union[TextBlock, ImageBlock, ToolUseBlock, ToolResultBlock, UnknownBlock]  # noqa: UP007
 _BLOCK_CLASSES = (TextBlock, ImageBlock, ToolUseBlock, ToolResultBlock, UnknownBlock)
 
 

@@ -18,9 +18,8 @@ written as ``null`` when None.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
-
 from dataclasses import dataclass, field
+from typing import Any
 
 from ._fields import BOOL, STR, U32, U64, EnumConv, EnumKeyMapConv, RecordConv
 from ._schema import DEFAULT, NULLABLE, Field, Record, Schema

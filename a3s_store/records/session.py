@@ -16,8 +16,9 @@ True
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from ..errors import InvalidDataError
 from ._decode import MessagesConv
@@ -122,10 +123,7 @@ def tool_names_from_definitions(tools: Iterable[Any]) -> list[str]:
     """
     names = []
     for index, tool in enumerate(tools):
-        if isinstance(tool, dict):
-            name = tool.get("name")
-        else:
-            name = getattr(tool, "name", None)
+        name = tool.get("name") if isinstance(tool, dict) else getattr(tool, "name", None)
         if not isinstance(name, str):
             raise InvalidDataError(
                 f"tool definition has no string name: {type(tool).__name__}", key=f"[{index}]"

@@ -9,9 +9,8 @@ error, as serde's "duplicate field":
 
 from __future__ import annotations
 
-from typing import Any
-
 from dataclasses import dataclass, field
+from typing import Any
 
 from ._fields import STR, EnumConv, ListConv
 from ._schema import DEFAULT, SKIP_EMPTY, SKIP_NONE, Field, Record, Schema

@@ -13,8 +13,9 @@ constructor does; :meth:`~VerificationReport.from_dict` keeps the stored one:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from ._fields import BOOL, STR, EnumConv, ListConv, RecordConv
 from ._schema import DEFAULT, SKIP_EMPTY, SKIP_NONE, Field, Record, Schema

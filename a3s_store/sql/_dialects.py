@@ -21,7 +21,7 @@ them, and sorts driver exceptions into what the store does with them:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 __all__ = ["Dialect", "POSTGRESQL", "SQLITE", "dialect_of"]
@@ -91,7 +91,7 @@ def _classify_postgres(exc: BaseException, conn: object) -> str | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _render(dialect: Dialect, text: str) -> str:
     text = text.replace("{id}", dialect.id_type).replace("{table}", dialect.table_suffix)
     return text.replace("?", "%s") if dialect.name == "postgresql" else text

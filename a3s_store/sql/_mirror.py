@@ -70,7 +70,7 @@ class Mirror:
     fingerprint: bytes | None
 
     @classmethod
-    def of(cls, token: str, messages: list[Message]) -> "Mirror":
+    def of(cls, token: str, messages: list[Message]) -> Mirror:
         """A mirror of ``messages`` as they are now (a load, a full write)."""
         empty, filled = _parts_of(messages)
         return cls(token, messages, empty, filled, _fingerprint(filled))
@@ -86,7 +86,7 @@ class Mirror:
             return count
         return next(i for i in range(count) if messages[i] is not mirrored[i])
 
-    def extended(self, token: str, new: list[Message]) -> "Mirror":
+    def extended(self, token: str, new: list[Message]) -> Mirror:
         """This mirror with ``new`` messages appended (it is used up)."""
         empty, filled = _parts_of(new)
         fingerprint = self.fingerprint

@@ -9,8 +9,8 @@ session a new revision. Checkpoints are one row per (kind, id).
 from __future__ import annotations
 
 from .._components import CHECKPOINTS, SIDE
-from ._rows import key, unkey
 from ._link import Tx
+from ._rows import key, unkey
 from ._sessions import bump_revision
 
 __all__ = ["delete_checkpoint", "list_checkpoints", "read_checkpoint", "read_component",

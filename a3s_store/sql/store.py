@@ -40,7 +40,8 @@ __all__ = ["SqlSessionStore"]
 _DIALECTS = {"sqlite": SQLITE, "postgresql": POSTGRESQL}
 
 if TYPE_CHECKING:
-    from ._generated import GeneratedMethods as _Generated, KeyCheck, LoadCheck, T
+    from ._generated import GeneratedMethods as _Generated
+    from ._generated import KeyCheck, LoadCheck, T
 else:
     _Generated = object  # the generated methods are made below, at import
 
@@ -108,7 +109,7 @@ class SqlSessionStore(_Generated):
 
     @classmethod
     def sqlite(cls, path: str | os.PathLike[str], /, *, busy_timeout: float = 30.0,
-               synchronous: str = "FULL", file_mode: int = 0o600) -> "SqlSessionStore":
+               synchronous: str = "FULL", file_mode: int = 0o600) -> SqlSessionStore:
         """A store in the SQLite database file ``path`` (made 0600 when missing).
 
         WAL mode, ``synchronous=FULL`` (a save that returned survives a power
@@ -122,7 +123,7 @@ class SqlSessionStore(_Generated):
         return cls(connect=connect, dialect="sqlite", location=f"sqlite://{path}")
 
     @classmethod
-    def postgres(cls, dsn: str, /, **connect_options: Any) -> "SqlSessionStore":
+    def postgres(cls, dsn: str, /, **connect_options: Any) -> SqlSessionStore:
         """A store on the PostgreSQL server at ``dsn`` (a libpq URL or key=value
         string), in the first schema of its ``search_path``.
 
@@ -137,7 +138,7 @@ class SqlSessionStore(_Generated):
         """Close the connection the store opened (a connection it was given stays open)."""
         self._link.close()
 
-    def __enter__(self) -> "SqlSessionStore":
+    def __enter__(self) -> SqlSessionStore:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ..file_store import FileSessionStore
 from ..memory_store import MemorySessionStore

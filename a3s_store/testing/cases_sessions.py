@@ -315,7 +315,8 @@ def another_store_on_the_same_data_sees_each_save(store: Store, reopen: Reopen) 
 
 
 @case
-def a_save_after_another_writer_stores_exactly_the_session_given(store: Store, reopen: Reopen) -> None:
+def a_save_after_another_writer_stores_exactly_the_session_given(store: Store,
+                                                                 reopen: Reopen) -> None:
     """A store that saved a session before another writer replaced it still saves
     exactly what it is given next (no rows of the other writer's history survive)."""
     session = s.session(messages=3)
