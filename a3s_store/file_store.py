@@ -34,7 +34,7 @@ from ._engine import Engine
 from ._layout import DEFAULT_MAX_FILE_BYTES, Options
 from ._names import check_id
 from .records import SessionData
-from .snapshot import SessionSnapshot, SessionSummaries, SessionSummary
+from .snapshot import SessionSnapshot, SessionSummaries
 from .store import (
     ComponentMethods,
     check_page,
@@ -187,7 +187,7 @@ class FileSessionStore(ComponentMethods):
             return _listing.ids(op.layout)
 
     def list_summaries(self, *, limit: int | None = None,
-                       after: str | None = None) -> builtins.list[SessionSummary]:
+                       after: str | None = None) -> SessionSummaries:
         """A :class:`~a3s_store.SessionSummary` of every session, sorted by id.
 
         ``after`` (the last id of the previous page) and ``limit`` give one

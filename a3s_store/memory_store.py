@@ -129,7 +129,7 @@ class MemorySessionStore(ComponentMethods):
             return entry is not None and SESSION.name in entry.docs
 
     def list_summaries(self, *, limit: int | None = None,
-                       after: str | None = None) -> builtins.list[SessionSummary]:
+                       after: str | None = None) -> SessionSummaries:
         """A :class:`~a3s_store.SessionSummary` of every session, sorted by id
         (one page with ``after`` and ``limit``, as for the file store)."""
         check_page(limit, after)

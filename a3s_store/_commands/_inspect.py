@@ -14,7 +14,7 @@ from .._export import FORMATS, export_bytes, write_export
 from .._render_text import render_show, snapshot_dict
 from .._term import ago, clock, human_int, human_size, safe, table
 from ..demo import run_demo
-from ..snapshot import SessionSnapshot
+from ..snapshot import SessionSnapshot, SessionSummary
 from ._common import Command, CommandError, cut, open_store, resolve_id, tty, write_json
 
 __all__ = ["LIST", "SHOW", "EXPORT", "STATS", "DEMO"]
@@ -30,7 +30,7 @@ def _list_options(p: argparse.ArgumentParser) -> None:
 
 def _list(args: argparse.Namespace, root: str, out: TextIO, err: TextIO) -> int:
     """A table of the sessions, newest first (``--json``: an array)."""
-    summaries = open_store(root).list_summaries()
+    summaries: list[SessionSummary] = open_store(root).list_summaries()  # sliced below
     summaries.sort(key=lambda s: (s.updated_at, s.id), reverse=True)
     if args.limit is not None:
         summaries = summaries[: args.limit]
