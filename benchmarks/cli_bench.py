@@ -25,7 +25,6 @@ sys.path.insert(0, REPO)
 sys.path.insert(0, os.path.join(REPO, "tests"))
 
 import factories  # noqa: E402
-
 from a3s_store import FileSessionStore, SessionSnapshot  # noqa: E402
 
 COMMANDS = [

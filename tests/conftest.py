@@ -5,9 +5,8 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from sqlkit import target  # noqa: E402,F401 - the SQL tests' fixture (one database a dialect)
-
 from a3s_store import FileSessionStore, MemorySessionStore  # noqa: E402
+from sqlkit import target  # noqa: E402,F401 - the SQL tests' fixture (one database a dialect)
 
 
 @pytest.fixture(params=["file", "memory", "sqlite"])

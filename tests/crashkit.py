@@ -21,7 +21,6 @@ import shutil
 import tempfile
 
 import factories
-
 from a3s_store import SessionSnapshot
 from a3s_store._commit import INTERNAL
 

@@ -32,9 +32,8 @@ import signal
 import time
 from dataclasses import dataclass, field
 
-from crashkit import gens_of, leftovers, snapshot_gen
-
 from a3s_store import A3SStoreError, FileSessionStore, _fs
+from crashkit import gens_of, leftovers, snapshot_gen
 
 IDS = ("k-full", "k-plain", "k-mixed")
 

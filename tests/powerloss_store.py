@@ -33,11 +33,10 @@ from dataclasses import dataclass, field
 
 import factories as f
 import powerloss as pl
-from crashkit import SIDE_PARTS, gens_of, leftovers, snapshot_gen, visible
-
 from a3s_store import A3SStoreError, FileSessionStore, SessionSnapshot, _codec, _fs
 from a3s_store._check import Checker
 from a3s_store._layout import INTERNAL
+from crashkit import SIDE_PARTS, gens_of, leftovers, snapshot_gen, visible
 
 __all__ = ["Workload", "Judge", "Figures", "Violation", "record", "sweep", "build",
            "S", "T", "LEGACY"]

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import logging
 
-import factories as f
 import pytest
-from factories import msg
-from fake_stores import FailingStore, KeyIgnoringStore
 
+import factories as f
 from a3s_store import (
     AgentSession,
     CheckpointNotFoundError,
@@ -21,6 +19,8 @@ from a3s_store import (
     TokenUsage,
     resume_session,
 )
+from factories import msg
+from fake_stores import FailingStore, KeyIgnoringStore
 
 
 def ending(name):

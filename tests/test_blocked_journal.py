@@ -14,13 +14,13 @@ from __future__ import annotations
 import os
 import shutil
 
-import factories as f
 import pytest
-from crashkit import gens_of, snapshot_gen
-from faults import SimulatedCrash
 
+import factories as f
 from a3s_store import CorruptDataError, FileSessionStore, _fs
 from a3s_store._check import Checker
+from crashkit import gens_of, snapshot_gen
+from faults import SimulatedCrash
 
 OBSTACLES = ["link", "file"]
 

@@ -10,9 +10,8 @@ operation, and the metadata record is read in two calls.
 from __future__ import annotations
 
 import factories as f
-from faults import count_calls
-
 from a3s_store import FileSessionStore
+from faults import count_calls
 
 SAVE_BUDGET = 25
 LOAD_BUDGET = 12

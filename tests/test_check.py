@@ -17,14 +17,14 @@ import subprocess
 import sys
 import time
 
-import factories
 import pytest
-from faults import SimulatedCrash, hooked
 
+import factories
 from a3s_store import FileSessionStore, SessionSnapshot
 from a3s_store._check import TEMP_GRACE_SECONDS, Checker, Finding
 from a3s_store._check._repair import _quarantine
 from a3s_store._commit import is_journal_name
+from faults import SimulatedCrash, hooked
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 RUST_TMP = "chat-1.json.1700000000123456789.4242.0.tmp"

@@ -14,9 +14,9 @@ import stat
 import subprocess
 import sys
 
-import factories
 import pytest
 
+import factories
 from a3s_store import (
     FileSessionStore,
     Message,

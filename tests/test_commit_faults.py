@@ -12,12 +12,12 @@ from __future__ import annotations
 import os
 
 import pytest
-from crashkit import leftovers
-from faults import MODES, count_calls, hooked, run_faulted
 
 from a3s_store import _commit, _fs, _recovery
 from a3s_store._commit import Put, Remove, RemoveTree, Transaction
 from a3s_store._layout import INTERNAL, Layout, Options
+from crashkit import leftovers
+from faults import MODES, count_calls, hooked, run_faulted
 
 OLD = {
     "s.json": b'{"gen": "A", "session": 1}',

@@ -22,9 +22,9 @@ import threading
 import traceback
 
 import pytest
-from crashkit import gens_of, seed_from_env, snapshot_gen
 
 from a3s_store import ConflictError, FileSessionStore, LockTimeoutError
+from crashkit import gens_of, seed_from_env, snapshot_gen
 
 WORKERS = 8
 OPS = 500

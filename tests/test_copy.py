@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import os
 
-import factories as f
 import pytest
-from fake_stores import CountingStore
 
+import factories as f
 from a3s_store import (
     CorruptDataError,
     FileSessionStore,
@@ -25,6 +24,7 @@ from a3s_store import (
     open_store,
 )
 from a3s_store.testing.backends import BUILTIN_BACKENDS
+from fake_stores import CountingStore
 
 BACKENDS = {b.name: b for b in BUILTIN_BACKENDS}
 

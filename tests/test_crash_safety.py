@@ -49,8 +49,10 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import factories as f
 import pytest
+
+import factories as f
+from a3s_store import A3SStoreError, FileSessionStore, SessionSnapshot, _codec, _fs
 from crashkit import (
     SIDE_PARTS,
     copy_tree,
@@ -63,8 +65,6 @@ from crashkit import (
     whole_tree,
 )
 from faults import CallCounter, SimulatedCrash, hooked
-
-from a3s_store import A3SStoreError, FileSessionStore, SessionSnapshot, _codec, _fs
 
 MODES = ("transient", "persistent", "crash")
 ERRNOS = (errno.EIO, errno.ENOSPC, errno.EDQUOT, errno.EACCES)

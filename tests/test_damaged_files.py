@@ -18,11 +18,9 @@ import json
 import os
 import random
 
-import factories as f
 import pytest
-from crashkit import leftovers
-from hostile import FORBIDDEN, hang_guard, seed_from_env
 
+import factories as f
 from a3s_store import (
     ArtifactStore,
     CorruptDataError,
@@ -41,6 +39,8 @@ from a3s_store import (
 )
 from a3s_store._components import LOOP, WORKFLOW
 from a3s_store.store import checked_checkpoint
+from crashkit import leftovers
+from hostile import FORBIDDEN, hang_guard, seed_from_env
 
 VICTIM, RUN, FLOW = "victim", "run-v", "wf-v"
 

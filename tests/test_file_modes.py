@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 import stat
 
-import factories as f
 import pytest
 
+import factories as f
 from a3s_store import FileSessionStore, SessionSnapshot
 
 INTERNAL = ".a3s_store"

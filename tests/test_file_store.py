@@ -7,10 +7,9 @@ import os
 import stat
 import threading
 
-import factories as f
 import pytest
-from crashkit import leftovers
 
+import factories as f
 from a3s_store import (
     CorruptDataError,
     FileSessionStore,
@@ -18,6 +17,7 @@ from a3s_store import (
     SessionSnapshot,
     _fs,
 )
+from crashkit import leftovers
 
 INTERNAL = ".a3s_store"
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import factories as f
 import pytest
-from factories import msg, texts
 
+import factories as f
 from a3s_store import (
     AgentConfig,
     AgentSession,
@@ -14,6 +13,7 @@ from a3s_store import (
     TokenUsage,
     resume_session,
 )
+from factories import msg, texts
 
 
 def main_session(store) -> AgentSession:

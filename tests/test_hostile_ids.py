@@ -13,12 +13,12 @@ import os
 import random
 import unicodedata
 
-import factories as f
 import pytest
-from hostile import IOAttempted, no_io, seed_from_env, tree_outside
 
+import factories as f
 from a3s_store import FileSessionStore, InvalidIdError, SessionSnapshot
 from a3s_store._names import MAX_NAME_BYTES, candidates, check_id, folder_name, rust_stem
+from hostile import IOAttempted, no_io, seed_from_env, tree_outside
 
 INTERNAL = ".a3s_store"
 

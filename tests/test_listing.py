@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 
-import factories as f
 import pytest
 
+import factories as f
 from a3s_store import FileSessionStore, _fs, _index, _json
 
 INTERNAL = ".a3s_store"
@@ -130,11 +130,10 @@ def test_a_reader_that_dies_writing_the_index_leaves_nothing_like_a_writers_left
     # in the cache folder, so it never looks like a dead writer's journal file
     # (no recovery is started for it, verify stays clean), and a later index
     # write removes it once it is old enough to belong to a reader that died.
-    from crashkit import cache_leftovers, leftovers
-    from faults import SimulatedCrash
-
     from a3s_store import _listing
     from a3s_store._check import Checker
+    from crashkit import cache_leftovers, leftovers
+    from faults import SimulatedCrash
 
     root = tmp_path / "s"
     store = FileSessionStore(root)

@@ -16,9 +16,9 @@ import threading
 import time
 
 import pytest
-from crashkit import gens_of, leftovers, snapshot_gen
 
 from a3s_store import FileSessionStore, LockTimeoutError, _fs
+from crashkit import gens_of, leftovers, snapshot_gen
 
 fcntl = pytest.importorskip("fcntl")
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX locks")

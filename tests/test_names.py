@@ -6,7 +6,6 @@ import random
 import unicodedata
 
 import pytest
-from crashkit import seed_from_env
 
 from a3s_store import InvalidIdError, _names
 from a3s_store._names import (
@@ -20,6 +19,7 @@ from a3s_store._names import (
     rust_stem,
     usable,
 )
+from crashkit import seed_from_env
 
 
 def safe_session_id(identifier: str) -> str:

@@ -15,9 +15,9 @@ import io
 import os
 import pathlib
 
-import factories
 import pytest
 
+import factories
 from a3s_store import FileSessionStore
 from a3s_store._check import Checker
 from a3s_store.cli import main

@@ -9,11 +9,9 @@ from __future__ import annotations
 import logging
 import pathlib
 
-import factories as f
 import pytest
-from factories import msg
-from fake_stores import CountingStore, FailingStore
 
+import factories as f
 from a3s_store import (
     AgentConfig,
     AgentSession,
@@ -33,6 +31,8 @@ from a3s_store import (
     restore_persisted_session_state,
     resume_session,
 )
+from factories import msg
+from fake_stores import CountingStore, FailingStore
 
 LOGGER = "a3s_store.persistence"
 

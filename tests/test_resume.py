@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import copy
 
-import factories as f
 import pytest
-from factories import msg
-from fake_stores import KeyIgnoringStore
 
+import factories as f
 from a3s_store import (
     A3SStoreError,
     AgentConfig,
@@ -37,6 +35,8 @@ from a3s_store import (
     restore_persisted_session_state,
     resume_session,
 )
+from factories import msg
+from fake_stores import KeyIgnoringStore
 
 
 def artifact(i: int, content: str = "x") -> ToolArtifact:

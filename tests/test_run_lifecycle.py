@@ -15,8 +15,6 @@ import os
 import socket
 
 import pytest
-from factories import msg, texts
-from fake_stores import CountingStore, FailingStore
 
 from a3s_store import (
     AgentSession,
@@ -26,6 +24,8 @@ from a3s_store import (
     TokenUsage,
     resume_session,
 )
+from factories import msg, texts
+from fake_stores import CountingStore, FailingStore
 
 
 def resumed(store):

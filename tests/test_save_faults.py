@@ -12,11 +12,9 @@ from __future__ import annotations
 import errno
 import logging
 
-import factories as f
 import pytest
-from factories import msg, texts
-from faults import Fault, count_calls, hooked
 
+import factories as f
 from a3s_store import (
     AgentConfig,
     AgentSession,
@@ -27,6 +25,8 @@ from a3s_store import (
     TokenUsage,
     resume_session,
 )
+from factories import msg, texts
+from faults import Fault, count_calls, hooked
 
 USAGE = TokenUsage(prompt_tokens=10, completion_tokens=2, total_tokens=12)
 

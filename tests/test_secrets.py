@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import os
 
-import factories as f
 import pytest
 
+import factories as f
 from a3s_store import FileSessionStore, LlmConfigData, SessionSnapshot
 
 SECRET = "sk-THISISASECRETKEY0123456789"

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 
-import factories as f
 import pytest
-from hostile import IOAttempted, no_io
 
+import factories as f
 from a3s_store import (
     DEFAULT_MAX_FILE_BYTES,
     CorruptDataError,
@@ -16,6 +15,7 @@ from a3s_store import (
     SessionSnapshot,
     _fs,
 )
+from hostile import IOAttempted, no_io
 
 
 def test_the_default_cap_is_256_mib_as_in_newer_a3s_code(tmp_path):

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import copy
 
-import factories as f
 import pytest
 
+import factories as f
 from a3s_store import (
     CorruptDataError,
     FileSessionStore,

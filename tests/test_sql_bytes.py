@@ -16,8 +16,6 @@ import json
 import random
 
 import factories as f
-from crashkit import seed_from_env, visible
-
 from a3s_store import (
     FileSessionStore,
     Message,
@@ -28,6 +26,7 @@ from a3s_store import (
 )
 from a3s_store._components import SIDE
 from a3s_store.sql import _rows
+from crashkit import seed_from_env, visible
 
 WORDS = ("tool", "é", "中文", "\u2028", "quote\"", "back\\slash", "tab\t", "nul\x00",
          "emoji \U0001F600", "<b>", "line\nbreak")

@@ -18,11 +18,11 @@ import multiprocessing
 import random
 import traceback
 
-import factories as f
 import pytest
-from crashkit import gens_of, seed_from_env, snapshot_gen
 
+import factories as f
 from a3s_store import ConflictError, Message, TextBlock
+from crashkit import gens_of, seed_from_env, snapshot_gen
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import sqlite3
 
-import factories as f
 import pytest
-from sqlkit import faulty
 
+import factories as f
 from a3s_store import ConflictError, ConnectionLostError, SessionSnapshot, SqlSessionStore
 from a3s_store.sql import _link
+from sqlkit import faulty
 
 
 def break_connection(target, conn) -> None:

@@ -22,10 +22,10 @@ import signal
 import time
 
 import pytest
-from crashkit import gens_of, seed_from_env, snapshot_gen
-from sqlkit import faulty
 
 from a3s_store import Message, TextBlock
+from crashkit import gens_of, seed_from_env, snapshot_gen
+from sqlkit import faulty
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import multiprocessing
 
-import factories as f
 import pytest
 
+import factories as f
 from a3s_store import SqlSessionStore, UnsupportedVersionError
 from a3s_store.sql import _schema
 

@@ -8,10 +8,9 @@ import os
 import sqlite3
 import threading
 
-import factories as f
 import pytest
-from sqlkit import counting
 
+import factories as f
 from a3s_store import (
     CorruptDataError,
     InvalidDataError,
@@ -23,6 +22,7 @@ from a3s_store import (
     TextBlock,
 )
 from a3s_store.sql import _connect, _rows
+from sqlkit import counting
 
 
 def _msg(text: str) -> Message:

@@ -15,11 +15,9 @@ import hashlib
 import json
 import os
 
-import factories as f
 import pytest
-from crashkit import leftovers
-from hostile import tree
 
+import factories as f
 from a3s_store import (
     CorruptDataError,
     FileSessionStore,
@@ -28,6 +26,8 @@ from a3s_store import (
     _commit,
     _fs,
 )
+from crashkit import leftovers
+from hostile import tree
 
 INTERNAL = ".a3s_store"
 CATEGORIES = ("artifacts", "traces", "runs", "verification", "subagent_tasks",

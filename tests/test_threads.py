@@ -13,9 +13,9 @@ from __future__ import annotations
 import sys
 import threading
 
-import factories as f
 import pytest
 
+import factories as f
 from a3s_store import FileSessionStore, MemorySessionStore, SessionSnapshot, _codec
 
 THREADS = 8

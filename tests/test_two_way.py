@@ -17,10 +17,10 @@ import json
 import os
 import time
 
-import factories as f
 import pytest
-from a3s_code import A3sCode, safe
 
+import factories as f
+from a3s_code import A3sCode, safe
 from a3s_store import (
     CorruptDataError,
     FileSessionStore,

@@ -4,9 +4,9 @@ cleared when the run completes, found again on resume.
 
 from __future__ import annotations
 
-import factories as f
 import pytest
 
+import factories as f
 from a3s_store import (
     AgentSession,
     InvalidDataError,

@@ -306,8 +306,8 @@ class SqlSessionStore(_Generated):
 
     # -- checkpoints --------------------------------------------------------------
 
-    def _save_checkpoint(self, kind: Checkpoint, key_check: KeyCheck, checkpoint_id: str,
-                         checkpoint: Any) -> None:
+    def _put_checkpoint(self, kind: Checkpoint, key_check: KeyCheck, checkpoint_id: str,
+                        checkpoint: Any) -> None:
         check_id(checkpoint_id, kind.id_kind)  # InvalidIdError first: the key check hides why
         key_check(checkpoint_id, checkpoint)
         data = kind.encode(checkpoint)
@@ -315,7 +315,7 @@ class SqlSessionStore(_Generated):
         self._run(lambda tx: _side.write_checkpoint(tx, kind.name, checkpoint_id,
                                                     data.decode("utf-8")), write=True)
 
-    def _load_checkpoint(self, kind: Checkpoint, checked: LoadCheck, checkpoint_id: str) -> Any:
+    def _get_checkpoint(self, kind: Checkpoint, checked: LoadCheck, checkpoint_id: str) -> Any:
         check_id(checkpoint_id, kind.id_kind)
         text = self._run(lambda tx: _side.read_checkpoint(tx, kind.name, checkpoint_id),
                          write=False)
@@ -359,10 +359,10 @@ def _side_methods(component: Component) -> tuple[Callable[..., None], Callable[.
 def _checkpoint_methods(kind: Checkpoint, key_check: KeyCheck, checked: LoadCheck
                         ) -> tuple[Callable[..., Any], ...]:
     def save(self: SqlSessionStore, checkpoint_id: str, checkpoint: Any, /) -> None:
-        self._save_checkpoint(kind, key_check, checkpoint_id, checkpoint)
+        self._put_checkpoint(kind, key_check, checkpoint_id, checkpoint)
 
     def load(self: SqlSessionStore, checkpoint_id: str, /) -> Any:
-        return self._load_checkpoint(kind, checked, checkpoint_id)
+        return self._get_checkpoint(kind, checked, checkpoint_id)
 
     def delete(self: SqlSessionStore, checkpoint_id: str, /) -> None:
         self._delete_checkpoint(kind, checkpoint_id)
