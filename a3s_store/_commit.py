@@ -45,7 +45,7 @@ import stat
 import time
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from . import _fs, _json
 from ._layout import INTERNAL, Layout
@@ -283,9 +283,8 @@ class Transaction:
         back.
         """
         self._done = True
-        staging = self.layout.folder((INTERNAL,))
-        if staging is None:  # nothing was staged or recorded there
-            return
+        # None only when nothing was staged (unlink is then never called)
+        staging = cast(_fs.Dir, self.layout.folder((INTERNAL,)))
         try:
             if self._record_name is not None:
                 _fs.unlink(staging, self._record_name)
