@@ -111,7 +111,7 @@ def _container(value: object, parts: list[str], level: int) -> None:
     if isinstance(value, dict):
         _object(value, parts, level)
     else:
-        _array(value, parts, level)  # type: ignore[arg-type]
+        _array(value, parts, level)  # type: ignore[arg-type]  # a list or tuple here
 
 
 def _object(obj: dict[str, Any], parts: list[str], level: int) -> None:
@@ -235,9 +235,9 @@ def encode(value: object, *, level: int = 0) -> str:
     try:
         t = type(value)
         if t is dict:
-            _object(value, parts, level)  # type: ignore[arg-type]
+            _object(value, parts, level)  # type: ignore[arg-type]  # type() is dict
         elif t is list:
-            _array(value, parts, level)  # type: ignore[arg-type]
+            _array(value, parts, level)  # type: ignore[arg-type]  # type() is list
         else:
             parts.append(_scalar(value, level))
     except _EncodeError as err:

@@ -197,7 +197,7 @@ def list_from_dicts(cls: type[R], data: Any) -> list[R]:
     out = []
     for index, item in enumerate(data):
         try:
-            out.append(cls.from_dict(item))  # type: ignore[attr-defined]
+            out.append(cls.from_dict(item))  # type: ignore[attr-defined]  # a record class
         except CorruptDataError as err:
             raise nest(err, f"[{index}]")
     return out

@@ -95,5 +95,5 @@ def check_extra(extra: object, known: frozenset[str]) -> None:
 def merge_extra(out: dict[str, Any], extra: object, known: frozenset[str]) -> dict[str, Any]:
     """Append the unknown keys after the known ones (checked)."""
     check_extra(extra, known)
-    out.update(extra)  # type: ignore[call-overload]
+    out.update(extra)  # type: ignore[call-overload]  # check_extra proved it a dict
     return out

@@ -148,7 +148,7 @@ class Schema:
             if value is None and f.mode in (NULLABLE, SKIP_NONE):
                 continue
             try:
-                member = f.conv.coerce(value)  # type: ignore[attr-defined]
+                member = f.conv.coerce(value)  # type: ignore[attr-defined]  # an EnumConv
             except InvalidDataError as err:
                 raise nest(err, f.key)
             if member is not value:

@@ -154,7 +154,7 @@ class ArtifactStore:
             return NotImplemented
         return self.artifacts() == other.artifacts() and self.extra == other.extra
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # mutable, equal by value: unhashable
 
     def __repr__(self) -> str:
         return (
