@@ -48,24 +48,26 @@ from .errors import (
     UnsupportedVersionError,
 )
 from .file_store import DEFAULT_MAX_FILE_BYTES, FileSessionStore
-from .memory_store import MemorySessionStore
 from .generation import (
     build_session_data_snapshot,
     model_config_data,
     persisted_model_name,
     persisted_model_ref,
 )
+from .memory_store import MemorySessionStore
 from .persistable import AgentConfig, PersistableSession
 from .persistence import SessionPersistence
 from .records import (
+    CURRENT_SCHEMA_VERSION,
+    DEFAULT_AUTO_COMPACT_THRESHOLD,
+    DEFAULT_MAX_ARTIFACT_BYTES,
+    DEFAULT_MAX_ARTIFACTS,
+    TRACE_EVENT_SCHEMA,
+    VERIFICATION_REPORT_SCHEMA,
     ArtifactStore,
     AutoDelegationConfig,
-    CURRENT_SCHEMA_VERSION,
     ConfirmationPolicy,
     ContextUsage,
-    DEFAULT_AUTO_COMPACT_THRESHOLD,
-    DEFAULT_MAX_ARTIFACTS,
-    DEFAULT_MAX_ARTIFACT_BYTES,
     ImageBlock,
     ImageSource,
     LaneHandlerConfig,
@@ -94,7 +96,6 @@ from .records import (
     SubagentProgress,
     SubagentTaskSnapshot,
     SubagentTaskStatus,
-    TRACE_EVENT_SCHEMA,
     Task,
     TaskHandlerMode,
     TaskPriority,
@@ -108,7 +109,6 @@ from .records import (
     TraceEvent,
     TraceEventKind,
     UnknownBlock,
-    VERIFICATION_REPORT_SCHEMA,
     VerificationCheck,
     VerificationReport,
     VerificationStatus,

@@ -14,17 +14,24 @@ import contextlib
 import gc
 import re
 import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from . import _json
 from .errors import A3SStoreError, CorruptDataError, InvalidDataError
 from .records import (
     ArtifactStore,
+    ContentBlock,
     ImageBlock,
+    Message,
     SessionData,
     ToolResultBlock,
     ToolUseBlock,
     UnknownBlock,
 )
+
+#: A message cache entry: (message, chunk, fingerprint, mutable parts).
+_Entry = tuple[Message, _json.Raw, str, list[Any]]
 
 __all__ = [
     "MessageCache",
@@ -42,11 +49,11 @@ __all__ = [
 ]
 
 
-def _located(exc: A3SStoreError, path, session_id=None) -> A3SStoreError:
+def _located(exc: A3SStoreError, path: object, session_id: str | None = None) -> A3SStoreError:
     return exc.located(path=path, session_id=session_id)
 
 
-def encode_session(session: SessionData, cache: "MessageCache | None" = None) -> bytes:
+def encode_session(session: SessionData, cache: MessageCache | None = None) -> bytes:
     """The session file's bytes; with ``cache``, messages encoded by an earlier
     save of the same session are reused instead of encoded again."""
     try:
@@ -58,7 +65,7 @@ def encode_session(session: SessionData, cache: "MessageCache | None" = None) ->
         raise _located(exc, None, session.id)
 
 
-def _mutable_parts(message) -> list:
+def _mutable_parts(message: Message) -> list[Any]:
     """The mutable JSON objects held by a (frozen) message, by reference:
     unknown keys (``extra``), tool inputs, unknown blocks' data."""
     parts = [message.extra]
@@ -67,7 +74,7 @@ def _mutable_parts(message) -> list:
     return parts
 
 
-def _block_parts(block, parts: list) -> None:
+def _block_parts(block: ContentBlock, parts: list[Any]) -> None:
     if type(block) is UnknownBlock:
         parts.append(block.data)
         return
@@ -95,21 +102,22 @@ class MessageCache:
 
     def __init__(self, max_sessions: int = 4) -> None:
         self.max_sessions = max_sessions
-        self._sessions: dict[str, dict[int, tuple]] = {}
+        self._sessions: dict[str, dict[int, _Entry]] = {}
         # Threads share a store object, and so its cache: one encoding at a time
         # (they hold the GIL while encoding anyway).
         self._lock = threading.Lock()
 
-    def encode_messages(self, session_id: str, messages) -> list:
+    def encode_messages(self, session_id: str, messages: Sequence[Message]) -> list[_json.Raw]:
         """The encoded chunks of ``messages``, reusing those encoded before."""
         with self._lock:
             return self._encode_messages(session_id, messages)
 
-    def _encode_messages(self, session_id: str, messages) -> list:
+    def _encode_messages(self, session_id: str, messages: Sequence[Message]
+                         ) -> list[_json.Raw]:
         old = self._sessions.pop(session_id, None) or {}
-        new: dict[int, tuple] = {}
-        chunks: list = []
-        reused: list[tuple] = []
+        new: dict[int, _Entry] = {}
+        chunks: list[Any] = []  # a Raw per message, None until encoded
+        reused: list[_Entry] = []
         for message in messages:
             entry = old.get(id(message))
             if entry is not None and entry[0] is message:
@@ -154,7 +162,7 @@ class MessageCache:
 
 
 @contextlib.contextmanager
-def _gc_paused():
+def _gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while a document is parsed and built.
 
     Parsing allocates hundreds of thousands of dicts and lists, none of them
@@ -172,7 +180,8 @@ def _gc_paused():
             gc.enable()
 
 
-def decode_session(data: bytes, *, strict: bool, path, session_id=None) -> SessionData:
+def decode_session(data: bytes, *, strict: bool, path: object,
+                   session_id: str | None = None) -> SessionData:
     try:
         with _gc_paused():
             return SessionData.from_dict(_json.decode(data, strict=strict))
@@ -180,7 +189,8 @@ def decode_session(data: bytes, *, strict: bool, path, session_id=None) -> Sessi
         raise _located(exc, path, session_id)
 
 
-def encode_list(items: list, cls: type | None = None, *, session_id=None) -> bytes:
+def encode_list(items: Sequence[Any], cls: type | None = None, *,
+                session_id: str | None = None) -> bytes:
     """A side file's bytes: a JSON array of records (of ``cls`` when given)."""
     if not isinstance(items, (list, tuple)):
         raise InvalidDataError(f"expected a list, got {type(items).__name__}",
@@ -199,14 +209,15 @@ def encode_list(items: list, cls: type | None = None, *, session_id=None) -> byt
                                session_id=session_id) from None
 
 
-def decode_list(data: bytes, cls, *, strict: bool, path, session_id=None) -> list:
+def decode_list(data: bytes, cls: type[Any], *, strict: bool, path: object,
+                session_id: str | None = None) -> list[Any]:
     try:
         with _gc_paused():
             doc = _json.decode(data, strict=strict)
             if type(doc) is not list:
                 raise CorruptDataError(f"expected a JSON array of {cls.__name__}, "
                                        f"got {type(doc).__name__}")
-            out = []
+            out: list[Any] = []
             for i, item in enumerate(doc):
                 try:
                     out.append(cls.from_dict(item))
@@ -219,7 +230,7 @@ def decode_list(data: bytes, cls, *, strict: bool, path, session_id=None) -> lis
         raise _located(exc, path, session_id)
 
 
-def encode_artifacts(store: ArtifactStore, *, session_id=None) -> bytes:
+def encode_artifacts(store: ArtifactStore, *, session_id: str | None = None) -> bytes:
     if not isinstance(store, ArtifactStore):
         raise InvalidDataError(f"expected an ArtifactStore, got {type(store).__name__}",
                                session_id=session_id)
@@ -229,7 +240,8 @@ def encode_artifacts(store: ArtifactStore, *, session_id=None) -> bytes:
         raise _located(exc, None, session_id)
 
 
-def decode_artifacts(data: bytes, *, strict: bool, path, session_id=None) -> ArtifactStore:
+def decode_artifacts(data: bytes, *, strict: bool, path: object,
+                     session_id: str | None = None) -> ArtifactStore:
     try:
         with _gc_paused():
             return ArtifactStore.from_dict(_json.decode(data, strict=strict))
@@ -237,14 +249,14 @@ def decode_artifacts(data: bytes, *, strict: bool, path, session_id=None) -> Art
         raise _located(exc, path, session_id)
 
 
-def encode_record(record) -> bytes:
+def encode_record(record: Any) -> bytes:
     try:
         return _json.encode_bytes(record.to_dict())
     except A3SStoreError as exc:
         raise _located(exc, None)
 
 
-def decode_record(data: bytes, cls, *, strict: bool, path):
+def decode_record(data: bytes, cls: type[Any], *, strict: bool, path: object) -> Any:
     try:
         return cls.from_dict(_json.decode(data, strict=strict))
     except A3SStoreError as exc:
@@ -274,7 +286,7 @@ def peek_key(head: bytes, key: str) -> str | None:
     return _string_of(pattern.match(head))
 
 
-def _string_of(match: re.Match | None) -> str | None:
+def _string_of(match: re.Match[bytes] | None) -> str | None:
     """The JSON string a peek matched, decoded; None when there is none."""
     if match is None:
         return None
@@ -285,10 +297,10 @@ def _string_of(match: re.Match | None) -> str | None:
     return value if type(value) is str else None
 
 
-_KEY_AT_START: dict[str, re.Pattern] = {}
+_KEY_AT_START: dict[str, re.Pattern[bytes]] = {}
 
 
-def summary_of(session: SessionData) -> dict:
+def summary_of(session: SessionData) -> dict[str, Any]:
     """What a listing shows of a session, kept beside it so lists need not parse it."""
     state = session.state
     return {

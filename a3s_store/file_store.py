@@ -34,7 +34,7 @@ from ._engine import Engine
 from ._layout import DEFAULT_MAX_FILE_BYTES, Options
 from ._names import check_id
 from .records import SessionData
-from .snapshot import SessionSnapshot, SessionSummaries, SessionSummary
+from .snapshot import SessionSnapshot, SessionSummaries
 from .store import (
     ComponentMethods,
     check_page,
@@ -77,7 +77,7 @@ class FileSessionStore(ComponentMethods):
     True
     """
 
-    def __init__(self, root: str | os.PathLike, /, *, durable: bool = True,
+    def __init__(self, root: str | os.PathLike[str], /, *, durable: bool = True,
                  lock_timeout: float = 30.0, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
                  file_mode: int = 0o600, dir_mode: int = 0o700, create: bool = True) -> None:
         self.root = os.path.abspath(os.fspath(root))
@@ -154,7 +154,8 @@ class FileSessionStore(ComponentMethods):
         """
         check_id(session_id)  # refuse a bad id before any I/O
         with self._engine.operation(exclusive=False) as op:
-            return op.load(op.session(session_id, reading=True), SESSION)
+            session: SessionData | None = op.load(op.session(session_id, reading=True), SESSION)
+            return session
 
     def exists(self, session_id: str, /) -> bool:
         """Whether a session file is stored for this id (it is not parsed)."""
@@ -186,7 +187,7 @@ class FileSessionStore(ComponentMethods):
             return _listing.ids(op.layout)
 
     def list_summaries(self, *, limit: int | None = None,
-                       after: str | None = None) -> builtins.list[SessionSummary]:
+                       after: str | None = None) -> SessionSummaries:
         """A :class:`~a3s_store.SessionSummary` of every session, sorted by id.
 
         ``after`` (the last id of the previous page) and ``limit`` give one

@@ -45,7 +45,6 @@ import tracemalloc
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from a3s_store import _index  # noqa: E402
 from a3s_store import (  # noqa: E402
     ArtifactStore,
     FileSessionStore,
@@ -53,11 +52,8 @@ from a3s_store import (  # noqa: E402
     RunRecord,
     SessionData,
     SessionSnapshot,
-    TextBlock,
-    ToolArtifact,
-    ToolResultBlock,
-    ToolUseBlock,
     TraceEvent,
+    _index,  # noqa: E402
 )
 
 WORDS = ("agent tool result file read write session store the a of to in is that for it "

@@ -28,16 +28,15 @@ from __future__ import annotations
 import os
 import random
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import factories as f
 import powerloss as pl
-from crashkit import SIDE_PARTS, gens_of, leftovers, snapshot_gen, visible
-
 from a3s_store import A3SStoreError, FileSessionStore, SessionSnapshot, _codec, _fs
 from a3s_store._check import Checker
 from a3s_store._layout import INTERNAL
+from crashkit import SIDE_PARTS, gens_of, leftovers, snapshot_gen, visible
 
 __all__ = ["Workload", "Judge", "Figures", "Violation", "record", "sweep", "build",
            "S", "T", "LEGACY"]
@@ -404,7 +403,8 @@ def workloads() -> list[Workload]:
             lambda st: st.save_loop_checkpoint("run-new", f.loop_checkpoint("run-new")))],
             runs=("run-new",)),
         Workload("loop-save-overwrite", _store_setup(), [_on_store(
-            lambda st: st.save_loop_checkpoint("run-x", f.loop_checkpoint("run-x", "GEN00000002")))],
+            lambda st: st.save_loop_checkpoint("run-x",
+                                               f.loop_checkpoint("run-x", "GEN00000002")))],
             runs=("run-x",)),
         Workload("loop-delete", _store_setup(), [_on_store(
             lambda st: st.delete_loop_checkpoint("run-x"))], runs=("run-x",)),

@@ -90,9 +90,8 @@ def crash_during_save(root, k_call: str, nth: int = 1) -> None:
             if seen["n"] == nth:
                 raise SimulatedCrash(name)
 
-    with hooked(hook):
-        with pytest.raises(SimulatedCrash):
-            store.save_snapshot(snapshot("chat-1", messages=7))
+    with hooked(hook), pytest.raises(SimulatedCrash):
+        store.save_snapshot(snapshot("chat-1", messages=7))
 
 
 # -- a sound store ------------------------------------------------------------------

@@ -10,7 +10,6 @@ import threading
 import pytest
 
 import factories as f
-from crashkit import leftovers
 from a3s_store import (
     CorruptDataError,
     FileSessionStore,
@@ -18,6 +17,7 @@ from a3s_store import (
     SessionSnapshot,
     _fs,
 )
+from crashkit import leftovers
 
 INTERNAL = ".a3s_store"
 
@@ -309,8 +309,15 @@ def test_store_accepts_str_and_pathlike_roots(tmp_path):
 
 
 def test_saves_reuse_encodings_but_never_write_a_message_changed_in_place(tmp_path):
-    from a3s_store import ImageBlock, ImageSource, Message, TextBlock, ToolResultBlock, \
-        ToolUseBlock, UnknownBlock
+    from a3s_store import (
+        ImageBlock,
+        ImageSource,
+        Message,
+        TextBlock,
+        ToolResultBlock,
+        ToolUseBlock,
+        UnknownBlock,
+    )
 
     root = tmp_path / "store"
     store = FileSessionStore(root)
