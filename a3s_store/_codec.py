@@ -13,21 +13,12 @@ from __future__ import annotations
 import contextlib
 import gc
 import re
-import threading
 
 from . import _json
 from .errors import A3SStoreError, CorruptDataError, InvalidDataError
-from .records import (
-    ArtifactStore,
-    ImageBlock,
-    SessionData,
-    ToolResultBlock,
-    ToolUseBlock,
-    UnknownBlock,
-)
+from .records import ArtifactStore, SessionData
 
 __all__ = [
-    "MessageCache",
     "encode_session",
     "decode_session",
     "encode_list",
@@ -46,111 +37,15 @@ def _located(exc: A3SStoreError, path, session_id=None) -> A3SStoreError:
     return exc.located(path=path, session_id=session_id)
 
 
-def encode_session(session: SessionData, cache: "MessageCache | None" = None) -> bytes:
-    """The session file's bytes; with ``cache``, messages encoded by an earlier
-    save of the same session are reused instead of encoded again."""
+def encode_session(session: SessionData, cache=None) -> bytes:
+    """The session file's bytes; with ``cache`` (a ``_message_cache.MessageCache``),
+    messages encoded by an earlier save of the same session are reused."""
     try:
         if cache is None:
             return _json.encode_bytes(session.to_dict())
-        chunks = cache.encode_messages(session.id, session.messages)
-        return _json.encode_bytes(session._to_dict_with_messages(chunks))
+        return cache.encode_session(session)
     except A3SStoreError as exc:
         raise _located(exc, None, session.id)
-
-
-def _mutable_parts(message) -> list:
-    """The mutable JSON objects held by a (frozen) message, by reference:
-    unknown keys (``extra``), tool inputs, unknown blocks' data."""
-    parts = [message.extra]
-    for block in message.content:
-        _block_parts(block, parts)
-    return parts
-
-
-def _block_parts(block, parts: list) -> None:
-    if type(block) is UnknownBlock:
-        parts.append(block.data)
-        return
-    parts.append(block.extra)
-    if type(block) is ToolUseBlock:
-        parts.append(block.input)
-    elif type(block) is ImageBlock:
-        parts.append(block.source.extra)
-    elif type(block) is ToolResultBlock and type(block.content) is tuple:
-        for item in block.content:
-            _block_parts(item, parts)
-
-
-class MessageCache:
-    """Encoded messages of recently saved sessions, reused by the next save.
-
-    Messages are immutable, so a message object that was encoded before
-    encodes the same way again, except for the mutable JSON it holds (tool
-    inputs, unknown keys): a compact fingerprint of those parts is kept and
-    compared, all reused messages in one C-level pass, so a message changed
-    in place is encoded again, never written stale. The cache keeps a
-    reference to each message it holds, so an ``id()`` is never reused while
-    cached. Bounded to a few sessions.
-    """
-
-    def __init__(self, max_sessions: int = 4) -> None:
-        self.max_sessions = max_sessions
-        self._sessions: dict[str, dict[int, tuple]] = {}
-        # Threads share a store object, and so its cache: one encoding at a time
-        # (they hold the GIL while encoding anyway).
-        self._lock = threading.Lock()
-
-    def encode_messages(self, session_id: str, messages) -> list:
-        """The encoded chunks of ``messages``, reusing those encoded before."""
-        with self._lock:
-            return self._encode_messages(session_id, messages)
-
-    def _encode_messages(self, session_id: str, messages) -> list:
-        old = self._sessions.pop(session_id, None) or {}
-        new: dict[int, tuple] = {}
-        chunks: list = []
-        reused: list[tuple] = []
-        for message in messages:
-            entry = old.get(id(message))
-            if entry is not None and entry[0] is message:
-                new[id(message)] = entry
-                chunks.append(entry[1])
-                reused.append(entry)
-            else:
-                chunks.append(None)
-        if reused:
-            # Entry: (message, chunk, fingerprint, mutable parts). The parts are
-            # the same objects as when encoded (the message is frozen); only
-            # their contents can have changed, which the fingerprint shows.
-            fresh = _json.fingerprint([entry[3] for entry in reused])
-            if fresh != "[" + ",".join([entry[2] for entry in reused]) + "]":
-                for entry in reused:  # something changed in place: find it
-                    if _json.fingerprint(entry[3]) != entry[2]:
-                        del new[id(entry[0])]
-                chunks = [c if c is not None and id(m) in new and new[id(m)][1] is c else None
-                          for m, c in zip(messages, chunks)]
-        for i, message in enumerate(messages):
-            if chunks[i] is None:
-                try:
-                    chunk = _json.Raw(_json.encode(message.to_dict(), level=2))
-                    parts = _mutable_parts(message)
-                except A3SStoreError as exc:
-                    exc.key = f"messages[{i}]" + ("." + exc.key if exc.key else "")
-                    raise
-                except AttributeError:
-                    raise InvalidDataError(f"messages[{i}] is not a Message",
-                                           key=f"messages[{i}]") from None
-                new[id(message)] = (message, chunk, _json.fingerprint(parts), parts)
-                chunks[i] = chunk
-        self._sessions[session_id] = new
-        while len(self._sessions) > self.max_sessions:
-            self._sessions.pop(next(iter(self._sessions)))
-        return chunks
-
-    def forget(self, session_id: str) -> None:
-        """Drop what is cached for a session (it was deleted)."""
-        with self._lock:
-            self._sessions.pop(session_id, None)
 
 
 @contextlib.contextmanager

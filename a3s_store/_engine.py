@@ -167,12 +167,13 @@ class Operation:
 
     # -- reading ------------------------------------------------------------------
 
-    def load(self, files: SessionFiles, component: Component) -> Any:
+    def load(self, files: SessionFiles, component: Component, *, seed=None) -> Any:
         """A component of a session, decoded (None when never saved).
 
         The fast parser is used only for a file the store wrote itself (its
-        signature is in the metadata). Artifacts: a folder without a
-        manifest is an empty store, as in a3s-code.
+        signature is in the metadata); ``seed(value, data)`` is then called
+        for the session, whose bytes are the store's encoding of it. Artifacts:
+        a folder without a manifest is an empty store, as in a3s-code.
         """
         layout = self.layout
         if files.use is None and files.v1 is not None:  # only a3s-code 5 holds it
@@ -198,7 +199,8 @@ class Operation:
             return component.empty() if component.per_session_folder else None
         data, sig = got
         files.known(component, sig)
-        value = component.decode(data, strict=not files.trusted(component, sig),
+        trusted = files.trusted(component, sig)
+        value = component.decode(data, strict=not trusted,
                                  path=layout.path(folder, name), session_id=files.session_id)
         if component is SESSION:
             if value.id != files.session_id:
@@ -206,6 +208,8 @@ class Operation:
                                        path=layout.path(folder, name),
                                        session_id=files.session_id)
             value.revision = revision(files, data)
+            if trusted and seed is not None:
+                seed(value, data)
         return value
 
     def read_checkpoint(self, kind: Checkpoint, key: str) -> Any:
