@@ -34,6 +34,7 @@ from ._names import own_stem
 from ._resolve import CheckpointFiles, SessionFiles, resolve, resolve_checkpoint
 from ._session_files import check_write, meta_record, meta_step, remove_steps, revision
 from ._v1 import V1_SESSIONS, v1_name
+from ._verified import is_verified, record_verified
 from .errors import CorruptDataError, InvalidDataError, NameCollisionError
 
 __all__ = ["Engine", "Operation"]
@@ -171,8 +172,10 @@ class Operation:
         """A component of a session, decoded (None when never saved).
 
         The fast parser is used only for a file the store wrote itself (its
-        signature is in the metadata); ``seed(value, data)`` is then called
-        for the session, whose bytes are the store's encoding of it. Artifacts:
+        signature is in the metadata; ``seed(value, data)`` is then called
+        for the session, whose bytes are the store's encoding of it) or one
+        the strict parser accepted before with the same signature
+        (``_verified``). Artifacts:
         a folder without a manifest is an empty store, as in a3s-code.
         """
         layout = self.layout
@@ -200,8 +203,11 @@ class Operation:
         data, sig = got
         files.known(component, sig)
         trusted = files.trusted(component, sig)
-        value = component.decode(data, strict=not trusted,
+        checked = trusted or is_verified(layout, folder, name, sig)
+        value = component.decode(data, strict=not checked,
                                  path=layout.path(folder, name), session_id=files.session_id)
+        if not checked:
+            record_verified(layout, folder, name, sig)  # the strict parse accepted it
         if component is SESSION:
             if value.id != files.session_id:
                 raise CorruptDataError(f"file holds session {value.id!r}", key="id",
