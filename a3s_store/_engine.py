@@ -246,7 +246,8 @@ class Operation:
         transaction carrying the metadata record too (a side file alone does
         not change the session file, so its new revision must be published
         with it). ``replace_all`` (a snapshot) means the
-        components not in ``docs`` are not carried over by a migration.
+        components not in ``docs`` are not carried over by a migration, and
+        side files that hold their new bytes already are not written again.
         """
         steps = check_write(files, expected_revision, create_only,
                             writes_session=SESSION.name in docs,
@@ -258,6 +259,9 @@ class Operation:
                 if c.name in docs and files.has(c, stem)}
         steps = [s for s in steps if not (isinstance(s, _commit.Put)
                                           and (s.folder, s.name) in puts)]
+        if replace_all:  # a snapshot: side files already holding their bytes stay
+            puts = {where: put for where, put in puts.items()
+                    if not self._holds(files, *put)}
         if steps or len(puts) > 1 or SESSION.name not in docs or files.read_stem != stem:
             return self._commit(files, steps, puts, summary)
         ((folder, name), (component, data)), = puts.items()
@@ -266,6 +270,18 @@ class Operation:
         record, token = meta_record(files, {component.name: sig}, summary)
         self._write_meta(files, record)
         return token
+
+    def _holds(self, files: SessionFiles, component: Component, data: bytes) -> bool:
+        """Whether a side file is the one this store wrote and holds ``data``
+        already (a snapshot save then leaves it: no write, no fsync)."""
+        stem = files.stem
+        if component is SESSION or files.read_stem != stem:
+            return False
+        sig = files.sig(component, stem)
+        if sig is None or sig.size != len(data) or not files.trusted(component, sig):
+            return False
+        got = self.layout.read(*component.where(stem))
+        return got is not None and got[1] == sig and got[0] == data
 
     def _commit(self, files: SessionFiles, steps: list, puts: dict,
                 summary: dict | None) -> str:
