@@ -28,8 +28,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False  # (not typing's: importing typing alone takes longer than this module)
 if TYPE_CHECKING:  # type checkers see every name; nothing is imported at run time
     from ._copy import CopyResult, copy_store
     from ._open import open_store
