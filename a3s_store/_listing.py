@@ -13,7 +13,7 @@ import time
 
 from . import _codec, _commit, _fs, _index
 from ._commit import is_journal_name
-from ._layout import CACHE, Layout
+from ._layout import CACHE, INTERNAL, Layout
 from ._components import SESSION
 from ._resolve import may_hold, read_meta
 from ._v1 import list_v1, read_v1
@@ -122,6 +122,8 @@ def _write_index(layout: Layout, root_mtime: int, rows: list) -> None:
     old (writing the index takes milliseconds).
     """
     try:
+        if layout.folder((INTERNAL,)) is None:
+            return  # not a store yet: a reader never makes its folder
         if layout.folder(CACHE, create=True, durable=False) is None:
             return
         _sweep_dead_readers(layout)
