@@ -12,7 +12,9 @@ signature, so it is checked again.
 Readers write these records under the shared lock, so they are caches: no
 fsync, temporary files in the cache folder (never beside a writer's journal
 files, where ``verify`` would report them), and every failure to write one
-is ignored (a read-only store is read, more slowly).
+is ignored (a read-only store is read, more slowly). A folder that is not a
+store yet (no ``.a3s_store``: only a3s-code wrote there) is never changed by
+a read, so nothing is recorded there until the store's first save.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import hashlib
 
 from . import _commit, _json
 from ._fs import Sig
-from ._layout import CACHE, Layout
+from ._layout import CACHE, INTERNAL, Layout
 from .errors import CorruptDataError, UnsafePathError
 
 __all__ = ["is_verified", "record_verified"]
@@ -54,6 +56,8 @@ def record_verified(layout: Layout, folder: tuple[str, ...], name: str, sig: Sig
     """Record that the file at ``folder/name`` with signature ``sig`` passed it."""
     data = _json.encode_compact({"file": "/".join((*folder, name)), "sig": list(sig)})
     try:
+        if layout.folder((INTERNAL,)) is None:
+            return  # not a store yet: a reader never makes its folder
         if layout.folder(CACHE, create=True, durable=False) is None:
             return
         _commit.write_one(layout, CACHE, _record_name(folder, name), data, durable=False,

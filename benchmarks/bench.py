@@ -308,8 +308,10 @@ def bench_load(tmp: str, n: int, rounds: int, rows: list) -> None:
                      "floor": lambda: baseline_read(path)}, rounds)
     rows.append(row(f"load@{n:,}", times["a3s_store"], times["floor"], 1.3,
                     "read + json.loads"))
-    # The same bytes written by another program: no metadata record of them.
+    # The same bytes written by another program (no metadata record of them), in
+    # a folder the store has saved to too (a reader never makes a store's folder).
     other = FileSessionStore(os.path.join(tmp, f"other-{n}"))
+    other.save(SessionData.from_dict(session_dict("x", 1, rng)))
     other_path = os.path.join(other.root, "s.json")
     data = read_bytes(path)
 

@@ -29,7 +29,9 @@ def strict_flags(monkeypatch):
 
 
 def _written_by_a3s_code(root, session) -> str:
-    """The session's file as another program writes it: plain bytes, no metadata."""
+    """The session's file as another program writes it: plain bytes, no metadata,
+    in a store (the store saved another session there)."""
+    FileSessionStore(root).save(f.session("saved-by-the-store"))
     path = os.path.join(root, f"{session.id}.json")
     with open(path, "wb") as fh:
         fh.write(_json.encode_bytes(session.to_dict()))
