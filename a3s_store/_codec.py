@@ -20,6 +20,7 @@ from .records import ArtifactStore, SessionData
 
 __all__ = [
     "encode_session",
+    "encode_message",
     "decode_session",
     "encode_list",
     "decode_list",
@@ -46,6 +47,21 @@ def encode_session(session: SessionData, cache=None) -> bytes:
         return cache.encode_session(session)
     except A3SStoreError as exc:
         raise _located(exc, None, session.id)
+
+
+def encode_message(message, index: int, *, level: int = 0) -> bytes:
+    """One message's bytes at nesting ``level`` (2: inside a session file).
+
+    :raises InvalidDataError: naming ``messages[index]``.
+    """
+    try:
+        return _json.encode_bytes(message.to_dict(), level=level)
+    except A3SStoreError as exc:
+        exc.key = f"messages[{index}]" + ("." + exc.key if exc.key else "")
+        raise
+    except AttributeError:
+        raise InvalidDataError(f"messages[{index}] is not a Message",
+                               key=f"messages[{index}]") from None
 
 
 @contextlib.contextmanager

@@ -24,7 +24,7 @@ import operator
 import threading
 
 from . import _json
-from .errors import A3SStoreError, InvalidDataError
+from ._codec import encode_message
 from ._parts import fingerprint, parts_of
 from .records import SessionData
 
@@ -143,7 +143,7 @@ def _body(old: _Encoded | None, base: _Encoded | None, messages: list) -> list:
     if base is not None:  # messages appended (the agent loop): old bytes, then new
         pieces: list = [memoryview(base.data)[base.start:base.end]]
         for index in range(len(base.messages), len(messages)):
-            pieces += [_SEP, _encode(messages[index], index)]
+            pieces += [_SEP, encode_message(messages[index], index, level=2)]
         return pieces
     known = old.chunks() if old is not None else None
     pieces = []
@@ -153,16 +153,5 @@ def _body(old: _Encoded | None, base: _Encoded | None, messages: list) -> list:
         # id() alone could name another object once the first is gone; the
         # old entry holds its messages, so a match is the same object.
         chunk = known.get(id(message)) if known is not None else None
-        pieces.append(chunk if chunk is not None else _encode(message, index))
+        pieces.append(chunk if chunk is not None else encode_message(message, index, level=2))
     return pieces
-
-
-def _encode(message, index: int) -> bytes:
-    try:
-        return _json.encode_bytes(message.to_dict(), level=2)
-    except A3SStoreError as exc:
-        exc.key = f"messages[{index}]" + ("." + exc.key if exc.key else "")
-        raise
-    except AttributeError:
-        raise InvalidDataError(f"messages[{index}] is not a Message",
-                               key=f"messages[{index}]") from None

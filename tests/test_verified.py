@@ -63,32 +63,33 @@ def test_a_changed_file_is_checked_again_and_refused_when_bad(tmp_path, strict_f
     assert strict_flags == [True, True]
 
 
-def test_the_records_are_caches_verify_does_not_report(tmp_path):
+def _loaded_once(tmp_path) -> tuple[str, FileSessionStore, str, list[str]]:
+    """A store holding a session another program wrote, loaded once: the root,
+    the store, the session id and the paths of the records in the cache."""
     root = str(tmp_path / "s")
     store = FileSessionStore(root)
     session = f.session(messages=2)
     _written_by_a3s_code(root, session)
     store.load(session.id)
     cache = os.path.join(root, ".a3s_store", "cache")
-    records = [n for n in os.listdir(cache) if n.startswith("verified-")]
+    records = [os.path.join(cache, n) for n in os.listdir(cache) if n.startswith("verified-")]
+    return root, store, session.id, records
+
+
+def test_the_records_are_caches_verify_does_not_report(tmp_path):
+    root, _, session_id, records = _loaded_once(tmp_path)
     assert len(records) == 1
-    assert json.load(open(os.path.join(cache, records[0])))["file"] == f"{session.id}.json"
+    assert json.load(open(records[0]))["file"] == f"{session_id}.json"
     assert [n for n in os.listdir(os.path.join(root, ".a3s_store")) if n.endswith(".tmp")] == []
     with Checker(root) as checker:
         assert checker.scan().problems == []
 
 
 def test_a_record_for_another_file_or_a_damaged_one_is_not_trusted(tmp_path, strict_flags):
-    root = str(tmp_path / "s")
-    store = FileSessionStore(root)
-    session = f.session(messages=2)
-    _written_by_a3s_code(root, session)
-    store.load(session.id)
-    cache = os.path.join(root, ".a3s_store", "cache")
-    (record,) = [os.path.join(cache, n) for n in os.listdir(cache) if n.startswith("verified-")]
+    _, store, session_id, (record,) = _loaded_once(tmp_path)
     doc = json.load(open(record))
     for bad in (b"{", json.dumps({**doc, "file": "other.json"}).encode()):
         with open(record, "wb") as fh:
             fh.write(bad)
-        store.load(session.id)
+        store.load(session_id)
     assert strict_flags == [True, True, True]
