@@ -172,8 +172,8 @@ class Operation:
         signature is in the metadata; ``seed(value, data)`` is then called
         for the session, whose bytes are the store's encoding of it) or one
         the strict parser accepted before with the same signature
-        (``_verified``). Artifacts:
-        a folder without a manifest is an empty store, as in a3s-code.
+        (``_verified``). Artifacts: a folder without a manifest is an empty
+        store, as in a3s-code.
         """
         layout = self.layout
         if files.use is None and files.v1 is not None:  # only a3s-code 5 holds it
