@@ -24,7 +24,7 @@ empty one is, a label for people, and the suffix of its store methods
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _codec
 from ._names import folder_name
@@ -38,6 +38,9 @@ from .records import (
     VerificationReport,
     WorkflowCheckpoint,
 )
+
+if TYPE_CHECKING:
+    from ._message_cache import MessageCache
 
 __all__ = [
     "ARTIFACTS",
@@ -86,7 +89,7 @@ class Component:
         return self.folder, stem + ".json"
 
     def encode(self, value: Any, *, session_id: str | None = None,
-               cache: _codec.MessageCache | None = None) -> bytes:
+               cache: MessageCache | None = None) -> bytes:
         """The file's bytes (the Rust crate's bytes); :class:`InvalidDataError` if bad."""
         if self.record is SessionData:
             return _codec.encode_session(value, cache)

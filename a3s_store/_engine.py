@@ -26,7 +26,7 @@ this module < ``file_store`` (the public API).
 from __future__ import annotations
 
 import errno
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, cast
 
@@ -37,7 +37,9 @@ from ._names import own_stem
 from ._resolve import CheckpointFiles, SessionFiles, resolve, resolve_checkpoint
 from ._session_files import check_write, meta_record, meta_step, remove_steps, revision
 from ._v1 import V1_SESSIONS, v1_name
+from ._verified import is_verified, record_verified
 from .errors import CorruptDataError, InvalidDataError, NameCollisionError
+from .records import SessionData
 
 __all__ = ["Engine", "Operation"]
 
@@ -167,12 +169,16 @@ class Operation:
 
     # -- reading ------------------------------------------------------------------
 
-    def load(self, files: SessionFiles, component: Component) -> Any:
+    def load(self, files: SessionFiles, component: Component, *,
+             seed: Callable[[SessionData, bytes], None] | None = None) -> Any:
         """A component of a session, decoded (None when never saved).
 
         The fast parser is used only for a file the store wrote itself (its
-        signature is in the metadata). Artifacts: a folder without a
-        manifest is an empty store, as in a3s-code.
+        signature is in the metadata; ``seed(value, data)`` is then called
+        for the session, whose bytes are the store's encoding of it) or one
+        the strict parser accepted before with the same signature
+        (``_verified``). Artifacts: a folder without a manifest is an empty
+        store, as in a3s-code.
         """
         layout = self.layout
         if files.use is None and files.v1 is not None:  # only a3s-code 5 holds it
@@ -198,14 +204,20 @@ class Operation:
             return component.empty() if component.per_session_folder else None
         data, sig = got
         files.known(component, sig)
-        value = component.decode(data, strict=not files.trusted(component, sig),
+        trusted = files.trusted(component, sig)
+        checked = trusted or is_verified(layout, folder, name, sig)
+        value = component.decode(data, strict=not checked,
                                  path=layout.path(folder, name), session_id=files.session_id)
+        if not checked:
+            record_verified(layout, folder, name, sig)  # the strict parse accepted it
         if component is SESSION:
             if value.id != files.session_id:
                 raise CorruptDataError(f"file holds session {value.id!r}", key="id",
                                        path=layout.path(folder, name),
                                        session_id=files.session_id)
             value.revision = revision(files, data)
+            if trusted and seed is not None:
+                seed(value, data)
         return value
 
     def read_checkpoint(self, kind: Checkpoint, key: str) -> Any:
@@ -238,7 +250,8 @@ class Operation:
         transaction carrying the metadata record too (a side file alone does
         not change the session file, so its new revision must be published
         with it). ``replace_all`` (a snapshot) means the
-        components not in ``docs`` are not carried over by a migration.
+        components not in ``docs`` are not carried over by a migration, and
+        side files that hold their new bytes already are not written again.
         """
         steps = check_write(files, expected_revision, create_only,
                             writes_session=SESSION.name in docs,
@@ -250,6 +263,9 @@ class Operation:
                 if c.name in docs and files.has(c, stem)}
         steps = [s for s in steps if not (isinstance(s, _commit.Put)
                                           and (s.folder, s.name) in puts)]
+        if replace_all:  # a snapshot: side files already holding their bytes stay
+            puts = {where: put for where, put in puts.items()
+                    if not self._holds(files, *put)}
         if steps or len(puts) > 1 or SESSION.name not in docs or files.read_stem != stem:
             return self._commit(files, steps, puts, summary)
         ((folder, name), (component, data)), = puts.items()
@@ -258,6 +274,18 @@ class Operation:
         record, token = meta_record(files, {component.name: sig}, summary)
         self._write_meta(files, record)
         return token
+
+    def _holds(self, files: SessionFiles, component: Component, data: bytes) -> bool:
+        """Whether a side file is the one this store wrote and holds ``data``
+        already (a snapshot save then leaves it: no write, no fsync)."""
+        stem = files.stem
+        if component is SESSION or stem is None or files.read_stem != stem:
+            return False
+        sig = files.sig(component, stem)
+        if sig is None or sig.size != len(data) or not files.trusted(component, sig):
+            return False
+        got = self.layout.read(*component.where(stem))
+        return got is not None and got[1] == sig and got[0] == data
 
     def _commit(self, files: SessionFiles, steps: list[_commit.Step],
                 puts: dict[tuple[tuple[str, ...], str], tuple[Component, bytes]],

@@ -32,6 +32,7 @@ from . import _codec, _listing
 from ._components import COMPONENTS, SESSION, SIDE, Checkpoint, Component
 from ._engine import Engine
 from ._layout import DEFAULT_MAX_FILE_BYTES, Options
+from ._message_cache import MessageCache
 from ._names import check_id
 from .records import SessionData
 from .snapshot import SessionSnapshot, SessionSummaries
@@ -86,7 +87,7 @@ class FileSessionStore(ComponentMethods):
         self._engine = Engine(self.root, Options(
             durable=bool(durable), file_mode=file_mode, dir_mode=dir_mode,
             max_bytes=max_file_bytes, lock_timeout=float(lock_timeout)))
-        self._messages = _codec.MessageCache()
+        self._messages = MessageCache()
         if create:
             self._engine.create_root()
         with self._engine.operation(exclusive=False):
@@ -154,7 +155,8 @@ class FileSessionStore(ComponentMethods):
         """
         check_id(session_id)  # refuse a bad id before any I/O
         with self._engine.operation(exclusive=False) as op:
-            session: SessionData | None = op.load(op.session(session_id, reading=True), SESSION)
+            session: SessionData | None = op.load(op.session(session_id, reading=True),
+                                                  SESSION, seed=self._messages.seed)
             return session
 
     def exists(self, session_id: str, /) -> bool:
@@ -230,7 +232,7 @@ class FileSessionStore(ComponentMethods):
         check_id(session_id)
         with self._engine.operation(exclusive=False) as op:
             files = op.session(session_id, reading=True)
-            session = op.load(files, SESSION)
+            session = op.load(files, SESSION, seed=self._messages.seed)
             if session is None:
                 return None
             parts: dict[str, Any] = {}

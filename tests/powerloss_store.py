@@ -431,6 +431,14 @@ def workloads() -> list[Workload]:
         Workload("save-quarantine", _store_setup(damaged=True), [_on_store(
             lambda st: st.save(snapshot_gen(S, 2).session))], watch=(S,)),
         Workload("read-list", legacy, [_on_store(lambda st: st.list())], watch=(LEGACY,)),
+        # A load of files another program wrote records their strict check (a cache).
+        Workload("read-a3s-code-files", a3s_code, [_on_store(
+            lambda st: st.load_snapshot(LEGACY))], watch=(LEGACY,)),
+        # The second snapshot's side files hold their bytes already: only the
+        # session file is written.
+        Workload("snapshot-same-side-files", _store_setup(), [
+            _on_store(lambda st: st.save_snapshot(snapshot_gen(S, 2))),
+            _on_store(lambda st: st.save_snapshot(snapshot_gen(S, 2)))], watch=(S,)),
         Workload("health-check", _store_setup(), [_on_store(lambda st: st.health_check())],
                  watch=(S,)),
         Workload("repair-quarantine", _store_setup(damaged=True), [_checker(

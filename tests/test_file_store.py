@@ -378,6 +378,24 @@ def test_loading_leaves_the_garbage_collector_as_it_was(tmp_path, enabled):
         (gc.enable if was else gc.disable)()
 
 
+def test_loading_leaves_objects_the_program_froze_frozen(tmp_path):
+    # A load moves what it built to the oldest generation through
+    # gc.freeze()/unfreeze(); a program that froze objects itself (a server
+    # before it forks) must keep them frozen.
+    import gc
+
+    store = FileSessionStore(tmp_path / "store")
+    store.save(f.session(messages=50))
+    kept = [{"frozen": i} for i in range(100)]
+    gc.freeze()
+    try:
+        store.load("test-session-1")
+        assert gc.get_freeze_count() >= len(kept)  # (unfreeze() would make it 0)
+    finally:
+        gc.unfreeze()
+    del kept
+
+
 def test_the_empty_id_is_a_session_like_any_other(tmp_path):
     # a3s-code stored "" as ".json", which its list() could not see (format.md §5.2).
     store = FileSessionStore(tmp_path / "store")

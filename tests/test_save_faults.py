@@ -46,6 +46,9 @@ def live_session(root) -> AgentSession:
     assert session.save() is not None
     session.history.append(msg("assistant", "turn 1"))
     session.record_usage(USAGE, cost=0.1)
+    # A side file changes too, so the next save is a journal transaction (side
+    # files that hold their bytes already are not written again).
+    session.trace_events.append(f.trace_event())
     return session
 
 

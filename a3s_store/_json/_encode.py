@@ -12,7 +12,7 @@ from .._floats import format_f32, format_f64
 from ..errors import InvalidDataError
 
 __all__ = ["F32", "MAX_DEPTH", "Raw", "encode", "encode_bytes", "encode_compact",
-           "fingerprint", "find_surrogate"]
+           "find_surrogate"]
 
 
 #: Deepest nesting of arrays/objects that serde_json reads (its limit is 128).
@@ -298,9 +298,3 @@ def encode_compact(value: object) -> bytes:
                           allow_nan=False).encode("utf-8")
     except (TypeError, ValueError, UnicodeEncodeError, RecursionError) as exc:
         raise InvalidDataError(f"cannot encode: {exc}") from None
-
-
-def fingerprint(value: object) -> str:
-    """A compact text that changes whenever ``value`` (plain JSON) changes,
-    including key order and the type of a number; for change detection only."""
-    return json.dumps(value, separators=(",", ":"), default=repr)

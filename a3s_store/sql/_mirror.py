@@ -16,21 +16,22 @@ message. Most are empty (the unknown keys of a block, say): they are
 unchanged while ``any()`` finds none of them filled. The others are
 fingerprinted with :mod:`marshal` (version 2: no references, so the bytes
 depend only on the values, their types and their key order). Both checks
-are one C-level pass per save; if either sees a change, the whole history
-is written again. Values :mod:`marshal` cannot take (subclasses of
-``float`` or ``str``) leave the mirror without a fingerprint, so the next
-save writes everything: slower, never stale.
+are one C-level pass per save (``_parts``, shared with the file store's
+encoding cache); if either sees a change, the whole history is written
+again. Values :mod:`marshal` cannot take (subclasses of ``float`` or
+``str``) leave the mirror without a fingerprint, so the next save writes
+everything: slower, never stale.
 """
 
 from __future__ import annotations
 
-import marshal
 from collections import OrderedDict
 from dataclasses import dataclass
 from operator import is_
 from typing import Any
 
-from .._codec import _mutable_parts
+from .._parts import fingerprint as _fingerprint
+from .._parts import parts_of as _parts_of
 from ..records import Message
 from ._rows import encode_message
 
@@ -38,25 +39,6 @@ __all__ = ["Mirror", "MirrorCache", "Plan", "plan_rows"]
 
 #: Sessions whose mirror a store keeps (each holds references to the messages).
 MAX_MIRRORS = 8
-
-
-def _fingerprint(parts: list[Any]) -> bytes | None:
-    """The marshal body of ``parts`` (the list header dropped, so fingerprints of
-    consecutive runs of parts concatenate); None when marshal refuses a value."""
-    try:
-        return marshal.dumps(parts, 2)[5:]
-    except ValueError:
-        return None
-
-
-def _parts_of(messages: list[Message]) -> tuple[list[Any], list[Any]]:
-    """The mutable parts of ``messages``: (the empty ones, the others)."""
-    empty: list[Any] = []
-    filled: list[Any] = []
-    for message in messages:
-        for part in _mutable_parts(message):
-            (filled if part else empty).append(part)
-    return empty, filled
 
 
 @dataclass(slots=True)

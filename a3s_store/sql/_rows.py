@@ -31,7 +31,7 @@ from __future__ import annotations
 from typing import overload
 
 from .. import _codec, _json
-from ..errors import A3SStoreError, CorruptDataError, InvalidDataError
+from ..errors import A3SStoreError, CorruptDataError
 from ..records import Message, SessionData
 
 __all__ = ["MESSAGES_SLOT", "document", "encode_message", "file_size", "head_text", "key",
@@ -88,14 +88,7 @@ def encode_message(message: Message, index: int) -> tuple[str, int]:
 
     :raises InvalidDataError: naming ``messages[index]``.
     """
-    try:
-        data = _json.encode_bytes(message.to_dict())
-    except A3SStoreError as exc:
-        exc.key = f"messages[{index}]" + ("." + exc.key if exc.key else "")
-        raise
-    except AttributeError:
-        raise InvalidDataError(f"messages[{index}] is not a Message",
-                               key=f"messages[{index}]") from None
+    data = _codec.encode_message(message, index)
     return data.decode("utf-8"), len(data) + 4 * data.count(b"\n")
 
 
