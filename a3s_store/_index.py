@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterable
+from typing import Any
 
 from . import _json
 from ._layout import CACHE, Layout
@@ -45,10 +47,10 @@ _VERSION = 2  # 2: the index is stored by columns (about twice as fast to read)
 # A row: [file name, id or None, name, state, model, messages, created_at,
 #         updated_at, size, mtime_ns, ino]. The file holds the rows as 11
 # columns, rows with an id first (sorted by id), then the other files.
-Row = list
+Row = list[Any]
 
 
-def _load(layout: Layout, name: str, key: str):
+def _load(layout: Layout, name: str, key: str) -> tuple[int, int, list[Any]] | None:
     try:
         data = layout.read_small(CACHE, name, layout.options.max_bytes)
     except (UnsafePathError, CorruptDataError):
@@ -69,11 +71,11 @@ def _load(layout: Layout, name: str, key: str):
 _NONE = type(None)
 # The type of each field of a row; a damaged index whose rows differ is
 # rebuilt, never used (a row is served as a summary, its name used as a key).
-_ROW_TYPES = ({str}, {str, _NONE}, {str}, {str}, {str, _NONE}, {int}, {int}, {int},
-              {int}, {int}, {int})
+_ROW_TYPES: tuple[set[type], ...] = ({str}, {str, _NONE}, {str}, {str}, {str, _NONE}, {int},
+                                     {int}, {int}, {int}, {int}, {int})
 
 
-def _are_ids(values) -> bool:
+def _are_ids(values: Iterable[Any]) -> bool:
     """Whether every value is a str that can name a file (the index is read
     without the surrogate check); column-wise and at C speed for ASCII ids."""
     values = list(values)
@@ -90,7 +92,7 @@ def _are_ids(values) -> bool:
     return True
 
 
-def _columns_ok(columns: list) -> bool:
+def _columns_ok(columns: list[Any]) -> bool:
     if len(columns) != 11 or set(map(type, columns)) != {list} \
             or len(set(map(len, columns))) != 1:
         return False
@@ -100,7 +102,7 @@ def _columns_ok(columns: list) -> bool:
             and _are_ids([i for i in columns[1] if i is not None]))
 
 
-def load_columns(layout: Layout) -> tuple[int, int, list] | None:
+def load_columns(layout: Layout) -> tuple[int, int, list[Any]] | None:
     """(root mtime it was built for, build time, the 11 columns), or None when
     unusable (missing, damaged, of another version or with fields of the
     wrong type: a damaged index is rebuilt, never used)."""
@@ -126,7 +128,7 @@ def load_ids(layout: Layout) -> tuple[int, int, list[str]] | None:
     return index
 
 
-def rows_are_fresh(index: tuple[int, int, list[Row]] | None, root_mtime_ns: int) -> bool:
+def rows_are_fresh(index: tuple[int, int, object] | None, root_mtime_ns: int) -> bool:
     """Whether the index may be used without scanning the folder."""
     return (index is not None and index[0] == root_mtime_ns
             and index[1] - root_mtime_ns > RACY_NS)
@@ -145,7 +147,8 @@ def encode_ids(root_mtime_ns: int, ids: list[str]) -> bytes:
                                  "built_ns": time.time_ns(), "ids": ids})
 
 
-def needs_rewrite(index, root_mtime_ns: int, rows: list[Row]) -> bool:
+def needs_rewrite(index: tuple[int, int, list[Row]] | None, root_mtime_ns: int,
+                  rows: list[Row]) -> bool:
     """Whether to write the index back: it changed, or it can now be trusted."""
     if index is None or index[2] != rows or index[0] != root_mtime_ns:
         return True

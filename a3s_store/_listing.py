@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import functools
 import time
+from typing import cast
 
 from . import _codec, _commit, _fs, _index
 from ._commit import is_journal_name
-from ._layout import CACHE, INTERNAL, Layout
 from ._components import SESSION
+from ._index import Row
+from ._layout import CACHE, INTERNAL, Layout
 from ._resolve import may_hold, read_meta
 from ._v1 import list_v1, read_v1
 from .errors import CorruptDataError, UnsafePathError
@@ -25,7 +27,7 @@ __all__ = ["ids", "ids_of", "rows", "summaries"]
 _new_summary = functools.partial(tuple.__new__, SessionSummary)
 
 
-def ids_of(index_rows: list) -> list[str]:
+def ids_of(index_rows: list[Row]) -> list[str]:
     """The sorted, distinct session ids of index rows."""
     return sorted({row[1] for row in index_rows if row[1] is not None})
 
@@ -33,7 +35,7 @@ def ids_of(index_rows: list) -> list[str]:
 def ids(layout: Layout) -> list[str]:
     """The sorted ids of the store's sessions, from the small ids file when fresh."""
     cached = _index.load_ids(layout)
-    if _index.rows_are_fresh(cached, _fs.stat_dir(layout.root).st_mtime_ns):
+    if cached is not None and _index.rows_are_fresh(cached, _fs.stat_dir(layout.root).st_mtime_ns):
         found = cached[2]
     else:
         found = ids_of(rows(layout, ids_stale=True))
@@ -47,7 +49,7 @@ def summaries(layout: Layout) -> list[SessionSummary]:
     """A summary of every session, sorted by id; straight from the index's
     columns when it is fresh (no file but the index is read)."""
     index = _index.load_columns(layout)
-    if _index.rows_are_fresh(index, _fs.stat_dir(layout.root).st_mtime_ns):
+    if index is not None and _index.rows_are_fresh(index, _fs.stat_dir(layout.root).st_mtime_ns):
         columns = index[2]
         count = len(columns[1]) - columns[1].count(None)  # sessions come first
         # tuple.__new__ through C-level map/zip: a named tuple's own __new__
@@ -78,26 +80,26 @@ def _with_envelopes(layout: Layout, found: list[SessionSummary],
     return found
 
 
-def rows(layout: Layout, *, ids_stale: bool = False) -> list:
+def rows(layout: Layout, *, ids_stale: bool = False) -> list[Row]:
     """The listing index rows, refreshed if the folder changed.
 
     ``ids_stale``: the ids file needs writing even if the rows are current.
     """
     root_mtime = _fs.stat_dir(layout.root).st_mtime_ns
     index = _index.load_rows(layout)
-    if _index.rows_are_fresh(index, root_mtime) and not ids_stale:
+    if index is not None and _index.rows_are_fresh(index, root_mtime) and not ids_stale:
         return index[2]
     old = {row[0]: row for row in index[2]} if index else {}
     entries = [e for e in _fs.list_dir(layout.root)
                if e.name.endswith(".json") and e.is_file(follow_symlinks=False)]
-    out = []
+    out: list[Row] = []
     for entry in entries:
         sig = list(_fs.Sig.of(_fs.entry_stat(entry)))
         row = old.get(entry.name)
         if row is None or row[8:] != sig:
             row = _row_of(layout, entry.name, sig)
         out.append(row)
-    newest: dict[str, list] = {}  # of two files holding one id, the newer is listed
+    newest: dict[str, Row] = {}  # of two files holding one id, the newer is listed
     for row in out:
         if row[1] is not None:
             other = newest.get(row[1])
@@ -113,7 +115,7 @@ def rows(layout: Layout, *, ids_stale: bool = False) -> list:
     return out
 
 
-def _write_index(layout: Layout, root_mtime: int, rows: list) -> None:
+def _write_index(layout: Layout, root_mtime: int, rows: list[Row]) -> None:
     """Write the listing index (a cache: no fsync) where the store is writable.
 
     Readers write it too, under the shared lock, so its temporary files live
@@ -134,7 +136,7 @@ def _write_index(layout: Layout, root_mtime: int, rows: list) -> None:
         pass  # a read-only store (or a link in our folder) lists all the same, more slowly
 
 
-def _row_of(layout: Layout, name: str, sig: list) -> list:
+def _row_of(layout: Layout, name: str, sig: list[int]) -> Row:
     """The index row of one root file: its session id and summary, or id None."""
     stem = name[:-5]
     blank = [name, None, "", "", None, 0, 0, 0] + sig
@@ -166,6 +168,6 @@ CACHE_TEMP_GRACE_NS = 60 * 1_000_000_000
 def _sweep_dead_readers(layout: Layout) -> None:
     now = time.time_ns()
     for entry in layout.entries(CACHE):
-        if is_journal_name(entry.name) and entry.is_file(follow_symlinks=False):
-            if now - _fs.entry_stat(entry).st_mtime_ns > CACHE_TEMP_GRACE_NS:
-                _fs.unlink(layout.folder(CACHE), entry.name)
+        if (is_journal_name(entry.name) and entry.is_file(follow_symlinks=False)
+                and now - _fs.entry_stat(entry).st_mtime_ns > CACHE_TEMP_GRACE_NS):
+            _fs.unlink(cast(_fs.Dir, layout.folder(CACHE)), entry.name)  # listed: not None

@@ -2,8 +2,9 @@
 
 * **Mixed workload**: 8 processes (then 8 threads sharing one store object)
   x 500 operations (100 in the default run, see ``strength.py``):
-  save_snapshot, save, load, load_snapshot, list, delete, on 5 shared ids and one private id each. Every load must be a complete
-  generation that some writer wrote (one generation marker across all of a
+  save_snapshot, save, load, load_snapshot, list, delete, on 5 shared ids
+  and one private id each. Every load must be a complete generation that
+  some writer wrote (one generation marker across all of a
   snapshot's files), a worker must read back its own last write of its
   private id, and no exception may escape but the documented
   ``LockTimeoutError`` (with a 30 s timeout, none is expected).

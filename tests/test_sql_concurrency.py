@@ -1,9 +1,10 @@
 """Many processes on one SQL database: no lost update, no mixed generation.
 
 * **Counter**: 8 processes x 500 read-modify-write increments (60 in the
-  default run, see ``strength.py``) of one session, each saved with ``expected_revision`` and retried on
-  ConflictError: the end value is exactly 8 x increments, and the history each
-  increment appended (trimmed to its last 8 messages) is the last 8 saved.
+  default run, see ``strength.py``) of one session, each saved with
+  ``expected_revision`` and retried on ConflictError: the end value is
+  exactly 8 x increments, and the history each increment appended (trimmed
+  to its last 8 messages) is the last 8 saved.
 * **Readers and writers**: writers save whole generations (the same marker
   in the session and every component); readers must only ever load one
   generation at a time, never older than one they saw before.
@@ -20,11 +21,10 @@ import traceback
 
 import pytest
 
+import factories as f
 from a3s_store import ConflictError, Message, TextBlock
 from crashkit import gens_of, seed_from_env, snapshot_gen
 from strength import count
-
-import factories as f
 
 pytestmark = [pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
                                  reason="needs the fork start method")]
@@ -40,7 +40,7 @@ def _increment(target, worker: int, barrier, results) -> None:
         store = target.open()
         conflicts = 0
         barrier.wait()
-        for i in range(INCREMENTS):
+        for _i in range(INCREMENTS):
             while True:
                 session = store.load("counter")
                 session.updated_at += 1

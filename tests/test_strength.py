@@ -10,7 +10,8 @@ import sys
 import strength
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-SLOW_CASE = "tests/test_crash_safety.py::test_not_durable_still_all_or_nothing_under_crashes[read-list]"
+SLOW_CASE = ("tests/test_crash_safety.py::"
+             "test_not_durable_still_all_or_nothing_under_crashes[read-list]")
 
 
 def test_a_sample_keeps_both_ends_and_is_drawn_from_the_seed(monkeypatch):
