@@ -131,6 +131,16 @@ def test_the_wheel_ships_py_typed(built_wheel):
     assert not any(n.startswith("tests/") for n in names)
 
 
+def test_the_wheel_ships_every_module_of_the_package(built_wheel):
+    """An installed package has every module a vendored copy has (a sub-package
+    missing from the build would fail only after `pip install`)."""
+    names = set(zipfile.ZipFile(built_wheel[0]).namelist())
+    package = ROOT / "a3s_store"
+    modules = {path.relative_to(ROOT).as_posix() for path in package.rglob("*.py")
+               if "__pycache__" not in path.parts}
+    assert modules - names == set()
+
+
 def test_the_wheel_builds_without_deprecation_warnings(built_wheel):
     # setuptools stops building projects with a license table or license
     # classifiers after 2027-02-18; it warns until then.
