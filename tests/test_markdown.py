@@ -4,8 +4,9 @@ Each construct agent transcripts use is checked on the HTML it becomes;
 then hostile input: raw HTML, script and event handlers, links to
 ``javascript:`` and friends, images (never loaded), unclosed fences,
 nesting far past the limits, and long pathological texts, which must take
-linear time (counted in executed steps, never timed). A seeded fuzz run ends the file: every output parses as
-well-formed HTML of the allowed elements and attributes only.
+linear time (counted in executed steps, never timed). A seeded fuzz run
+ends the file: every output parses as well-formed HTML of the allowed
+elements and attributes only.
 """
 
 from __future__ import annotations
