@@ -24,10 +24,11 @@ this module < ``file_store`` (the public API).
 from __future__ import annotations
 
 import errno
+import os
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from . import _commit, _fs, _recovery
+from . import _changes, _clock, _commit, _fs, _recovery
 from ._components import CATEGORY_FOLDERS, COMPONENTS, SESSION, Checkpoint, Component
 from ._layout import INTERNAL, LOCK, META, Layout, Options
 from ._names import own_stem
@@ -238,6 +239,7 @@ class Operation:
         with it). ``replace_all`` (a snapshot) means the
         components not in ``docs`` are not carried over by a migration.
         """
+        before = _fs.stat_dir(self.layout.root)
         steps = check_write(files, expected_revision, create_only,
                             writes_session=SESSION.name in docs,
                             max_bytes=self.options.max_bytes)
@@ -249,16 +251,29 @@ class Operation:
         steps = [s for s in steps if not (isinstance(s, _commit.Put)
                                           and (s.folder, s.name) in puts)]
         if steps or len(puts) > 1 or SESSION.name not in docs or files.read_stem != stem:
-            return self._commit(files, steps, puts, summary)
-        ((folder, name), (component, data)), = puts.items()
-        mode = self.layout.mode_for(folder, name, st=files.stat(component, stem))
-        sig = _commit.write_one(self.layout, folder, name, data, mode=mode)
-        record, token = meta_record(files, {component.name: sig}, summary)
-        self._write_meta(files, record)
+            token, written = self._commit(files, steps, puts, summary)
+        else:
+            ((folder, name), (component, data)), = puts.items()
+            mode = self.layout.mode_for(folder, name, st=files.stat(component, stem))
+            sig = _commit.write_one(self.layout, folder, name, data, mode=mode)
+            written = {component.name: sig}
+            record, token = meta_record(files, written, summary)
+            self._write_meta(files, record)
+        at_root = {SESSION.where(stem)[1]: written[SESSION.name]} \
+            if written.get(SESSION.name) is not None else {}
+        self._log(before, _changes.root_rows(steps, at_root, files.session_id, summary),
+                  [[files.session_id, True]] if at_root else [])
         return token
 
+    def _log(self, before: os.stat_result, rows: list | None, ids: list) -> None:
+        """Tell later listings what this operation changed in the root (``_changes``);
+        ``before``: the root's status before the operation's first change."""
+        if rows is not None:
+            window = _clock.window_ns(self.layout, before.st_dev)
+            _changes.record(self.layout, before.st_mtime_ns, rows, ids, window)
+
     def _commit(self, files: SessionFiles, steps: list, puts: dict,
-                summary: dict | None) -> str:
+                summary: dict | None) -> tuple[str, dict]:
         written: dict = {}
         with _commit.Transaction(self.layout) as tx:
             for step in steps:
@@ -271,7 +286,7 @@ class Operation:
             record, token = meta_record(files, written, summary)
             tx.add(meta_step(files, record))
             tx.commit()
-        return token
+        return token, written
 
     def _write_meta(self, files: SessionFiles, record: bytes) -> None:
         """Record a single-file write. Not fsynced: a lost or torn record only
@@ -303,6 +318,7 @@ class Operation:
 
     def delete(self, files: SessionFiles) -> None:
         """Remove every file of a session (every copy of it) and its metadata."""
+        before = _fs.stat_dir(self.layout.root)
         steps: list = []
         for stem in dict.fromkeys([files.read_stem, *files.others]):
             if stem is None:
@@ -316,6 +332,8 @@ class Operation:
                 for step in steps:
                     tx.add(step)
                 tx.commit()
+            self._log(before, _changes.root_rows(steps, {}, None, None),
+                      [[files.session_id, False]])
 
     def health_check(self) -> None:
         """Every category folder that exists is a real folder, and a file can be

@@ -1,9 +1,17 @@
 """Listing a store's sessions through the listing index (see ``_index``).
 
-:func:`rows` returns one row per JSON file in the root, refreshed when the
-folder changed: unchanged files keep their row, new or changed ones are
-looked up (through the store's metadata when it matches the file, by parsing
-the file otherwise).
+:func:`rows` returns one row per JSON file in the root, from the first of
+these that can vouch for the root as it is now:
+
+1. the index, built against the root's current mtime (one small file read);
+2. the index plus the changes the store's own saves logged since
+   (``_changes``): their rows are applied, no folder is read;
+3. a scan: every file's signature is compared with its row, and only new or
+   changed files are looked at (``_listing_rows``).
+
+``check=True`` always scans, which also notices a file rewritten in place.
+The index and the ids file are written back only when what they hold
+changed (or they become trustworthy, once the freshness window passed).
 """
 
 from __future__ import annotations
@@ -11,18 +19,18 @@ from __future__ import annotations
 import functools
 import time
 
-from . import _codec, _commit, _fs, _index
+from . import _changes, _clock, _commit, _fs, _index
 from ._commit import is_journal_name
 from ._layout import CACHE, Layout
-from ._components import SESSION
-from ._resolve import may_hold, read_meta
+from ._listing_rows import finish, row_of
 from ._v1 import list_v1, read_v1
 from .errors import CorruptDataError, UnsafePathError
 from .snapshot import SessionSummary
 
-__all__ = ["ids", "ids_of", "rows", "summaries"]
+__all__ = ["ids", "ids_of", "rows", "summaries", "CACHE_TEMP_GRACE_NS"]
 
 _new_summary = functools.partial(tuple.__new__, SessionSummary)
+_UNREAD = object()
 
 
 def ids_of(index_rows: list) -> list[str]:
@@ -31,31 +39,55 @@ def ids_of(index_rows: list) -> list[str]:
 
 
 def ids(layout: Layout) -> list[str]:
-    """The sorted ids of the store's sessions, from the small ids file when fresh."""
+    """The sorted ids of the store's sessions, from the small ids file when it
+    (with the changes logged since) can vouch for the root."""
+    root_mtime = _fs.stat_dir(layout.root).st_mtime_ns
     cached = _index.load_ids(layout)
-    if _index.rows_are_fresh(cached, _fs.stat_dir(layout.root).st_mtime_ns):
-        found = cached[2]
-    else:
-        found = ids_of(rows(layout, ids_stale=True))
+    found = None
+    if cached is not None and cached.trusted:
+        if cached.root_mtime_ns == root_mtime:
+            found = cached.data
+        else:
+            steps = _changes.chain(_changes.read(layout), cached.root_mtime_ns, root_mtime)
+            if steps is not None:
+                found = _apply_ids(cached.data, steps)
+    if found is None:
+        found = ids_of(rows(layout))
     envelopes = list_v1(layout)
     if not envelopes:
         return found
     return sorted(set(found).union(identifier for identifier, _ in envelopes))
 
 
-def summaries(layout: Layout) -> list[SessionSummary]:
+def _apply_ids(known: list[str], steps: list[dict]) -> list[str]:
+    present = set(known)
+    for entry in steps:
+        for identifier, stored in entry["ids"]:
+            if stored:
+                present.add(identifier)
+            else:
+                present.discard(identifier)
+    return sorted(present)
+
+
+def summaries(layout: Layout, *, check: bool = False) -> list[SessionSummary]:
     """A summary of every session, sorted by id; straight from the index's
-    columns when it is fresh (no file but the index is read)."""
+    columns when it can vouch for the root (no file but the index is read).
+    A damaged session is listed with its ``problem``."""
     index = _index.load_columns(layout)
-    if _index.rows_are_fresh(index, _fs.stat_dir(layout.root).st_mtime_ns):
-        columns = index[2]
+    if not check and index is not None \
+            and index.vouches_for(_fs.stat_dir(layout.root).st_mtime_ns):
+        columns = index.data
         count = len(columns[1]) - columns[1].count(None)  # sessions come first
         # tuple.__new__ through C-level map/zip: a named tuple's own __new__
         # is a Python function, and this runs 10,000 times per listing.
-        found = list(map(_new_summary, zip(*(col[:count] for col in columns[1:9]))))
+        found = list(map(_new_summary, zip(*(col[:count] for col in columns[1:10]))))
     else:
+        as_rows = None if index is None else index._replace(
+            data=[list(row) for row in zip(*index.data)])
         make = SessionSummary._make
-        found = [make(r[1:9]) for r in rows(layout) if r[1] is not None]
+        found = [make(r[1:10]) for r in rows(layout, check=check, index=as_rows)
+                 if r[1] is not None]
     envelopes = list_v1(layout)
     return _with_envelopes(layout, found, envelopes) if envelopes else found
 
@@ -78,83 +110,109 @@ def _with_envelopes(layout: Layout, found: list[SessionSummary],
     return found
 
 
-def rows(layout: Layout, *, ids_stale: bool = False) -> list:
-    """The listing index rows, refreshed if the folder changed.
+def rows(layout: Layout, *, check: bool = False, index=_UNREAD) -> list:
+    """The listing index rows, current for the root (see the module docstring).
 
-    ``ids_stale``: the ids file needs writing even if the rows are current.
+    ``index``: the index as :func:`_index.load_rows` gives it, when already read.
     """
     root_mtime = _fs.stat_dir(layout.root).st_mtime_ns
-    index = _index.load_rows(layout)
-    if _index.rows_are_fresh(index, root_mtime) and not ids_stale:
-        return index[2]
-    old = {row[0]: row for row in index[2]} if index else {}
-    entries = [e for e in _fs.list_dir(layout.root)
-               if e.name.endswith(".json") and e.is_file(follow_symlinks=False)]
-    out = []
-    for entry in entries:
-        sig = list(_fs.Sig.of(_fs.entry_stat(entry)))
-        row = old.get(entry.name)
-        if row is None or row[8:] != sig:
-            row = _row_of(layout, entry.name, sig)
-        out.append(row)
-    newest: dict[str, list] = {}  # of two files holding one id, the newer is listed
-    for row in out:
-        if row[1] is not None:
-            other = newest.get(row[1])
-            if other is None or other[9] < row[9]:
-                if other is not None:
-                    other[1] = None
-                newest[row[1]] = row
-            else:
-                row[1] = None
-    out.sort(key=lambda r: (r[1] is None, r[1] or "", r[0]))
-    if _index.needs_rewrite(index, root_mtime, out) or ids_stale:
+    if index is _UNREAD:
+        index = _index.load_rows(layout)
+    if not check and index is not None and index.trusted:
+        if index.root_mtime_ns == root_mtime:
+            _keep_ids(layout, root_mtime, index)
+            return index.data
+        entries = _changes.read(layout)
+        steps = _changes.chain(entries, index.root_mtime_ns, root_mtime)
+        applied = None if steps is None else _apply_rows(index.data, steps)
+        if applied is not None:
+            if len(entries) >= _changes.FOLD_AFTER:
+                _write_index(layout, root_mtime, applied)
+            return applied
+    out = _scan(layout, index)
+    if _stale(layout, index, root_mtime, out):
         _write_index(layout, root_mtime, out)
+    else:
+        _keep_ids(layout, root_mtime, index)
     return out
 
 
-def _write_index(layout: Layout, root_mtime: int, rows: list) -> None:
-    """Write the listing index (a cache: no fsync) where the store is writable.
+def _scan(layout: Layout, index) -> list:
+    """Every JSON file of the root, each compared with its row by signature."""
+    old = {row[0]: row for row in index.data} if index is not None else {}
+    out = []
+    for entry in _fs.list_dir(layout.root):
+        if not entry.name.endswith(".json") or not entry.is_file(follow_symlinks=False):
+            continue
+        sig = list(_fs.Sig.of(_fs.entry_stat(entry)))
+        row = old.get(entry.name)
+        # A row without an id is looked at again: the newer copy that hid it may be gone.
+        if row is None or row[1] is None or _index.sig_of(row) != sig:
+            row = row_of(layout, entry.name, sig, row)
+        out.append(row)
+    return finish(out)
 
-    Readers write it too, under the shared lock, so its temporary files live
-    in the cache folder, never beside a writer's journal files; one left by a
-    reader that died is removed here once it is :data:`CACHE_TEMP_GRACE_NS`
+
+def _apply_rows(known: list, steps: list[dict]) -> list | None:
+    """The rows after the logged changes, or None when they cannot be applied
+    alone (a removal where an older copy may have been hidden by the removed one)."""
+    by_name = {row[0]: row for row in known}
+    hidden = any(row[1] is None for row in known)
+    for entry in steps:
+        for name, row in entry["rows"]:
+            if row is None:
+                if hidden:
+                    return None
+                by_name.pop(name, None)
+            elif type(row) is list and len(row) == _index.COLUMNS and row[0] == name:
+                by_name[name] = row
+            else:
+                return None  # not a row this version writes
+    return finish(list(by_name.values()))
+
+
+def _window(layout: Layout) -> int:
+    return _clock.window_ns(layout, _fs.stat_dir(layout.root).st_dev)
+
+
+def _stale(layout: Layout, cached, root_mtime: int, data: list) -> bool:
+    """Whether a cache file must be written: it holds other data, or was built
+    for another mtime, or it can be trusted now (the window passed) and is not."""
+    if cached is None or cached.data != data or cached.root_mtime_ns != root_mtime:
+        return True
+    return not cached.trusted and time.time_ns() - root_mtime > _window(layout)
+
+
+def _keep_ids(layout: Layout, root_mtime: int, index) -> None:
+    """Write the ids file when it does not hold what the index does."""
+    known = ids_of(index.data) if index is not None else []
+    if _stale(layout, _index.load_ids(layout), root_mtime, known):
+        _write_index(layout, root_mtime, index.data if index is not None else [], ids_only=True)
+
+
+def _write_index(layout: Layout, root_mtime: int, rows: list, *, ids_only: bool = False) -> None:
+    """Write the listing index and the ids file (caches: no fsync) where the
+    store is writable, and drop the change log they now include.
+
+    Readers write them too, under the shared lock, so their temporary files
+    live in the cache folder, never beside a writer's journal files; one left
+    by a reader that died is removed here once it is :data:`CACHE_TEMP_GRACE_NS`
     old (writing the index takes milliseconds).
     """
     try:
         if layout.folder(CACHE, create=True, durable=False) is None:
             return
+        window = _window(layout)
         _sweep_dead_readers(layout)
-        for name, data in ((_index.INDEX_NAME, _index.encode_rows(root_mtime, rows)),
-                           (_index.IDS_NAME, _index.encode_ids(root_mtime, ids_of(rows)))):
+        files = [(_index.IDS_NAME, _index.encode_ids(root_mtime, window, ids_of(rows)))]
+        if not ids_only:
+            files.insert(0, (_index.INDEX_NAME, _index.encode_rows(root_mtime, window, rows)))
+        for name, data in files:
             _commit.write_one(layout, CACHE, name, data, durable=False, staging=CACHE)
+        if not ids_only:
+            _changes.forget(layout)
     except (OSError, UnsafePathError, CorruptDataError):
         pass  # a read-only store (or a link in our folder) lists all the same, more slowly
-
-
-def _row_of(layout: Layout, name: str, sig: list) -> list:
-    """The index row of one root file: its session id and summary, or id None."""
-    stem = name[:-5]
-    blank = [name, None, "", "", None, 0, 0, 0] + sig
-    meta = read_meta(layout, stem)
-    if meta is not None and (meta.get("files") or {}).get("session") == sig \
-            and type(meta.get("summary")) is dict \
-            and may_hold(layout, SESSION.where, stem, meta["id"]):
-        sm = meta["summary"]
-        return [name, meta.get("id"), sm.get("name"), sm.get("state"), sm.get("model"),
-                sm.get("messages"), sm.get("created_at"), sm.get("updated_at")] + sig
-    try:
-        got = layout.read((), name)
-        if got is None:
-            return blank
-        session = _codec.decode_session(got[0], strict=True, path=layout.path((), name))
-    except (CorruptDataError, UnsafePathError):
-        return blank  # not a session: skipped here, reported by verify
-    if not may_hold(layout, SESSION.where, stem, session.id):
-        return blank  # a copy under a name that is not the id's: verify reports it
-    sm = _codec.summary_of(session)
-    return [name, session.id, sm["name"], sm["state"], sm["model"], sm["messages"],
-            sm["created_at"], sm["updated_at"]] + sig
 
 
 #: A temporary file in the cache folder older than this belongs to a reader that died.

@@ -23,11 +23,15 @@ __all__ = ["LIST", "SHOW", "EXPORT", "STATS", "DEMO"]
 def _list_options(p) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON array (for scripts, jq)")
     p.add_argument("-n", "--limit", type=int, metavar="N", help="only the N newest")
+    p.add_argument("--no-check", dest="check", action="store_false",
+                   help="trust the listing index for files that were not replaced (skips "
+                        "one stat per file; a file rewritten in place then shows as it was)")
 
 
 def _list(args, root: str, out, err) -> int:
-    """A table of the sessions, newest first (``--json``: an array)."""
-    summaries = open_store(root).list_summaries()
+    """A table of the sessions, newest first (``--json``: an array); a damaged
+    session is listed as DAMAGED (``problem`` in JSON), never left out."""
+    summaries = open_store(root).list_summaries(check=args.check)
     summaries.sort(key=lambda s: (s.updated_at, s.id), reverse=True)
     if args.limit is not None:
         summaries = summaries[: args.limit]
@@ -39,11 +43,15 @@ def _list(args, root: str, out, err) -> int:
             err.write(f"no sessions in {root}\n")
         return 0
     now = time.time()
-    rows = [[safe(s.id), cut(safe(s.name), 32), safe(s.state), cut(safe(s.model or "-"), 28),
-             human_int(s.messages), ago(s.updated_at, now=now), human_size(s.size_bytes)]
-            for s in summaries]
+    rows = [[safe(s.id), cut(safe(s.name), 32), "DAMAGED" if s.problem else safe(s.state),
+             cut(safe(s.model or "-"), 28), human_int(s.messages), ago(s.updated_at, now=now),
+             human_size(s.size_bytes)] for s in summaries]
     out.write(table(["ID", "NAME", "STATE", "MODEL", "MESSAGES", "UPDATED", "SIZE"], rows,
                     right={4, 6}) + "\n")
+    damaged = [s for s in summaries if s.problem]
+    if damaged:
+        out.write(f"\n{len(damaged)} damaged (a3s-store verify {root} says more):\n")
+        out.writelines(f"  {safe(s.id)}: {safe(s.problem)}\n" for s in damaged)
     return 0
 
 

@@ -42,6 +42,7 @@ from ._dirs import (
     stat_dir,
 )
 from ._files import (
+    append_small,
     peek_file,
     read_file,
     read_small,
@@ -62,6 +63,7 @@ __all__ = [
     "GATE_SUFFIX",
     "Sig",
     "WINDOWS",
+    "append_small",
     "close_dir",
     "entry_stat",
     "fsync_dir",

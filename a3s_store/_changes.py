@@ -1,0 +1,146 @@
+"""The store's own changes to its root folder, logged by its writers for the listing index.
+
+A save knows exactly which files of the root it replaced or removed, so
+instead of leaving the next listing to scan the folder (its mtime moved),
+it appends one line to ``.a3s_store/cache/changes.log``::
+
+    {"before": <root mtime before its first change>, "after": <root mtime after its last>,
+     "rows": [[<file name>, <its index row, or null when removed>], ...],
+     "ids": [[<session id>, <true: stored now, false: gone>], ...]}
+
+A listing whose index was built against mtime ``M`` follows the entries
+from the one whose ``before`` is ``M`` to the one whose ``after`` is the
+root's mtime now (:func:`chain`) and applies their rows instead of scanning.
+Anything else changing the root (a3s-code, a recovery, a save that did not
+log) leaves a gap in the chain, and the listing scans as before: the log can
+make a listing faster, never wrong. An entry is written only when ``after``
+was read a freshness window (``_clock``) after it was set, so a change in
+the same timestamp tick cannot hide behind it; a torn line is skipped (and
+breaks the chain). The log is a cache: appended without fsync, under the
+exclusive lock; a listing that folds it into the index removes it.
+
+What it cannot see: another program replacing a root file within the few
+microseconds between a save's first and last look at the root's mtime; a
+``check=True`` listing, or any scan, finds it.
+"""
+
+from __future__ import annotations
+
+import time
+
+from . import _fs, _json
+from ._commit import Remove
+from ._layout import CACHE, Layout
+from ._listing_rows import session_row
+from .errors import CorruptDataError, UnsafePathError
+
+__all__ = ["LOG_NAME", "FOLD_AFTER", "record", "read", "chain", "forget", "root_rows"]
+
+LOG_NAME = "changes.log"
+#: A listing folds the log into the index once it holds this many entries.
+FOLD_AFTER = 64
+_LIMIT = 4 << 20  # a longer log is not read (the listing scans and removes it)
+#: The longest a writer waits for its last look at the root's mtime to be a
+#: window after the mtime (a durable save's folder fsync takes longer anyway).
+MAX_WAIT_NS = 2_000_000
+
+
+def record(layout: Layout, before: int, rows: list, ids: list, window: int) -> None:
+    """Log one operation's changes to the root (see the module docstring);
+    ``before`` is the root's mtime before its first change. Silently skipped
+    where the cache cannot be written: the next listing scans instead."""
+    try:
+        after = _fs.stat_dir(layout.root).st_mtime_ns
+        if after == before:
+            return  # the root did not change (or not visibly: then the index is racy too)
+        late = time.time_ns() - after
+        if late <= window:
+            if window - late > MAX_WAIT_NS:
+                return  # a coarse clock: cheaper to let the listing scan
+            time.sleep((window - late + 1) / 1e9)
+            if _fs.stat_dir(layout.root).st_mtime_ns != after:
+                return  # someone else changed the root meanwhile
+        cache = layout.folder(CACHE, create=True, durable=False)
+        if cache is None:
+            return
+        line = _json.encode_compact({"before": before, "after": after, "rows": rows,
+                                     "ids": ids}) + b"\n"
+        _fs.append_small(cache, LOG_NAME, line, mode=layout.options.file_mode)
+    except (OSError, UnsafePathError, CorruptDataError):
+        pass  # a read-only cache folder, or a link in its place: listings scan
+
+
+def root_rows(steps: list, session_files: dict, session_id: str | None,
+              summary: dict | None) -> list | None:
+    """The log rows of an operation's changes to the root: ``steps`` (journal
+    steps), ``session_files`` (root file name -> signature of the session file
+    it published). None when one of them cannot be described (a move into the
+    root, a session file whose summary is not known): the listing scans."""
+    out: list = []
+    for step in steps:
+        if isinstance(step, Remove) and step.folder == ():
+            out.append([step.name, None])
+        elif step.folder == () or getattr(step, "to_folder", None) == ():
+            return None
+    for name, sig in session_files.items():
+        if summary is None or session_id is None:
+            return None
+        out.append([name, session_row(name, session_id, summary, sig)])
+    return out
+
+
+def read(layout: Layout) -> list[dict]:
+    """The log's whole entries, in order ([] when there is none or it is too long)."""
+    try:
+        data = layout.read_small(CACHE, LOG_NAME, _LIMIT)
+    except (UnsafePathError, CorruptDataError):
+        return []
+    if not data:
+        return []
+    entries = []
+    for line in data.split(b"\n"):
+        try:
+            entry = _json.decode(line, strict=False) if line else None
+        except CorruptDataError:
+            entry = None  # torn by a crash: its gap breaks any chain through it
+        if _entry_ok(entry):
+            entries.append(entry)
+    return entries
+
+
+def _entry_ok(entry: object) -> bool:
+    if type(entry) is not dict or type(entry.get("before")) is not int \
+            or type(entry.get("after")) is not int:
+        return False
+    rows, ids = entry.get("rows"), entry.get("ids")
+    return (type(rows) is list and type(ids) is list
+            and all(type(r) is list and len(r) == 2 and type(r[0]) is str for r in rows)
+            and all(type(i) is list and len(i) == 2 and type(i[0]) is str
+                    and type(i[1]) is bool for i in ids))
+
+
+def chain(entries: list[dict], start: int, root_mtime: int) -> list[dict] | None:
+    """The entries that lead from mtime ``start`` to ``root_mtime``, in order
+    ([] when they are equal), or None when the log does not lead there."""
+    if start == root_mtime:
+        return []
+    by_start = {entry["before"]: entry for entry in entries}
+    out: list[dict] = []
+    at = start
+    while at != root_mtime:
+        entry = by_start.get(at)
+        if entry is None or len(out) > len(entries):
+            return None
+        out.append(entry)
+        at = entry["after"]
+    return out
+
+
+def forget(layout: Layout) -> None:
+    """Remove the log (its entries are in the index now); a missing one is fine."""
+    try:
+        cache = layout.folder(CACHE)
+        if cache is not None:
+            _fs.unlink(cache, LOG_NAME)
+    except (OSError, UnsafePathError, CorruptDataError):
+        pass
