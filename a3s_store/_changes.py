@@ -39,7 +39,7 @@ __all__ = ["LOG_NAME", "FOLD_AFTER", "record", "read", "chain", "forget", "root_
 LOG_NAME = "changes.log"
 #: A listing folds the log into the index once it holds this many entries.
 FOLD_AFTER = 64
-_LIMIT = 4 << 20  # a longer log is not read (the listing scans and removes it)
+_LIMIT = 4 << 20  # a longer log is removed by its writer (the next listing scans)
 #: The longest a writer waits for its last look at the root's mtime to be a
 #: window after the mtime (a durable save's folder fsync takes longer anyway).
 MAX_WAIT_NS = 2_000_000
@@ -65,7 +65,8 @@ def record(layout: Layout, before: int, rows: list, ids: list, window: int) -> N
             return
         line = _json.encode_compact({"before": before, "after": after, "rows": rows,
                                      "ids": ids}) + b"\n"
-        _fs.append_small(cache, LOG_NAME, line, mode=layout.options.file_mode)
+        if _fs.append_small(cache, LOG_NAME, line, mode=layout.options.file_mode) > _LIMIT:
+            _fs.unlink(cache, LOG_NAME)  # no listing read it for long: the next one scans
     except (OSError, UnsafePathError, CorruptDataError):
         pass  # a read-only cache folder, or a link in its place: listings scan
 

@@ -31,6 +31,7 @@ correct.
 
 from __future__ import annotations
 
+import array
 import itertools
 import time
 from typing import NamedTuple
@@ -41,7 +42,7 @@ from ._layout import CACHE, Layout
 from .errors import CorruptDataError, UnsafePathError
 
 __all__ = ["RACY_NS", "INDEX_NAME", "IDS_NAME", "Row", "Cached", "COLUMNS", "load_columns",
-           "load_rows", "load_ids", "encode_rows", "encode_ids", "SIG", "sig_of"]
+           "load_rows", "load_ids", "encode_rows", "encode_ids", "sig_of", "row_ok"]
 
 #: The longest the freshness window can be (scripts that must see an index
 #: trusted wait this long after the last change).
@@ -59,8 +60,6 @@ _VERSION = 3
 # first (sorted by id), then the other files.
 Row = list
 COLUMNS = 12
-#: The positions of a row's file signature (size, mtime, inode).
-SIG = (8, 10, 11)
 
 
 def sig_of(row: Row) -> list:
@@ -87,7 +86,9 @@ class Cached(NamedTuple):
         return self.built_ns - self.root_mtime_ns > self.window_ns
 
 
-def _load(layout: Layout, name: str, key: str) -> Cached | None:
+def _load(layout: Layout, name: str, key: str, valid) -> Cached | None:
+    """The cache file ``name`` whose ``key`` holds data that ``valid(data, raw
+    bytes)`` accepts, or None."""
     try:
         data = layout.read_small(CACHE, name, layout.options.max_bytes)
     except (UnsafePathError, CorruptDataError):
@@ -100,7 +101,8 @@ def _load(layout: Layout, name: str, key: str) -> Cached | None:
         return None
     if (type(doc) is not dict or doc.get("version") != _VERSION
             or type(doc.get(key)) is not list or type(doc.get("root_mtime_ns")) is not int
-            or type(doc.get("built_ns")) is not int or type(doc.get("window_ns")) is not int):
+            or type(doc.get("built_ns")) is not int or type(doc.get("window_ns")) is not int
+            or not valid(doc[key], data)):
         return None
     return Cached(doc["root_mtime_ns"], doc["built_ns"], doc["window_ns"], doc[key])
 
@@ -110,6 +112,14 @@ _NONE = type(None)
 # rebuilt, never used (a row is served as a summary, its name used as a key).
 _ROW_TYPES = ({str}, {str, _NONE}, {str}, {str}, {str, _NONE}, {int}, {int}, {int},
               {int}, {str, _NONE}, {int}, {int})
+
+
+def row_ok(row: object) -> bool:
+    """Whether ``row`` has the fields of a row, each of its type (a row read
+    from the change log is checked as the index's columns are)."""
+    return (type(row) is list and len(row) == COLUMNS
+            and all(type(v) in t for v, t in zip(row, _ROW_TYPES))
+            and row[0].endswith(".json") and (row[1] is None or _are_ids([row[1]])))
 
 
 def _are_ids(values) -> bool:
@@ -129,24 +139,36 @@ def _are_ids(values) -> bool:
     return True
 
 
-def _columns_ok(columns: list) -> bool:
+def _columns_ok(columns: list, raw: bytes) -> bool:
     if len(columns) != COLUMNS or set(map(type, columns)) != {list} \
             or len(set(map(len, columns))) != 1:
         return False
-    if not all([set(map(type, col)) <= t for col, t in zip(columns, _ROW_TYPES)]):
+    if not all(map(_column_ok, columns, _ROW_TYPES)):
         return False
     return (all(map(str.endswith, columns[0], itertools.repeat(".json")))
             and _are_ids([i for i in columns[1] if i is not None]))
+
+
+def _column_ok(col: list, types: set) -> bool:
+    """Whether every value of ``col`` is of ``types``, at C speed (a bool
+    passes for an int, which it is: harmless in a count or a time)."""
+    if _NONE in types:
+        col = [v for v in col if v is not None]
+    try:
+        if int in types:
+            array.array("q", col)  # refuses floats, strings, None, big ints
+        else:
+            "".join(col)  # refuses anything but str
+    except (TypeError, OverflowError):
+        return False
+    return True
 
 
 def load_columns(layout: Layout) -> Cached | None:
     """The index with its 12 columns as data, or None when unusable (missing,
     damaged, of another version or with fields of the wrong type: a damaged
     index is rebuilt, never used)."""
-    index = _load(layout, INDEX_NAME, "columns")
-    if index is None or not _columns_ok(index.data):
-        return None
-    return index
+    return _load(layout, INDEX_NAME, "columns", _columns_ok)
 
 
 def load_rows(layout: Layout) -> Cached | None:
@@ -159,10 +181,7 @@ def load_rows(layout: Layout) -> Cached | None:
 
 def load_ids(layout: Layout) -> Cached | None:
     """The ids file with the sorted ids as data, or None when unusable."""
-    index = _load(layout, IDS_NAME, "ids")
-    if index is None or not _are_ids(index.data):
-        return None
-    return index
+    return _load(layout, IDS_NAME, "ids", lambda ids, raw: _are_ids(ids))
 
 
 def encode_rows(root_mtime_ns: int, window_ns: int, rows: list[Row]) -> bytes:

@@ -16,7 +16,9 @@ changed (or they become trustworthy, once the freshness window passed).
 
 from __future__ import annotations
 
+import bisect
 import functools
+import gc
 import time
 
 from . import _changes, _clock, _commit, _fs, _index
@@ -72,17 +74,21 @@ def _apply_ids(known: list[str], steps: list[dict]) -> list[str]:
 
 def summaries(layout: Layout, *, check: bool = False) -> list[SessionSummary]:
     """A summary of every session, sorted by id; straight from the index's
-    columns when it can vouch for the root (no file but the index is read).
-    A damaged session is listed with its ``problem``."""
+    columns when it (with the changes logged since) can vouch for the root:
+    no file but the index and the log is read. A damaged session is listed
+    with its ``problem``."""
     index = _index.load_columns(layout)
-    if not check and index is not None \
-            and index.vouches_for(_fs.stat_dir(layout.root).st_mtime_ns):
-        columns = index.data
-        count = len(columns[1]) - columns[1].count(None)  # sessions come first
-        # tuple.__new__ through C-level map/zip: a named tuple's own __new__
-        # is a Python function, and this runs 10,000 times per listing.
-        found = list(map(_new_summary, zip(*(col[:count] for col in columns[1:10]))))
-    else:
+    found = None
+    if not check and index is not None and index.trusted:
+        root_mtime = _fs.stat_dir(layout.root).st_mtime_ns
+        if index.root_mtime_ns == root_mtime:
+            found = _from_columns(index.data)
+        else:
+            entries = _changes.read(layout)
+            steps = _changes.chain(entries, index.root_mtime_ns, root_mtime)
+            if steps is not None and len(entries) < _changes.FOLD_AFTER:
+                found = _patched(index.data, steps)
+    if found is None:
         as_rows = None if index is None else index._replace(
             data=[list(row) for row in zip(*index.data)])
         make = SessionSummary._make
@@ -90,6 +96,50 @@ def summaries(layout: Layout, *, check: bool = False) -> list[SessionSummary]:
                  if r[1] is not None]
     envelopes = list_v1(layout)
     return _with_envelopes(layout, found, envelopes) if envelopes else found
+
+
+def _from_columns(columns: list) -> list[SessionSummary]:
+    count = len(columns[1]) - columns[1].count(None)  # sessions come first
+    # tuple.__new__ through C-level map/zip: a named tuple's own __new__
+    # is a Python function, and this runs 10,000 times per listing. The
+    # collector is paused meanwhile: the new tuples cannot form cycles, and
+    # its passes over them took half the time.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return list(map(_new_summary, zip(*(col[:count] for col in columns[1:10]))))
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _patched(columns: list, steps: list[dict]) -> list[SessionSummary] | None:
+    """The summaries of the index's columns with the logged rows applied in
+    place (a few list edits), or None for a change that needs the whole rows
+    (a file that hid another copy of its id, a file that was not a session)."""
+    found = _from_columns(columns)
+    count = len(found)
+    if count != len(columns[0]):
+        return None  # files without an id: a removal may uncover a hidden copy
+    ids = columns[1][:count]  # sorted: the sessions come first, by id
+    holder = dict(zip(columns[0], ids))
+    for entry in steps:
+        for name, row in entry["rows"]:
+            old = holder.pop(name, None)
+            if old is not None:
+                at = bisect.bisect_left(ids, old)
+                del ids[at], found[at]
+            if row is None:
+                continue
+            if not _index.row_ok(row) or row[0] != name or row[1] is None:
+                return None
+            at = bisect.bisect_left(ids, row[1])
+            if at < len(ids) and ids[at] == row[1]:
+                return None  # another file holds this id too: the newer one is listed
+            ids.insert(at, row[1])
+            found.insert(at, _new_summary(row[1:10]))
+            holder[name] = row[1]
+    return found
 
 
 def _with_envelopes(layout: Layout, found: list[SessionSummary],
@@ -164,7 +214,7 @@ def _apply_rows(known: list, steps: list[dict]) -> list | None:
                 if hidden:
                     return None
                 by_name.pop(name, None)
-            elif type(row) is list and len(row) == _index.COLUMNS and row[0] == name:
+            elif _index.row_ok(row) and row[0] == name:
                 by_name[name] = row
             else:
                 return None  # not a row this version writes

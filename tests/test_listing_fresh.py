@@ -237,3 +237,22 @@ def test_verify_stays_clean_while_readers_rewrite_the_listing_cache(tmp_path):
         out, _ = reader.communicate(timeout=60)
     assert reader.returncode == 0
     assert int(out) > 5 and scans > 5 and len(builds) > 3  # the cache was rewritten meanwhile
+
+
+def _place(root, name: str, doc: dict, mtime_ns: int) -> None:
+    tmp = root.parent / "elsewhere.json"
+    tmp.write_bytes(_json.encode_bytes(doc))
+    os.utime(tmp, ns=(mtime_ns, mtime_ns))
+    os.replace(tmp, root / name)
+
+
+def test_a_copy_hidden_by_a_newer_one_is_listed_again_once_that_one_is_gone(tmp_path):
+    store = _store_with(tmp_path, 1)
+    root = tmp_path / "s"
+    now = time.time_ns()
+    _place(root, "chat-1.json", f.session_dict("chat-1", messages=2), now - 10**9)
+    _place(root, "%chat-1.json", f.session_dict("chat-1", messages=5), now)
+    assert {s.id: s.messages for s in store.list_summaries()}["chat-1"] == 5
+    os.unlink(root / "%chat-1.json")  # by another program: the older copy is the session now
+    assert {s.id: s.messages for s in store.list_summaries()}["chat-1"] == 2
+    assert "chat-1" in store.list()

@@ -203,15 +203,18 @@ def write_new(d: Dir, name: str, data: bytes, *, mode: int = 0o600, durable: boo
     return sig
 
 
-def append_small(d: Dir, name: str, data: bytes, *, mode: int = 0o600) -> None:
+def append_small(d: Dir, name: str, data: bytes, *, mode: int = 0o600) -> int:
     """Append ``data`` to a cache file of the store's own (made when missing),
-    in one write and without fsync: a lost or torn tail is read as absent."""
+    in one write and without fsync (a lost or torn tail is read as absent);
+    return the file's size after it."""
     tick("open")
     fd = _open_file(d, name, os.O_WRONLY | os.O_CREAT | os.O_APPEND, mode)
     try:
         tick("write")
         os.write(fd, data)
         observe("append", path=d.join(name), data=data)
+        tick("fstat")
+        return os.fstat(fd).st_size
     finally:
         os.close(fd)
 
