@@ -16,8 +16,11 @@ log) leaves a gap in the chain, and the listing scans as before: the log can
 make a listing faster, never wrong. An entry is written only when ``after``
 was read a freshness window (``_clock``) after it was set, so a change in
 the same timestamp tick cannot hide behind it; a torn line is skipped (and
-breaks the chain). The log is a cache: appended without fsync, under the
-exclusive lock; a listing that folds it into the index removes it.
+breaks the chain). The log is a cache: written without fsync, under the
+exclusive lock, and like every file of the store never in place (the old
+entries and the new one go to a temporary file renamed over it: a copy of
+the store made with hard links shares nothing); a listing that folds it into
+the index removes it, and a writer starts it afresh past :data:`MAX_ENTRIES`.
 
 What it cannot see: another program replacing a root file within the few
 microseconds between a save's first and last look at the root's mtime; a
@@ -28,18 +31,22 @@ from __future__ import annotations
 
 import time
 
-from . import _fs, _json
+from . import _commit, _fs, _json
 from ._commit import Remove
 from ._layout import CACHE, Layout
 from ._listing_rows import session_row
 from .errors import CorruptDataError, UnsafePathError
 
-__all__ = ["LOG_NAME", "FOLD_AFTER", "record", "read", "chain", "forget", "root_rows"]
+__all__ = ["LOG_NAME", "FOLD_AFTER", "MAX_ENTRIES", "record", "read", "chain", "forget",
+           "root_rows"]
 
 LOG_NAME = "changes.log"
 #: A listing folds the log into the index once it holds this many entries.
 FOLD_AFTER = 64
-_LIMIT = 4 << 20  # a longer log is removed by its writer (the next listing scans)
+#: A writer finding this many entries (no listing read them) starts the log
+#: afresh: the next listing scans once, and a save never copies much.
+MAX_ENTRIES = 256
+_LIMIT = 1 << 20  # a longer log is not read
 #: The longest a writer waits for its last look at the root's mtime to be a
 #: window after the mtime (a durable save's folder fsync takes longer anyway).
 MAX_WAIT_NS = 2_000_000
@@ -58,15 +65,21 @@ def record(layout: Layout, before: int, rows: list, ids: list, window: int) -> N
             if window - late > MAX_WAIT_NS:
                 return  # a coarse clock: cheaper to let the listing scan
             time.sleep((window - late + 1) / 1e9)
-            if _fs.stat_dir(layout.root).st_mtime_ns != after:
-                return  # someone else changed the root meanwhile
+        # Looked at again a window after it was set (always: the same calls
+        # every time, which the fault sweeps count on): unchanged, no change
+        # of anyone else's can hide in its tick.
+        if _fs.stat_dir(layout.root).st_mtime_ns != after:
+            return
         cache = layout.folder(CACHE, create=True, durable=False)
         if cache is None:
             return
         line = _json.encode_compact({"before": before, "after": after, "rows": rows,
                                      "ids": ids}) + b"\n"
-        if _fs.append_small(cache, LOG_NAME, line, mode=layout.options.file_mode) > _LIMIT:
-            _fs.unlink(cache, LOG_NAME)  # no listing read it for long: the next one scans
+        old = layout.read_small(CACHE, LOG_NAME, _LIMIT) or b""
+        if old.count(b"\n") >= MAX_ENTRIES or not old.endswith(b"\n"):
+            old = b""  # too long, or torn: its entries are not needed
+        _commit.write_one(layout, CACHE, LOG_NAME, old + line, durable=False,
+                          mode=layout.options.file_mode, staging=CACHE)
     except (OSError, UnsafePathError, CorruptDataError):
         pass  # a read-only cache folder, or a link in its place: listings scan
 

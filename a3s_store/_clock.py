@@ -9,7 +9,7 @@ the kernel (fine-grained on recent Linux, a jiffy on older ones, 2 s on FAT),
 and a file's timestamp may lag the wall clock by up to a tick. So the window
 is measured, once per file system: a probe file is made and removed in the
 cache folder until the folder's mtime has moved a few times, and the window
-is twice the larger of the smallest step seen and the largest lag of a
+is twice the larger of the smallest step seen and the median lag of a
 timestamp behind the clock, at least :data:`MIN_WINDOW_NS`. The figure is
 kept in ``cache/clock.json`` (keyed by the device) and in memory, so a fresh
 process does not measure again. Where nothing can be written (a read-only
@@ -28,8 +28,8 @@ __all__ = ["window_ns", "measure_ns", "DEFAULT_WINDOW_NS", "MIN_WINDOW_NS", "CLO
 
 #: The window where it cannot be measured: the coarsest common tick (FAT's 2 s).
 DEFAULT_WINDOW_NS = 2_000_000_000
-#: The smallest window used, whatever the measurement says (1 ms).
-MIN_WINDOW_NS = 1_000_000
+#: The smallest window used, whatever the measurement says (0.1 ms).
+MIN_WINDOW_NS = 100_000
 CLOCK_NAME = "clock.json"
 _STEPS = 4  # mtime moves to observe
 _BUDGET_NS = 200_000_000  # give up measuring after this long (a 2 s tick)
@@ -45,6 +45,8 @@ def window_ns(layout: Layout, root_dev: int) -> int:
     window = _read(layout, root_dev)
     if window is None:
         window = _measure_and_keep(layout, root_dev)
+        if window is None:
+            return DEFAULT_WINDOW_NS  # measured again next time (the error may pass)
     _known[root_dev] = window
     return window
 
@@ -63,17 +65,19 @@ def _read(layout: Layout, root_dev: int) -> int | None:
     return window
 
 
-def _measure_and_keep(layout: Layout, root_dev: int) -> int:
+def _measure_and_keep(layout: Layout, root_dev: int) -> int | None:
+    """The measured window, also written to the cache; None when it could not
+    be measured or kept (a read-only store, a failing disk)."""
     try:
         cache = layout.folder(CACHE, create=True, durable=False)
         if cache is None:
-            return DEFAULT_WINDOW_NS
+            return None
         window = measure_ns(cache)
         doc = {"dev": root_dev, "window_ns": window}
         _commit.write_one(layout, CACHE, CLOCK_NAME, _json.encode_compact(doc),
                           durable=False, staging=CACHE)
     except (OSError, UnsafePathError, CorruptDataError):
-        return DEFAULT_WINDOW_NS  # read-only: listings just re-check more often
+        return None  # read-only: listings just re-check more often
     return window
 
 
@@ -82,16 +86,20 @@ def measure_ns(folder: _fs.Dir) -> int:
     probe = _commit.temp_name()
     last = _fs.stat_dir(folder).st_mtime_ns
     steps: list[int] = []
-    lag = 0
+    lags: list[int] = []
     start = time.time_ns()
     while len(steps) < _STEPS and time.time_ns() - start < _BUDGET_NS:
         _fs.write_new(folder, probe, b"", durable=False)
         _fs.unlink(folder, probe)
         mtime = _fs.stat_dir(folder).st_mtime_ns
-        lag = max(lag, time.time_ns() - mtime)
+        lags.append(time.time_ns() - mtime)
         if mtime != last:
             steps.append(mtime - last)
             last = mtime
     if len(steps) < _STEPS:
         return DEFAULT_WINDOW_NS
+    # The median lag: a timestamp taken from a coarse clock lags it by less
+    # than a tick, which the smallest step bounds; the largest lag seen is
+    # mostly this process being preempted before it read the clock.
+    lag = sorted(lags)[len(lags) // 2]
     return min(DEFAULT_WINDOW_NS, max(MIN_WINDOW_NS, 2 * max(min(steps), lag)))

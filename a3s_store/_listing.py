@@ -91,23 +91,30 @@ def summaries(layout: Layout, *, check: bool = False) -> list[SessionSummary]:
     if found is None:
         as_rows = None if index is None else index._replace(
             data=[list(row) for row in zip(*index.data)])
-        make = SessionSummary._make
-        found = [make(r[1:10]) for r in rows(layout, check=check, index=as_rows)
-                 if r[1] is not None]
+        found = _summaries_of(rows(layout, check=check, index=as_rows))
     envelopes = list_v1(layout)
     return _with_envelopes(layout, found, envelopes) if envelopes else found
 
 
 def _from_columns(columns: list) -> list[SessionSummary]:
     count = len(columns[1]) - columns[1].count(None)  # sessions come first
-    # tuple.__new__ through C-level map/zip: a named tuple's own __new__
-    # is a Python function, and this runs 10,000 times per listing. The
-    # collector is paused meanwhile: the new tuples cannot form cycles, and
-    # its passes over them took half the time.
+    return _made(zip(*(col[:count] for col in columns[1:10])))
+
+
+def _summaries_of(index_rows: list) -> list[SessionSummary]:
+    return _made(row[1:10] for row in index_rows if row[1] is not None)
+
+
+def _made(fields) -> list[SessionSummary]:
+    """A summary of each tuple of fields, through C-level ``map`` and
+    ``tuple.__new__`` (a named tuple's own ``__new__`` is a Python function,
+    and this runs 10,000 times per listing). The collector is paused
+    meanwhile: the new tuples cannot form cycles, and its passes over them
+    took half the time."""
     paused = gc.isenabled()
     gc.disable()
     try:
-        return list(map(_new_summary, zip(*(col[:count] for col in columns[1:10]))))
+        return list(map(_new_summary, fields))
     finally:
         if paused:
             gc.enable()
@@ -192,13 +199,15 @@ def _scan(layout: Layout, index) -> list:
     old = {row[0]: row for row in index.data} if index is not None else {}
     out = []
     for entry in _fs.list_dir(layout.root):
-        if not entry.name.endswith(".json") or not entry.is_file(follow_symlinks=False):
+        name = entry.name
+        if not name.endswith(".json") or not entry.is_file(follow_symlinks=False):
             continue
-        sig = list(_fs.Sig.of(_fs.entry_stat(entry)))
-        row = old.get(entry.name)
+        st = _fs.entry_stat(entry)
+        row = old.get(name)
         # A row without an id is looked at again: the newer copy that hid it may be gone.
-        if row is None or row[1] is None or _index.sig_of(row) != sig:
-            row = row_of(layout, entry.name, sig, row)
+        if row is None or row[1] is None or row[8] != st.st_size \
+                or row[10] != st.st_mtime_ns or row[11] != st.st_ino:
+            row = row_of(layout, name, (st.st_size, st.st_mtime_ns, st.st_ino), row)
         out.append(row)
     return finish(out)
 

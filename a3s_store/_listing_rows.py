@@ -13,6 +13,8 @@ is left to ``verify``.
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 from . import _codec
 from ._components import SESSION
 from ._layout import Layout
@@ -37,8 +39,8 @@ def _blank(name: str, sig) -> list:
 
 
 def row_of(layout: Layout, name: str, sig, old: list | None) -> list:
-    """The index row of root file ``name`` whose signature is ``sig``; ``old``
-    is its previous row (None when it is new to the index)."""
+    """The index row of root file ``name`` whose signature is ``sig`` (size,
+    mtime, inode); ``old`` is its previous row (None when it is new to the index)."""
     stem = name[:-5]
     meta = read_meta(layout, stem)
     if meta is not None and not may_hold(layout, SESSION.where, stem, meta["id"]):
@@ -100,5 +102,8 @@ def finish(rows: list) -> list:
         older, newer = (j, i) if out[j][10] < row[10] else (i, j)
         out[older] = [out[older][0], None, *out[older][2:]]
         newest[row[1]] = newer
-    out.sort(key=lambda r: (r[1] is None, r[1] or "", r[0]))
-    return out
+    sessions = [row for row in out if row[1] is not None]
+    sessions.sort(key=itemgetter(1))  # each id once now
+    others = [row for row in out if row[1] is None]
+    others.sort(key=itemgetter(0))
+    return sessions + others

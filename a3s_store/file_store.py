@@ -178,8 +178,9 @@ class FileSessionStore(ComponentMethods):
     def list(self) -> builtins.list[str]:
         """The ids of every stored session, sorted (real ids, not file names).
 
-        Files in the root that are not sessions (a stray ``notes.json``, a
-        damaged file, a temporary file) are skipped; ``verify`` reports them.
+        A damaged session file is listed (its summary says what is wrong);
+        other files in the root that are not sessions (a stray ``notes.json``,
+        a temporary file) are skipped; ``verify`` reports them.
         Served from the listing index when the folder has not changed.
         """
         with self._engine.operation(exclusive=False) as op:

@@ -254,15 +254,6 @@ class Recorder:
         self.fds[fd] = (ino, os.fstat(fd).st_ino)
         self._add(Op("link", ino, dst=(folder, name), desc=f"create {self._short(rel)}"))
 
-    def _on_append(self, path: str, data: bytes) -> None:
-        folder, name, rel = self._locate(path)
-        ino = self.live[folder].get(name)
-        if ino is None:
-            ino = self._new()
-            self.live[folder][name] = ino
-            self._add(Op("link", ino, dst=(folder, name), desc=f"create {self._short(rel)}"))
-        self._add(Op("write", ino, data=bytes(data), desc=f"append {len(data)} bytes"))
-
     def _file_of(self, fd: int, what: str) -> int:
         known = self.fds.get(fd)
         if known is None or os.fstat(fd).st_ino != known[1]:

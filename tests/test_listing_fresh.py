@@ -164,6 +164,7 @@ def test_a_session_damaged_in_place_is_listed_as_damaged(tmp_path):
     assert got["s00"].problem is None and got["s02"].problem is None
     assert store.list() == ["s00", "s01", "s02"]
     assert {s.id: s.problem for s in store.list_summaries()}["s01"] == got["s01"].problem
+    assert "DAMAGED" in store.list_summaries()._repr_html_()  # the notebook table too
 
 
 def test_a_damaged_session_replaced_by_rename_is_listed_as_damaged(tmp_path):

@@ -42,7 +42,6 @@ from ._dirs import (
     stat_dir,
 )
 from ._files import (
-    append_small,
     peek_file,
     read_file,
     read_small,
@@ -63,7 +62,6 @@ __all__ = [
     "GATE_SUFFIX",
     "Sig",
     "WINDOWS",
-    "append_small",
     "close_dir",
     "entry_stat",
     "fsync_dir",

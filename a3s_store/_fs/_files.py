@@ -28,8 +28,8 @@ from ._seam import (
 from . import _seam as _tunables
 from ._dirs import Dir, check_name, close_dir, fsync_dir, list_dir, open_dir, open_root, unsafe
 
-__all__ = ["read_file", "read_small", "peek_file", "stat_entry", "write_new", "append_small",
-           "replace", "unlink", "remove_tree", "write_file"]
+__all__ = ["read_file", "read_small", "peek_file", "stat_entry", "write_new", "replace",
+           "unlink", "remove_tree", "write_file"]
 
 
 def _open_file(d: Dir, name: str, flags: int, mode: int = 0o600) -> int:
@@ -201,22 +201,6 @@ def write_new(d: Dir, name: str, data: bytes, *, mode: int = 0o600, durable: boo
     os.close(fd)
     observe("close", fd=fd)
     return sig
-
-
-def append_small(d: Dir, name: str, data: bytes, *, mode: int = 0o600) -> int:
-    """Append ``data`` to a cache file of the store's own (made when missing),
-    in one write and without fsync (a lost or torn tail is read as absent);
-    return the file's size after it."""
-    tick("open")
-    fd = _open_file(d, name, os.O_WRONLY | os.O_CREAT | os.O_APPEND, mode)
-    try:
-        tick("write")
-        os.write(fd, data)
-        observe("append", path=d.join(name), data=data)
-        tick("fstat")
-        return os.fstat(fd).st_size
-    finally:
-        os.close(fd)
 
 
 #: Windows refusals that mean "a program holds the file open": access denied (5),

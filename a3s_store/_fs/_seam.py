@@ -26,8 +26,7 @@ fault_hook: Callable[[str], None] | None = None
 #: succeeded, with its kind and details (paths, descriptor, bytes written), so
 #: a power-loss simulator can rebuild what a crash could leave. Kinds:
 #: ``mkdir``/``rmdir``/``unlink`` (path), ``rename`` (src, dst), ``create``
-#: (path, fd), ``write`` (fd, data), ``fsync`` (fd), ``close`` (fd), ``append``
-#: (path, data: a cache file made when missing and written at its end),
+#: (path, fd), ``write`` (fd, data), ``fsync`` (fd), ``close`` (fd),
 #: ``fsync_dir`` (path, fd: the folder's path may be stale once it was moved,
 #: as ``_commit`` moves a folder it removes; the descriptor never is).
 observer: Callable[[str, dict], None] | None = None
