@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 
 from . import _commit, _fs, _json
-from ._layout import CACHE, Layout
+from ._layout import CACHE, INTERNAL, Layout
 from .errors import CorruptDataError, UnsafePathError
 
 __all__ = ["window_ns", "measure_ns", "DEFAULT_WINDOW_NS", "MIN_WINDOW_NS", "CLOCK_NAME"]
@@ -69,6 +69,8 @@ def _measure_and_keep(layout: Layout, root_dev: int) -> int | None:
     """The measured window, also written to the cache; None when it could not
     be measured or kept (a read-only store, a failing disk)."""
     try:
+        if layout.folder((INTERNAL,)) is None:
+            return None  # not a store yet: nothing is made in it
         cache = layout.folder(CACHE, create=True, durable=False)
         if cache is None:
             return None

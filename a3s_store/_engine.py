@@ -4,8 +4,10 @@ Every method of :class:`~a3s_store.FileSessionStore` is one
 ``with engine.operation(exclusive=...) as op:`` block. The operation
 
 1. opens the root folder (it must exist) and the store's own folder
-   ``.a3s_store`` (made when missing; a read-only store without it is read
-   without a lock: nobody can write there);
+   ``.a3s_store``: a writer makes it when missing; a reader never does (a
+   folder the store has not written to, an a3s-code folder or the wrong
+   folder, stays as it was) and reads without a lock when it is missing:
+   there is no journal to recover and every file is published by rename;
 2. takes the store lock, shared or exclusive (:func:`_fs.lock`);
 3. lists ``.a3s_store`` once: if a journal file is there (a writer died),
    it takes the lock exclusively and runs recovery (``_recovery.recover``);
@@ -39,7 +41,6 @@ from .errors import CorruptDataError, InvalidDataError, NameCollisionError
 
 __all__ = ["Engine", "Operation"]
 
-_READ_ONLY = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
 class Engine:
@@ -102,13 +103,9 @@ class Engine:
             _fs.close_dir(root)
 
     def _internal(self, layout: Layout, exclusive: bool) -> _fs.Dir | None:
-        try:
-            return layout.folder((INTERNAL,), create=True)
-        except OSError as exc:
-            if exclusive or exc.errno not in _READ_ONLY:
-                raise
-            # A read-only store: take the lock if our folder is there.
+        if not exclusive:
             return layout.folder((INTERNAL,))
+        return layout.folder((INTERNAL,), create=True)
 
     def _lock(self, internal: _fs.Dir, exclusive: bool) -> int:
         return _fs.lock(internal, LOCK, exclusive=exclusive,

@@ -23,7 +23,7 @@ import time
 
 from . import _changes, _clock, _commit, _fs, _index
 from ._commit import is_journal_name
-from ._layout import CACHE, Layout
+from ._layout import CACHE, INTERNAL, Layout
 from ._listing_rows import finish, row_of
 from ._v1 import list_v1, read_v1
 from .errors import CorruptDataError, UnsafePathError
@@ -259,6 +259,8 @@ def _write_index(layout: Layout, root_mtime: int, rows: list, *, ids_only: bool 
     old (writing the index takes milliseconds).
     """
     try:
+        if layout.folder((INTERNAL,)) is None:
+            return  # not a store yet: a reader never makes its folder
         if layout.folder(CACHE, create=True, durable=False) is None:
             return
         window = _window(layout)

@@ -442,8 +442,21 @@ def _outside(case_dir) -> dict:
             for name in os.listdir(case_dir)}
 
 
-def run_scenario(tmp_path, sc: Scenario, *, modes=MODES, durable=True, seed=SEED) -> Tally:
-    rng = random.Random(f"{seed}-{sc.name}-{durable}")
+@dataclass
+class Reference:
+    """A scenario run once without a fault: its calls, and the store before and after."""
+
+    template: pathlib.Path
+    calls: list
+    old_vis: dict
+    old_obs: dict
+    new_vis: dict
+    new_obs: dict
+    outside_before: dict
+
+
+def reference(tmp_path, sc: Scenario, *, durable=True) -> Reference:
+    """Build the scenario's template in ``tmp_path`` and run it once cleanly."""
     template = tmp_path / "template"
     root = template / "store"
     build(root, **sc.setup)
@@ -452,18 +465,15 @@ def run_scenario(tmp_path, sc: Scenario, *, modes=MODES, durable=True, seed=SEED
     if sc.prepare is not None:
         sc.prepare(root, tmp_path / "scratch")
     outside_before = _outside(template)
-
-    # The clean run: the calls, OLD and NEW.
     probe = tmp_path / "probe"
     copy_tree(template, probe, link=True)
     if sc.on_open:
-        old_vis = old_obs = None
         counter = CallCounter()
         with hooked(counter):
             sc.op(probe / "store", durable=durable)
         store = FileSessionStore(probe / "store")
         new_vis, new_obs = visible(probe / "store"), observe(store, sc.watch)
-        old_vis, old_obs, old_rev = new_vis, new_obs, None  # one right answer
+        old_vis, old_obs = new_vis, new_obs  # one right answer
     else:
         # Observing can refresh caches, so OLD is observed on a copy of its own
         # and the probe starts exactly as every case does.
@@ -472,13 +482,47 @@ def run_scenario(tmp_path, sc: Scenario, *, modes=MODES, durable=True, seed=SEED
         old_obs = observe(FileSessionStore(tmp_path / "old" / "store"), sc.watch)
         shutil.rmtree(tmp_path / "old")
         store = FileSessionStore(probe / "store", durable=durable)
-        old_rev = revision(store, sc.target)
         counter = CallCounter()
         with hooked(counter):
             sc.op(probe / "store") if sc.on_root else sc.op(store)
         store = FileSessionStore(probe / "store")
         new_vis, new_obs = visible(probe / "store"), observe(store, sc.watch)
-    calls = counter.calls
+    shutil.rmtree(probe)
+    return Reference(template, counter.calls, old_vis, old_obs, new_vis, new_obs,
+                     outside_before)
+
+
+def run_case(case, sc: Scenario, hook, *, durable=True) -> tuple[str, object, str | None,
+                                                                  list[str]]:
+    """Run the scenario on ``case`` under ``hook``: (outcome, what it returned,
+    the revision before, problems). The outcome is ``ok``, ``crash`` or ``error``."""
+    problems: list[str] = []
+    returned = old_rev = None
+    try:
+        if sc.on_open:
+            with hooked(hook):
+                sc.op(case / "store", durable=durable)
+        else:
+            store = FileSessionStore(case / "store", durable=durable)
+            old_rev = revision(store, sc.target)  # it names this copy's files
+            with hooked(hook):
+                returned = sc.op(case / "store") if sc.on_root else sc.op(store)
+        outcome = "ok"
+    except SimulatedCrash:
+        outcome = "crash"
+    except A3SStoreError as exc:
+        outcome = "error"
+        problems.append(f"a store error for an OS fault: {exc!r}")
+    except OSError:
+        outcome = "error"
+    return outcome, returned, old_rev, problems
+
+
+def run_scenario(tmp_path, sc: Scenario, *, modes=MODES, durable=True, seed=SEED) -> Tally:
+    rng = random.Random(f"{seed}-{sc.name}-{durable}")
+    ref = reference(tmp_path, sc, durable=durable)
+    template, calls, outside_before = ref.template, ref.calls, ref.outside_before
+    old_vis, old_obs, new_vis, new_obs = ref.old_vis, ref.old_obs, ref.new_vis, ref.new_obs
     tally = Tally(calls=len(calls))
     template_before = whole_tree(template)
 
@@ -489,26 +533,8 @@ def run_scenario(tmp_path, sc: Scenario, *, modes=MODES, durable=True, seed=SEED
             fault = StoreFault(k, mode, rng)
             where = f"{sc.name} k={k}/{len(calls)} ({calls[k - 1] if k <= len(calls) else '-'})"
             where += f" mode={mode} durable={durable} seed={seed}"
-            problems = []
-            returned = None
-            try:
-                if sc.on_open:
-                    with hooked(fault):
-                        sc.op(case / "store", durable=durable)
-                else:
-                    store = FileSessionStore(case / "store", durable=durable)
-                    old_rev = revision(store, sc.target)  # it names this copy's files
-                    with hooked(fault):
-                        returned = sc.op(case / "store") if sc.on_root else sc.op(store)
-                outcome = "ok"
-            except SimulatedCrash:
-                outcome = "crash"
-            except A3SStoreError as exc:
-                outcome = "error"
-                problems.append(f"a store error for an OS fault: {exc!r}")
-            except OSError:
-                outcome = "error"
-            store = None  # dropped, as a dead process drops it
+            outcome, returned, old_rev, problems = run_case(case, sc, fault,
+                                                            durable=durable)
             if fault.after_crash:
                 problems.append(f"{len(fault.after_crash)} calls after the crash: "
                                 f"{fault.after_crash[:4]}")

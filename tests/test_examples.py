@@ -62,3 +62,20 @@ def test_a_notebook_fork_leaves_the_original_as_it_was(tmp_path):
         "trip-rainy: 4 messages; And if it rains? / Museums: Gulbenkian, then tiles at MNAz.",
     ]
     assert FileSessionStore(tmp_path / "store").list() == ["trip", "trip-rainy"]
+
+
+def test_transcript_renders_the_markdown_of_agents_and_refuses_script(tmp_path):
+    table_path, html_path, md_path = _run("transcript.py", tmp_path)
+    table = pathlib.Path(table_path).read_text(encoding="utf-8")
+    assert "<table" in table and table.count("<tr") == 5 and "夜间构建 nightly build" in table
+    html = pathlib.Path(html_path).read_text(encoding="utf-8")
+    for rendered in ("<h4>Plan</h4>", "<ol><li>", "<blockquote>", '<th style="text-align:right">',
+                     "<del>A regex</del>", "<strong>the parser drops the time zone</strong>",
+                     '<a href="https://docs.python.org/3/library/datetime.html"'):
+        assert rendered in html
+    assert "python</div>" in html or ">python<" in html  # the fence's language is shown
+    assert "<script" not in html.lower() and 'href="javascript' not in html
+    assert "&lt;script&gt;alert" in html
+    assert "Content-Security-Policy\" content=\"default-src 'none';" in html
+    markdown = pathlib.Path(md_path).read_text(encoding="utf-8")
+    assert "\\<script>" in markdown and "](javascript:" not in markdown

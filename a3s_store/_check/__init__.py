@@ -14,14 +14,15 @@ from typing import Callable, Iterator
 
 from .._engine import Engine
 from .._layout import DEFAULT_MAX_FILE_BYTES, Options
-from ._findings import TEMP_GRACE_SECONDS, Finding, Garbage, Scan, parse_age
+from ._findings import TEMP_GRACE_SECONDS, Finding, Garbage, NotAStoreError, Scan, parse_age
 from ._gc import collect, garbage
 from ._repair import repair
 from ._stats import usage
 from ._verify import scan
 from ._view import View
 
-__all__ = ["Checker", "Finding", "Garbage", "Scan", "TEMP_GRACE_SECONDS", "parse_age"]
+__all__ = ["Checker", "Finding", "Garbage", "NotAStoreError", "Scan", "TEMP_GRACE_SECONDS",
+           "parse_age"]
 
 
 class Checker:
@@ -60,16 +61,38 @@ class Checker:
         if self.progress is not None:
             self.progress(done, total)
 
+    def is_store(self) -> bool:
+        """Whether the folder is a store (see :meth:`View.is_store`)."""
+        with self.view(exclusive=False) as view:
+            return view.is_store()
+
+    def require_store(self, doing: str) -> None:
+        """Raise :class:`NotAStoreError` unless the folder is a store."""
+        if not self.is_store():
+            raise NotAStoreError(
+                f"{self.root} is not a session store: it has no .a3s_store folder and no "
+                f"session file (a JSON object whose first key is \"id\"); {doing} changes "
+                "nothing here and nothing was changed (point --root at the sessions folder)",
+                path=self.root)
+
     def scan(self) -> Scan:
         """Check everything; nothing is changed (see ``_verify``)."""
         return scan(self)
 
     def repair(self, *, now: float | None = None) -> list[tuple[str, str]]:
-        """Fix what can be fixed; (path, what was done) per action (see ``_repair``)."""
+        """Fix what can be fixed; (path, what was done) per action (see ``_repair``).
+
+        :raises NotAStoreError: the folder is not a store (nothing is changed).
+        """
+        self.require_store("verify --repair")
         return repair(self, now=now)
 
     def garbage(self, *, older_than: float, now: float | None = None) -> list[Garbage]:
-        """What ``gc`` would remove (see ``_gc``)."""
+        """What ``gc`` would remove (see ``_gc``).
+
+        :raises NotAStoreError: the folder is not a store.
+        """
+        self.require_store("gc")
         return garbage(self, older_than=older_than, now=now)
 
     def collect(self, items: list[Garbage]) -> list[Garbage]:

@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass, field
 
 from .._names import candidates, check_id
-from ..errors import InvalidIdError
+from ..errors import A3SStoreError, InvalidIdError
 
-__all__ = ["Finding", "Garbage", "Scan", "TEMP_GRACE_SECONDS", "RUST_TMP", "parse_age",
+__all__ = ["Finding", "Garbage", "NotAStoreError", "Scan", "TEMP_GRACE_SECONDS", "RUST_TMP", "parse_age",
            "matches", "quarantined_stem"]
 
 #: An a3s-code temporary file younger than this may be a write in progress.
@@ -18,13 +18,18 @@ TEMP_GRACE_SECONDS = 600
 RUST_TMP = re.compile(r".+\.json\.\d+\.\d+(?:\.\d+)?\.tmp\Z")
 
 
+class NotAStoreError(A3SStoreError):
+    """The folder is not a session store, so the checker will not change it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """Something ``verify`` reports about one file.
 
     ``severity`` is ``problem`` (the command fails) or ``note``; ``kind`` a
     short label (``damaged``, ``id-mismatch``, ``interrupted``, ``leftover``,
-    ``unsafe``, ``changed``, ``orphan``, ``copy``, ``newer-version``, ``metadata``);
+    ``unsafe``, ``changed``, ``orphan``, ``copy``, ``newer-version``, ``metadata``,
+    ``not-a-session``);
     ``fix`` what ``--repair`` does (``recover``, ``remove``, ``quarantine``,
     ``drop-meta`` or ``""`` for nothing); ``folder``/``name`` locate the
     file under the root, ``sig`` is what it was when found.

@@ -22,6 +22,7 @@ from .. import _commit, _fs, _json, _recovery
 from .._components import CHECKPOINTS, RUNS, SESSION, SIDE, Component
 from .._run_owner import owner_pids, stale_runs, this_process
 from .._layout import INTERNAL, META, QUARANTINE
+from .._shape import looks_like_session
 from ..errors import CorruptDataError, UnsafePathError, UnsupportedVersionError
 from ._findings import Finding, Scan, matches
 from ._view import View
@@ -91,7 +92,11 @@ def check_session(view: View, name: str, findings: list[Finding]) -> tuple | Non
     try:
         session = SESSION.decode(data, strict=True, path=None)
     except CorruptDataError as exc:
-        findings.append(view.damaged((), name, _why(exc), sig))
+        if looks_like_session(data):
+            findings.append(view.damaged((), name, _why(exc), sig))
+        else:  # a project's package.json: never the store's to move
+            findings.append(Finding("note", "not-a-session", view.path((), name),
+                                    "not a session file; left alone"))
         return None
     if not matches(name[:-5], session.id, "session"):
         findings.append(Finding("problem", "id-mismatch", view.path((), name),
@@ -173,8 +178,10 @@ def check_stem(view: View, stem: str, session_name: str | None, side_files, quar
     findings = scan_.findings
     sound = None
     if session_name is not None:
-        scan_.sessions += 1
+        before = len(findings)
         sound = check_session(view, session_name, findings)
+        if not any(f.kind == "not-a-session" for f in findings[before:]):
+            scan_.sessions += 1
     sigs = {}  # component -> (folder, name, sig) of the sound files
     reported = set()  # components already reported as problems
     if sound is not None:

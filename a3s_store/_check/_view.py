@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from .. import _fs
 from .._components import CHECKPOINTS, SIDE
 from .._engine import Operation
-from .._layout import QUARANTINE
+from .._layout import INTERNAL, QUARANTINE
+from .._shape import looks_like_session
 from ..errors import CorruptDataError, UnsafePathError
 from ._findings import RUST_TMP, Finding, quarantined_stem
 
@@ -74,6 +75,23 @@ class View:
             findings.append(self.damaged(folder, name, exc.message))
             return None
         return None if got is None else (got[0], tuple(got[1]))
+
+    def is_store(self) -> bool:
+        """Whether the root is a store: it has the store's own folder, a root
+        ``*.json`` file that is (or was) a session, or nothing at all yet.
+
+        A project folder (a ``package.json``, a broken ``tsconfig.json``) is
+        not: the checker must not repair or clean it.
+        """
+        entries = self.entries(())
+        if not entries or self.layout.folder((INTERNAL,)) is not None:
+            return True
+        for entry in entries:
+            if entry.name.endswith(".json") and entry.is_file(follow_symlinks=False):
+                got = self.read((), entry.name, [])
+                if got is not None and looks_like_session(got[0]):
+                    return True
+        return False
 
     def unlink(self, folder: tuple[str, ...], name: str) -> bool:
         with self.layout.opened(folder) as d:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from .. import _json
-from .._check import Checker
+from .._check import Checker, NotAStoreError
 from .._term import fit
 from ..errors import A3SStoreError
 from ..file_store import FileSessionStore
@@ -47,11 +47,14 @@ def open_store(root: str) -> FileSessionStore:
         return FileSessionStore(root, create=False)
 
 
-def open_checker(root: str, **kw) -> Checker:
+def open_checker(root: str, *, doing: str, **kw) -> Checker:
     """The checker of the store at ``root`` (errors as :func:`open_store`); unlike
-    a store, it does not finish interrupted saves when it opens."""
+    a store, it does not finish interrupted saves when it opens. A folder that
+    is not a store is exit code 2: the command ``doing`` changes nothing there."""
     with _root_errors(root):
-        return Checker(root, **kw).__enter__()
+        checker = Checker(root, **kw).__enter__()
+        checker.require_store(doing)
+        return checker
 
 
 @contextmanager
@@ -65,6 +68,8 @@ def _root_errors(root: str) -> Iterator[None]:
         raise CommandError(f"{root} is not a folder", 2) from None
     except PermissionError as exc:
         raise CommandError(f"cannot read the store folder {root}: {exc.strerror}", 2) from None
+    except NotAStoreError as exc:
+        raise CommandError(exc.message, 2) from None
 
 
 def tty(stream) -> bool:

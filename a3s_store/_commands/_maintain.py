@@ -52,7 +52,8 @@ def _verify(args, root: str, out, err) -> int:
     progress = Progress("checking", err)
     actions = []
     try:
-        with open_checker(root, progress=progress) as checker:
+        doing = "verify --repair" if args.repair else "verify"
+        with open_checker(root, doing=doing, progress=progress) as checker:
             if args.repair:
                 actions = checker.repair()
             scan = checker.scan()
@@ -120,7 +121,7 @@ def _gc(args, root: str, out, err) -> int:
         older_than = parse_age(args.older_than)
     except ValueError as exc:
         raise CommandError(f"--older-than: {exc}", 2) from None
-    with open_checker(root) as checker:
+    with open_checker(root, doing="gc") as checker:
         items = checker.garbage(older_than=older_than)
         if args.yes and items:
             items = checker.collect(items)
