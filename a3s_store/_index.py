@@ -86,6 +86,14 @@ class Cached(NamedTuple):
         return self.built_ns - self.root_mtime_ns > self.window_ns
 
 
+#: The cache files this process parsed last, by path: (their bytes, what they
+#: held). A file read again with the very same bytes is not parsed again
+#: (comparing bytes costs a fraction of parsing them); the data is shared,
+#: so callers never change it.
+_parsed: dict[str, tuple[bytes, Cached]] = {}
+_PARSED_MAX = 8
+
+
 def _load(layout: Layout, name: str, key: str, valid) -> Cached | None:
     """The cache file ``name`` whose ``key`` holds data that ``valid(data, raw
     bytes)`` accepts, or None."""
@@ -95,6 +103,10 @@ def _load(layout: Layout, name: str, key: str, valid) -> Cached | None:
         return None  # a link or a file where the cache folder should be: never used
     if data is None:
         return None
+    path = layout.path(CACHE, name)
+    known = _parsed.get(path)
+    if known is not None and known[0] == data:
+        return known[1]
     try:
         doc = _json.decode(data, strict=False)
     except CorruptDataError:
@@ -104,7 +116,11 @@ def _load(layout: Layout, name: str, key: str, valid) -> Cached | None:
             or type(doc.get("built_ns")) is not int or type(doc.get("window_ns")) is not int
             or not valid(doc[key], data)):
         return None
-    return Cached(doc["root_mtime_ns"], doc["built_ns"], doc["window_ns"], doc[key])
+    cached = Cached(doc["root_mtime_ns"], doc["built_ns"], doc["window_ns"], doc[key])
+    if len(_parsed) >= _PARSED_MAX:
+        _parsed.clear()  # (one call: safe with threads)
+    _parsed[path] = (data, cached)
+    return cached
 
 
 _NONE = type(None)

@@ -48,7 +48,7 @@ def ids(layout: Layout) -> list[str]:
     found = None
     if cached is not None and cached.trusted:
         if cached.root_mtime_ns == root_mtime:
-            found = cached.data
+            found = list(cached.data)  # shared with the next listing: the caller's copy
         else:
             steps = _changes.chain(_changes.read(layout), cached.root_mtime_ns, root_mtime)
             if steps is not None:
@@ -82,18 +82,34 @@ def summaries(layout: Layout, *, check: bool = False) -> list[SessionSummary]:
     if not check and index is not None and index.trusted:
         root_mtime = _fs.stat_dir(layout.root).st_mtime_ns
         if index.root_mtime_ns == root_mtime:
-            found = _from_columns(index.data)
+            found = list(_summaries_of_index(index))
         else:
             entries = _changes.read(layout)
             steps = _changes.chain(entries, index.root_mtime_ns, root_mtime)
             if steps is not None and len(entries) < _changes.FOLD_AFTER:
-                found = _patched(index.data, steps)
+                found = _patched(index, steps)
     if found is None:
         as_rows = None if index is None else index._replace(
             data=[list(row) for row in zip(*index.data)])
         found = _summaries_of(rows(layout, check=check, index=as_rows))
     envelopes = list_v1(layout)
     return _with_envelopes(layout, found, envelopes) if envelopes else found
+
+
+#: The summaries made last from an index this process parsed (``_index`` hands
+#: out the same object for the same bytes): (that index, its summaries), one
+#: tuple so that threads always see a matching pair.
+_last_made: tuple = (None, [])
+
+
+def _summaries_of_index(index) -> list[SessionSummary]:
+    """The summaries of an index's sessions (shared: copy before changing)."""
+    global _last_made
+    made_from, made = _last_made
+    if made_from is not index:
+        made = _from_columns(index.data)
+        _last_made = (index, made)
+    return made
 
 
 def _from_columns(columns: list) -> list[SessionSummary]:
@@ -120,11 +136,12 @@ def _made(fields) -> list[SessionSummary]:
             gc.enable()
 
 
-def _patched(columns: list, steps: list[dict]) -> list[SessionSummary] | None:
+def _patched(index, steps: list[dict]) -> list[SessionSummary] | None:
     """The summaries of the index's columns with the logged rows applied in
     place (a few list edits), or None for a change that needs the whole rows
     (a file that hid another copy of its id, a file that was not a session)."""
-    found = _from_columns(columns)
+    columns = index.data
+    found = list(_summaries_of_index(index))
     count = len(found)
     if count != len(columns[0]):
         return None  # files without an id: a removal may uncover a hidden copy

@@ -257,3 +257,11 @@ def test_a_copy_hidden_by_a_newer_one_is_listed_again_once_that_one_is_gone(tmp_
     os.unlink(root / "%chat-1.json")  # by another program: the older copy is the session now
     assert {s.id: s.messages for s in store.list_summaries()}["chat-1"] == 2
     assert "chat-1" in store.list()
+
+
+def test_changing_a_returned_listing_changes_no_later_one(tmp_path):
+    store = _store_with(tmp_path, 3)
+    for method in (store.list, store.list_summaries):
+        first = method()
+        first.clear()
+        assert len(method()) == 3
