@@ -111,13 +111,13 @@ def read(layout: Layout) -> list[dict]:
         return []
     if not data:
         return []
-    entries = []
+    entries: list[dict] = []
     for line in data.split(b"\n"):
         try:
             entry = _json.decode(line, strict=False) if line else None
         except CorruptDataError:
             entry = None  # torn by a crash: its gap breaks any chain through it
-        if _entry_ok(entry):
+        if type(entry) is dict and _entry_ok(entry):
             entries.append(entry)
     return entries
 

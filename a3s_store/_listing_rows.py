@@ -66,8 +66,8 @@ def _damaged(layout: Layout, name: str, sig, old: list | None, meta: dict | None
              head: bytes, exc: Exception) -> list:
     """The row of a file that cannot be read as a session: a damaged session's
     when something shows it is one, a blank row otherwise."""
-    problem = "damaged: " + (f"{exc.key}: " if getattr(exc, "key", None) else "") + \
-        getattr(exc, "message", str(exc))
+    key = getattr(exc, "key", None)
+    problem = "damaged: " + (f"{key}: " if key else "") + getattr(exc, "message", str(exc))
     if meta is not None:
         summary = meta.get("summary")
         if type(summary) is dict:
