@@ -264,3 +264,23 @@ def test_changing_a_returned_listing_changes_no_later_one(tmp_path):
         first = method()
         first.clear()
         assert len(method()) == 3
+
+
+def test_a_failing_change_log_never_fails_a_save_and_the_listing_stays_right(tmp_path):
+    from faults import CallCounter, Fault, hooked
+
+    store = _store_with(tmp_path, 3)
+    store.save(f.session("s00", messages=2))  # the log exists from now on
+    counter = CallCounter()
+    with hooked(counter):
+        store.save(f.session("s01", messages=2))
+    # The log's calls come last in a plain save: from the first look at the
+    # root's mtime after the meta record was written.
+    last = len(counter.calls)
+    for k in range(last - 9, last + 1):
+        store.save(f.session("s00", messages=k))  # the log as before the count
+        with hooked(Fault(k, "transient")) as fault:
+            store.save(f.session("s01", messages=k))  # never raises: a cache
+        assert fault.fired, k
+        assert store.list_summaries() == store.list_summaries(check=True), k
+        assert {s.id: s.messages for s in store.list_summaries()}["s01"] == k
