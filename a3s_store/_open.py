@@ -13,6 +13,8 @@
 An SQLite URL may set ``?synchronous=NORMAL`` and ``?busy_timeout=5`` (seconds).
 A text that does not start with a known scheme is a folder path, unless it
 has ``://`` (an unknown scheme is refused rather than taken for a folder).
+With ``create=False`` a folder or SQLite file that does not exist is
+``FileNotFoundError`` (nothing is made): for tools that only read.
 
 >>> import os, tempfile
 >>> folder = tempfile.mkdtemp()
@@ -29,48 +31,71 @@ ValueError: unknown store URL scheme 'mysql': use a folder path, sqlite:///path.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from . import _fs
 from .file_store import FileSessionStore
 from .memory_store import MemorySessionStore
 
-__all__ = ["open_store"]
+__all__ = ["open_store", "backend_of", "folder_of"]
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+):")
 _SQLITE_OPTIONS = {"synchronous": str, "busy_timeout": float}
 
 
-def open_store(target: str | os.PathLike):
+def backend_of(target: str) -> str:
+    """Which kind of store ``target`` names: ``"file"``, ``"sqlite"``,
+    ``"postgresql"`` or ``"memory"`` (:raises ValueError: an unknown scheme).
+
+    >>> backend_of("/tmp/sessions"), backend_of("sqlite:///tmp/s.db"), backend_of("postgres://db")
+    ('file', 'sqlite', 'postgresql')
+    """
+    match = _SCHEME.match(target)
+    scheme = match.group(1).lower() if match else ""
+    if scheme in ("postgresql", "postgres"):
+        return "postgresql"
+    if scheme in ("sqlite", "memory"):
+        return scheme
+    if scheme != "file" and "://" in target:
+        raise ValueError(f"unknown store URL scheme {target.split(':', 1)[0]!r}: use a folder "
+                         "path, sqlite:///path.db or postgresql://...")
+    return "file"
+
+
+def folder_of(target: str) -> str:
+    """The folder path a ``"file"`` target names (``file://`` taken off)."""
+    if _SCHEME.match(target) and target[:5].lower() == "file:":
+        return unquote(urlsplit(target).path)
+    return target
+
+
+def open_store(target: str | os.PathLike, *, create: bool = True):
     """The store that ``target`` names (see the table above).
 
     :raises ValueError: an unknown scheme, or an SQLite URL that names no file.
     :raises MissingDriverError: a PostgreSQL URL without psycopg installed.
+    :raises FileNotFoundError: ``create=False`` and no such folder or SQLite file.
     """
     if isinstance(target, os.PathLike):
-        return FileSessionStore(target)
+        return FileSessionStore(target, create=create)
     if not isinstance(target, str):
         raise TypeError(f"expected a path or a store URL, not {type(target).__name__}")
-    match = _SCHEME.match(target)
-    scheme = match.group(1).lower() if match else ""
-    if scheme in ("postgresql", "postgres"):
+    backend = backend_of(target)
+    if backend == "postgresql":
         from .sql import SqlSessionStore
 
         return SqlSessionStore.postgres(target)
-    if scheme == "sqlite":
-        return _open_sqlite(target)
-    if scheme == "memory":
+    if backend == "sqlite":
+        return _open_sqlite(target, create)
+    if backend == "memory":
         return MemorySessionStore()
-    if scheme == "file":
-        return FileSessionStore(unquote(urlsplit(target).path))
-    if "://" in target:
-        raise ValueError(f"unknown store URL scheme {target.split(':', 1)[0]!r}: use a folder "
-                         "path, sqlite:///path.db or postgresql://...")
-    return FileSessionStore(target)
+    return FileSessionStore(folder_of(target), create=create)
 
 
-def _open_sqlite(url: str):
+def _open_sqlite(url: str, create: bool):
     from .sql import SqlSessionStore
 
     parts = urlsplit(url)
@@ -86,4 +111,18 @@ def _open_sqlite(url: str):
             raise ValueError(f"{url!r}: unknown option {name!r} (known: "
                              f"{', '.join(_SQLITE_OPTIONS)})")
         options[name] = _SQLITE_OPTIONS[name](values[-1])
+    if not create:
+        _must_exist(path)
     return SqlSessionStore.sqlite(path, **options)
+
+
+def _must_exist(path: str) -> None:
+    folder, name = os.path.split(os.path.abspath(path))
+    d = _fs.open_root(folder, create=False)
+    try:
+        found = d is not None and _fs.stat_entry(d, name) is not None
+    finally:
+        if d is not None:
+            _fs.close_dir(d)
+    if not found:
+        raise FileNotFoundError(errno.ENOENT, "database file does not exist", path)

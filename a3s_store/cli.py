@@ -2,7 +2,9 @@
 
 The store folder comes from ``--root`` (before or after the command), else
 the ``A3S_STORE_ROOT`` environment variable, else :data:`DEFAULT_ROOT`
-(``~/.a3s/sessions``). This module only parses and dispatches; each command
+(``~/.a3s/sessions``); ``list``, ``show``, ``export``, ``delete`` and
+``verify`` also take a store URL there (``sqlite:///path.db``,
+``postgresql://...``), and ``copy SRC DST`` takes two. This module only parses and dispatches; each command
 (its options and its handler) lives in ``_commands``. Errors are one line on stderr, never a traceback:
 exit code 2 for bad usage and a store folder that is missing or unreadable,
 1 for any other failure (an unknown id, a damaged file, problems found by
@@ -15,8 +17,9 @@ import argparse
 import os
 import sys
 
-from . import __version__
-from ._commands import COMMANDS, CommandError
+from . import __version__, _fs
+from ._commands import (COMMANDS, CommandError, is_url, os_error_text, resolve_store, tty,
+                        user_path)
 from .errors import A3SStoreError
 
 __all__ = ["DEFAULT_ROOT", "main", "resolve_root"]
@@ -34,9 +37,12 @@ _EPILOG = """examples:
 
 
 def resolve_root(root: str | None) -> str:
-    """The store folder to use: ``--root``, ``A3S_STORE_ROOT``, or the default."""
-    chosen = root or os.environ.get("A3S_STORE_ROOT") or DEFAULT_ROOT
-    return os.path.abspath(os.path.expanduser(chosen))
+    """The store to use: ``--root``, ``A3S_STORE_ROOT``, or the default; a
+    folder as an absolute path, a store URL as it is.
+
+    :raises ValueError: a URL of an unknown scheme.
+    """
+    return resolve_store(root or os.environ.get("A3S_STORE_ROOT") or DEFAULT_ROOT)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,12 +75,27 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
-    root = resolve_root(args.root)
+    command = COMMANDS[args.command]
+    try:
+        root = resolve_root(args.root)
+    except ValueError as exc:
+        return _fail(f"--root: {exc}", 2)
+    if command.needs_root and not command.any_store and is_url(root):
+        return _fail(f"{command.name} works on a store folder only, not on {root.split(':')[0]} "
+                     "URLs (copy the store into a folder first: a3s-store copy URL DIR)", 2)
+    if sys.stdout is None and getattr(args, "output", None) in (None, "-"):
+        # Started with stdout closed (`>&-`): nothing could be printed, so do nothing.
+        return _fail("standard output is closed: nothing was done", 2)
     for stream in (sys.stdout, sys.stderr):  # never fail on a character the console lacks
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    err = sys.stderr if sys.stderr is not None else _Discard()
+    _fs.set_wait_notice(_lock_notice(err))
     try:
-        return COMMANDS[args.command].run(args, root, sys.stdout, sys.stderr)
+        code = command.run(args, root, sys.stdout, err)
+        if sys.stdout is not None:
+            sys.stdout.flush()  # here, so a reader gone (| head -1) is a BrokenPipeError below
+        return code
     except CommandError as exc:
         return _fail(exc.message, exc.code)
     except A3SStoreError as exc:
@@ -83,7 +104,32 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout = None  # the reader left (| head): stop quietly, no flush error at exit
         return 0
     except OSError as exc:
-        where = f": {exc.filename}" if exc.filename else ""
-        return _fail(f"{exc.strerror or exc}{where}", 1)
+        return _fail(os_error_text(exc, user_path(exc, root), f"{command.name}:"), 1)
     except KeyboardInterrupt:
         return 130
+    finally:
+        _fs.set_wait_notice(None)
+
+
+class _Discard:
+    """Where messages go when stderr is closed (``2>&-``)."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def _lock_notice(err):
+    """What to say on a terminal when the store lock is slow to come (nothing on a pipe)."""
+    if not tty(err):
+        return None
+
+    def notice(path: str, holders: list[int]) -> None:
+        who = f" (held by process {', '.join(map(str, holders))})" if holders else ""
+        err.write(f"waiting for the store lock {path}{who}; another a3s-store or program "
+                  "is using the store...\n")
+        err.flush()
+
+    return notice

@@ -281,12 +281,14 @@ def test_files_changed_by_a3s_code_are_notes_not_problems(root):
     os.remove(root / "runs" / "chat-2.json")
     result = scan(root)
     assert result.problems == []
+    adopt = " (verify --adopt accepts it as the store's own)"
     assert sorted((f.kind, f.path, f.message) for f in result.notes) == [
-        ("changed", str(root / "chat-2.json"), "changed outside a3s_store since its last save"),
+        ("changed", str(root / "chat-2.json"),
+         "changed outside a3s_store since its last save" + adopt),
         ("changed", str(root / "runs" / "chat-2.json"),
-         "removed outside a3s_store since its last save"),
+         "removed outside a3s_store since its last save" + adopt),
         ("changed", str(root / "traces" / "chat-1.json"),
-         "changed outside a3s_store since its last save"),
+         "changed outside a3s_store since its last save" + adopt),
     ]
 
 
@@ -296,7 +298,8 @@ def test_a_side_file_written_outside_is_a_note(tmp_path):
     (tmp_path / "s" / "traces").mkdir()
     (tmp_path / "s" / "traces" / "solo.json").write_text("[]")
     [note] = scan(tmp_path / "s").findings
-    assert note.message == "written outside a3s_store since its last save"
+    assert note.message == ("written outside a3s_store since its last save (verify --adopt "
+                            "accepts it as the store's own)")
 
 
 def test_a_session_under_its_a3s_code_name_is_not_a_mismatch(root):

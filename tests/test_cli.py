@@ -7,6 +7,7 @@ prints and its exit code. Error cases first.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import pathlib
@@ -29,7 +30,7 @@ from a3s_store._term import display_width
 from a3s_store.cli import main
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
-COMMANDS = ["list", "show", "export", "delete", "verify", "gc", "stats", "demo"]
+COMMANDS = ["list", "show", "export", "delete", "verify", "gc", "stats", "copy", "demo"]
 
 
 def run(*args: str, env_root=None, check_clean_stderr: bool = True):
@@ -439,6 +440,72 @@ def test_verify_json_lists_the_findings(root):
         ("problem", "damaged", str(root / "traces" / "chat-2.json"))]
 
 
+def _cp_a(src: pathlib.Path, dst: pathlib.Path) -> pathlib.Path:
+    """A restored backup: the same bytes and times under new inodes."""
+    subprocess.run(["cp", "-a", str(src), str(dst)], check=True)
+    return dst
+
+
+def _revisions(root: pathlib.Path) -> dict:
+    store = FileSessionStore(root)
+    return {sid: store.load(sid).revision for sid in store.list()}
+
+
+@pytest.mark.skipif(os.name != "posix", reason="cp -a")
+def test_a_store_restored_with_cp_a_is_adopted_and_its_notes_stop(root, tmp_path):
+    copy = _cp_a(root, tmp_path / "restored")
+    code, out, _ = run("--root", str(copy), "verify")
+    notes = [line for line in out.splitlines() if line.startswith("note")]
+    assert code == 0 and len(notes) == 12  # every file of both sessions
+    assert all(line.endswith("(verify --adopt accepts it as the store's own)") for line in notes)
+    before = _revisions(copy)
+    code, out, _ = run("--root", str(copy), "verify", "--adopt")
+    assert code == 0
+    assert out.splitlines() == [
+        f"adopt    {copy / 'chat-1.json'}: adopted its files as they are",
+        f"adopt    {copy / 'chat-2.json'}: adopted its files as they are",
+        f"checked 2 sessions, 10 side files, 0 checkpoints in {copy}: ok"]
+    assert run("--root", str(copy), "verify")[1] == (
+        f"checked 2 sessions, 10 side files, 0 checkpoints in {copy}: ok\n")
+    assert _revisions(copy) == before  # what a caller holds still saves
+
+
+@pytest.mark.skipif(os.name != "posix", reason="cp -a")
+def test_adopt_never_hides_damage(root, tmp_path):
+    copy = _cp_a(root, tmp_path / "restored")
+    sound_trace = (copy / "traces" / "chat-1.json").read_bytes()
+    (copy / "traces" / "chat-1.json").write_text("[1]")
+    (copy / "chat-2.json").write_text('{"id": "chat-2", "config": {')
+    code, out, _ = run("--root", str(copy), "verify", "--adopt")
+    assert code == 1
+    assert f"problem  damaged       {copy / 'traces' / 'chat-1.json'}: " in out
+    assert f"problem  damaged       {copy / 'chat-2.json'}: " in out
+    assert (f"adopt    {copy / 'chat-1.json'}: adopted, except the damaged "
+            f"{copy / 'traces' / 'chat-1.json'}") in out
+    assert f"adopt    {copy / 'chat-2.json'}" not in out  # its session file does not parse
+    # The damaged trace kept its old record: put back, it is still not the store's own.
+    (copy / "traces" / "chat-1.json").write_bytes(sound_trace)
+    code, out, _ = run("--root", str(copy), "verify", "-q")
+    assert f"{copy / 'chat-2.json'}" in out  # still a problem
+    code, out, _ = run("--root", str(copy), "verify")
+    assert f"note     changed       {copy / 'traces' / 'chat-1.json'}: changed outside" in out
+
+
+def test_adopting_a_change_made_outside_keeps_a_stale_revision_in_conflict(root):
+    from a3s_store import ConflictError
+
+    store = FileSessionStore(root)
+    held = store.load("chat-1")
+    doc = json.loads((root / "chat-1.json").read_text())
+    doc["config"]["name"] = "Renamed by a3s-code"
+    (root / "chat-1.json").write_text(json.dumps(doc))
+    assert run("--root", str(root), "verify", "--adopt")[0] == 0
+    assert store.load("chat-1").config.name == "Renamed by a3s-code"
+    assert "Renamed by a3s-code" in run("--root", str(root), "list")[1]  # its summary too
+    with pytest.raises(ConflictError):
+        store.save(held, expected_revision=held.revision)
+
+
 # -- progress -------------------------------------------------------------------------------
 
 
@@ -491,3 +558,146 @@ def test_output_cut_short_by_the_reader_ends_quietly(tmp_path):
         proc.stdout.close()
         err = proc.stderr.read()
         assert (proc.wait(timeout=120), err) == (0, b""), command
+
+
+# -- errors name the user's paths (issue 16) ----------------------------------------------
+
+
+def test_export_onto_a_folder_names_that_folder_not_a_temporary_file(root, tmp_path):
+    (tmp_path / "somedir").mkdir()
+    code, out, err = run("--root", str(root), "export", "chat-1", "-f", "json", "-o",
+                         str(tmp_path / "somedir"))
+    assert (code, out) == (1, "") and err.count("\n") == 1
+    assert f"{tmp_path / 'somedir'}: Is a directory" in err and "give a file name" in err
+    assert ".tmp" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["somedir", "store"]
+
+
+@pytest.mark.parametrize("refusal", [errno.EROFS, errno.EACCES],
+                         ids=["read-only-mount", "no-write-permission"])
+def test_a_read_only_store_lists_and_a_write_refused_names_the_store(root, monkeypatch, capsys,
+                                                                     refusal):
+    real_open = os.open
+
+    def read_only(path, flags, *args, **kwargs):  # as the kernel answers such a store
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            raise OSError(refusal, os.strerror(refusal), path)
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", read_only)
+    assert main(["--root", str(root), "list"]) == 0
+    assert main(["--root", str(root), "delete", "chat-1"]) == 1
+    monkeypatch.setattr(os, "open", real_open)
+    out, err = capsys.readouterr()
+    assert "chat-1" in out
+    assert err.startswith(f"a3s-store: error: delete: {root}: {os.strerror(refusal)} (")
+    assert ("read-only file system" if refusal == errno.EROFS else "permissions of") in err
+    assert ".commit" not in err and ".tmp" not in err and ".a3s_store" not in err
+    assert FileSessionStore(root).exists("chat-1")
+
+
+# -- export: the format from the suffix ------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, start", [
+    ("chat.html", "<!DOCTYPE html>"), ("chat.HTM", "<!DOCTYPE html>"),
+    ("chat.md", "# Test Session\n"), ("chat.json", '{\n  "schema": "a3s_store.export.v1"'),
+    ("chat.txt", "session 'chat-1'  Test Session\n"),
+])
+def test_export_to_a_file_takes_the_format_from_its_suffix(root, tmp_path, name, start):
+    code, _, _ = run("--root", str(root), "export", "chat-1", "-o", str(tmp_path / name))
+    assert code == 0
+    assert (tmp_path / name).read_text().startswith(start)
+
+
+def test_export_to_an_unknown_suffix_without_format_is_a_usage_error(root, tmp_path):
+    code, out, err = run("--root", str(root), "export", "chat-1", "-o", str(tmp_path / "c.pdf"))
+    assert (code, out) == (2, "")
+    assert "cannot tell the format of" in err and "c.pdf" in err and "--format" in err
+    assert not (tmp_path / "c.pdf").exists()
+    assert run("--root", str(root), "export", "chat-1", "-f", "html", "-o",
+               str(tmp_path / "c.pdf"))[0] == 0  # --format says it
+
+
+# -- waiting on the store lock -----------------------------------------------------------------
+
+
+def _hold_store_lock(root: pathlib.Path, seconds: float) -> subprocess.Popen:
+    """Another process holding the store lock exclusively for ``seconds``."""
+    code = ("import fcntl, os, sys, time\n"
+            "fd = os.open(sys.argv[1], os.O_RDWR)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+            "print('held', flush=True)\n"
+            "time.sleep(float(sys.argv[2]))\n")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(root / ".a3s_store" / "lock"),
+                             str(seconds)], stdout=subprocess.PIPE)
+    assert proc.stdout.readline() == b"held\n"
+    return proc
+
+
+@pytest.mark.skipif(os.name != "posix", reason="flock")
+@pytest.mark.parametrize("terminal", [True, False])
+def test_waiting_for_the_store_lock_is_said_on_a_terminal(root, monkeypatch, capsys, terminal):
+    from a3s_store._fs import _lock
+
+    FileSessionStore(root).list()  # the lock file exists
+    monkeypatch.setattr(_lock, "WAIT_NOTICE_AFTER", 0.2)
+    stream = _Stream(tty=terminal)
+    monkeypatch.setattr(sys, "stderr", stream)
+    holder = _hold_store_lock(root, 1.5)
+    try:
+        assert main(["--root", str(root), "list"]) == 0
+    finally:
+        holder.wait(timeout=30)
+    assert "chat-1" in capsys.readouterr().out  # it waited, then listed
+    if not terminal:
+        assert stream.text == ""
+        return
+    assert stream.text.count("waiting for the store lock") == 1
+    assert str(root / ".a3s_store" / "lock") in stream.text
+    if os.path.exists("/proc/locks"):
+        assert f"held by process {holder.pid}" in stream.text
+    assert _lock._wait_notice is None  # removed when the command ended
+
+
+# -- list: bad counts, empty stores, closed output ------------------------------------------------
+
+
+@pytest.mark.parametrize("count", ["-1", "x"])
+def test_list_refuses_a_count_that_is_not_a_number_of_sessions(root, count):
+    code, out, err = run("--root", str(root), "list", "-n", count)
+    assert (code, out) == (2, "")
+    assert "usage: a3s-store list" in err and "-n/--limit" in err
+
+
+def test_list_of_an_empty_store_says_so_on_a_terminal(tmp_path, monkeypatch):
+    (tmp_path / "empty").mkdir()
+    terminal = _Stream(tty=True)
+    monkeypatch.setattr(sys, "stdout", terminal)
+    assert main(["--root", str(tmp_path / "empty"), "list"]) == 0
+    assert terminal.text == f"no sessions in {tmp_path / 'empty'}\n"
+    terminal.text = ""
+    assert main(["--root", str(tmp_path / "empty"), "list", "--json"]) == 0
+    assert terminal.text == "[]\n"
+
+
+def test_list_with_stdout_closed_ends_with_a_message_not_a_traceback(root):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run(f'"{sys.executable}" -m a3s_store --root "{root}" list >&-',
+                          shell=True, capture_output=True, env=env, timeout=120)
+    err = proc.stderr.decode()
+    assert "Traceback" not in err
+    assert proc.returncode == 2 and "standard output is closed" in err
+
+
+def test_list_read_by_a_reader_that_leaves_ends_quietly(tmp_path):
+    # As `a3s-store list | head -1` with more rows than a pipe holds.
+    store = FileSessionStore(tmp_path / "s", durable=False)
+    for i in range(600):
+        store.save(factories.session(f"session-with-a-long-id-{i:04}", name="n" * 40))
+    env = {**os.environ, "PYTHONPATH": str(REPO), "A3S_STORE_ROOT": str(tmp_path / "s")}
+    proc = subprocess.Popen([sys.executable, "-m", "a3s_store", "list"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline().startswith(b"ID ")
+    proc.stdout.close()
+    assert (proc.wait(timeout=120), proc.stderr.read()) == (0, b"")

@@ -4,7 +4,7 @@ It reads the store through the engine (``_engine``), one operation per
 batch, always *without* recovery: ``verify`` must first report an
 interrupted save, and only ``--repair`` finishes it. Its parts: ``_view``
 (what a batch sees, and the inventory of the folders), ``_verify``,
-``_repair``, ``_gc`` and ``_stats``; ``_findings`` holds what they report.
+``_repair``, ``_adopt``, ``_gc`` and ``_stats``; ``_findings`` holds what they report.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Callable, Iterator
 
 from .._engine import Engine
 from .._layout import DEFAULT_MAX_FILE_BYTES, Options
+from ._adopt import adopt
 from ._findings import TEMP_GRACE_SECONDS, Finding, Garbage, NotAStoreError, Scan, parse_age
 from ._gc import collect, garbage
 from ._repair import repair
@@ -86,6 +87,14 @@ class Checker:
         """
         self.require_store("verify --repair")
         return repair(self, now=now)
+
+    def adopt(self) -> list[tuple[str, str]]:
+        """Accept the sessions changed outside the store as its own (see ``_adopt``).
+
+        :raises NotAStoreError: the folder is not a store (nothing is changed).
+        """
+        self.require_store("verify --adopt")
+        return adopt(self)
 
     def garbage(self, *, older_than: float, now: float | None = None) -> list[Garbage]:
         """What ``gc`` would remove (see ``_gc``).

@@ -31,8 +31,9 @@ class Finding:
     ``unsafe``, ``changed``, ``orphan``, ``copy``, ``newer-version``, ``metadata``,
     ``not-a-session``);
     ``fix`` what ``--repair`` does (``recover``, ``remove``, ``quarantine``,
-    ``drop-meta`` or ``""`` for nothing); ``folder``/``name`` locate the
-    file under the root, ``sig`` is what it was when found.
+    ``drop-meta``, ``""`` for nothing) or ``adopt`` (what ``--adopt`` does);
+    ``folder``/``name`` locate the file under the root, ``sig`` is what it
+    was when found.
     """
 
     severity: str

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 __all__ = ["scan", "check_checkpoint", "BATCH"]
 
 BATCH = 64
+#: How a "changed outside a3s_store" note says to accept the change.
+_ADOPT = " (verify --adopt accepts it as the store's own)"
 _KINDS = {kind.folder: kind for kind in CHECKPOINTS}
 
 
@@ -154,22 +156,26 @@ def check_meta(view: View, stem: str, session_id: str, sigs: dict, reported: set
         return  # never saved by a3s_store (or saved under its a3s-code name)
     recorded = meta.get("files") if type(meta.get("files")) is dict else {}
     by_name = {c.name: c for c in (SESSION, *SIDE)}
+    adopt = ("adopt", META, stem + ".json")
     for component in sorted((set(recorded) | set(sigs)) - reported):
         where = sigs.get(component)
         if where is None:
             if component in by_name:
                 folder, name = by_name[component].where(stem)
                 findings.append(Finding("note", "changed", view.path(folder, name),
-                                        "removed outside a3s_store since its last save"))
+                                        "removed outside a3s_store since its last save" + _ADOPT,
+                                        *adopt))
             continue
         folder, name, sig = where
         before = recorded.get(component)
         if before is None:
             findings.append(Finding("note", "changed", view.path(folder, name),
-                                    "written outside a3s_store since its last save"))
+                                    "written outside a3s_store since its last save" + _ADOPT,
+                                    *adopt))
         elif list(sig) != before:
             findings.append(Finding("note", "changed", view.path(folder, name),
-                                    "changed outside a3s_store since its last save"))
+                                    "changed outside a3s_store since its last save" + _ADOPT,
+                                    *adopt))
 
 
 def check_stem(view: View, stem: str, session_name: str | None, side_files, quarantined,

@@ -5,14 +5,17 @@ Each command is its options and its handler, side by side.
 
 from __future__ import annotations
 
+import argparse
 import time
 
 from .._check import Checker
-from .._export import FORMATS, export_bytes, write_export
+from .._export import FORMATS, SUFFIXES, export_bytes, format_of, write_export
 from .._render_text import render_show, snapshot_dict
 from .._term import ago, clock, human_int, human_size, safe, table
 from ..demo import run_demo
-from ._common import Command, CommandError, cut, open_store, resolve_id, tty, write_json
+from ..file_store import FileSessionStore
+from ._common import (Command, CommandError, cut, open_store, os_error_text, resolve_id, tty,
+                      where, write_json)
 
 __all__ = ["LIST", "SHOW", "EXPORT", "STATS", "DEMO"]
 
@@ -22,25 +25,40 @@ __all__ = ["LIST", "SHOW", "EXPORT", "STATS", "DEMO"]
 
 def _list_options(p) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON array (for scripts, jq)")
-    p.add_argument("-n", "--limit", type=int, metavar="N", help="only the N newest")
+    p.add_argument("-n", "--limit", type=_count, metavar="N", help="only the N newest")
     p.add_argument("--no-check", dest="check", action="store_false",
                    help="trust the listing index for files that were not replaced (skips "
                         "one stat per file; a file rewritten in place then shows as it was)")
 
 
+def _count(text: str) -> int:
+    """A number of rows: 0 or more (argparse shows the message as a usage error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of sessions, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
 def _list(args, root: str, out, err) -> int:
     """A table of the sessions, newest first (``--json``: an array); a damaged
     session is listed as DAMAGED (``problem`` in JSON), never left out."""
-    summaries = open_store(root).list_summaries(check=args.check)
+    with open_store(root) as store:
+        # A folder's listing compares every file with its index (an in-place
+        # edit shows); the other backends have no index to distrust.
+        summaries = store.list_summaries(check=args.check) \
+            if isinstance(store, FileSessionStore) else store.list_summaries()
+    if not summaries and not args.json:
+        if tty(out):  # a person is looking: say so; a pipe gets nothing
+            out.write(f"no sessions in {safe(where(store))}\n")
+        return 0
     summaries.sort(key=lambda s: (s.updated_at, s.id), reverse=True)
     if args.limit is not None:
         summaries = summaries[: args.limit]
     if args.json:
         write_json(out, [s.to_dict() for s in summaries])
-        return 0
-    if not summaries:
-        if tty(err):
-            err.write(f"no sessions in {root}\n")
         return 0
     now = time.time()
     rows = [[safe(s.id), cut(safe(s.name), 32), "DAMAGED" if s.problem else safe(s.state),
@@ -50,25 +68,25 @@ def _list(args, root: str, out, err) -> int:
                     right={4, 6}) + "\n")
     damaged = [s for s in summaries if s.problem]
     if damaged:
-        out.write(f"\n{len(damaged)} damaged (a3s-store verify {root} says more):\n")
+        out.write(f"\n{len(damaged)} damaged (a3s-store verify {safe(root)} says more):\n")
         out.writelines(f"  {safe(s.id)}: {safe(s.problem)}\n" for s in damaged)
     return 0
 
 
 LIST = Command("list", "list the sessions, newest first",
                "List the sessions: id, name, state, model, messages, last update and size of "
-               "the session file, newest first.", _list_options, _list)
+               "the session file, newest first.", _list_options, _list, any_store=True)
 
 
 # -- show / export -----------------------------------------------------------------
 
 
 def _load(root: str, wanted: str):
-    store = open_store(root)
-    session_id = resolve_id(store, wanted)
-    snap = store.load_snapshot(session_id)
+    with open_store(root) as store:
+        session_id = resolve_id(store, wanted)
+        snap = store.load_snapshot(session_id)
     if snap is None:  # deleted in between
-        raise CommandError(f"no session {session_id!r} in {root}")
+        raise CommandError(f"no session {session_id!r} in {where(store)}")
     return snap
 
 
@@ -90,37 +108,48 @@ SHOW = Command("show", "print the transcript of a session",
                "Print a session: its facts, usage and cost, every message (text, reasoning, "
                "tool calls and results), then its artifacts, traces, runs, verification "
                "reports and subagent tasks. ID may be the start of an id, when only one "
-               "session id begins with it.", _show_options, _show)
+               "session id begins with it.", _show_options, _show, any_store=True)
 
 
 def _export_options(p) -> None:
     p.add_argument("id", metavar="ID", help="session id (or a unique start of one)")
-    p.add_argument("--format", "-f", choices=list(FORMATS), default="json",
-                   help="output format (default: json)")
+    p.add_argument("--format", "-f", choices=list(FORMATS),
+                   help="output format (default: from the suffix of FILE: .json, .md, .html, "
+                        ".txt; json on stdout)")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write to FILE (atomically, mode 0600 when new) instead of stdout")
 
 
 def _export(args, root: str, out, err) -> int:
-    """JSON, markdown or HTML, to stdout or atomically to a file."""
+    """JSON, markdown, HTML or text, to stdout or atomically to a file (its
+    format from its suffix unless ``--format`` says it)."""
+    to_stdout = args.output in (None, "-")
+    fmt = args.format or ("json" if to_stdout else format_of(args.output))
+    if fmt is None:
+        raise CommandError(f"cannot tell the format of {args.output!r} from its suffix (known: "
+                           f"{', '.join(SUFFIXES)}): give --format {'|'.join(FORMATS)}", 2)
     snap = _load(root, args.id)
-    data = export_bytes(snap, args.format)
-    if args.output in (None, "-"):
+    data = export_bytes(snap, fmt)
+    if to_stdout:
         out.flush()
         out.buffer.write(data)
         out.buffer.flush()
         return 0
-    write_export(args.output, data)
+    try:
+        write_export(args.output, data)
+    except OSError as exc:
+        raise CommandError(os_error_text(exc, args.output, "cannot write the export")) from None
     if tty(err):
         err.write(f"exported {safe(repr(snap.session.id))} to {safe(args.output)} "
                   f"({human_size(len(data))})\n")
     return 0
 
 
-EXPORT = Command("export", "write a session as JSON, markdown or HTML",
+EXPORT = Command("export", "write a session as JSON, markdown, HTML or text",
                  "Export a session with all its side data. HTML is one self-contained file "
                  "(no scripts, no external assets) in which session content is always "
-                 "escaped; JSON is a single document for scripts.", _export_options, _export)
+                 "escaped; JSON is a single document for scripts.", _export_options, _export,
+                 any_store=True)
 
 
 # -- stats -------------------------------------------------------------------------
@@ -132,7 +161,8 @@ def _stats_options(p) -> None:
 
 def _stats(args, root: str, out, err) -> int:
     """Sessions, messages, oldest and newest, files and bytes per category."""
-    summaries = open_store(root).list_summaries()
+    with open_store(root) as store:
+        summaries = store.list_summaries()
     with Checker(root) as checker:
         usage = checker.usage()
     oldest = min(summaries, key=lambda s: (s.created_at, s.id), default=None)

@@ -1,4 +1,4 @@
-"""The commands that change a store: ``delete``, ``verify [--repair]``, ``gc``.
+"""The commands that change a store: ``delete``, ``verify [--repair] [--adopt]``, ``gc``.
 
 Each command is its options and its handler, side by side.
 """
@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from .._check import parse_age
 from .._term import Progress, human_size, safe
-from ._common import Command, CommandError, open_checker, open_store, write_json
+from ._common import (Command, CommandError, is_url, open_checker, open_store, where,
+                      write_json)
+from ._verify_db import verify_database
 
 __all__ = ["DELETE", "VERIFY", "GC"]
 
@@ -21,10 +23,11 @@ def _delete_options(p) -> None:
 
 def _delete(args, root: str, out, err) -> int:
     """The session and its side files (the whole id, no prefix)."""
-    store = open_store(root)
-    if not store.exists(args.id):
-        raise CommandError(f"no session {args.id!r} in {root} (delete takes the whole id)")
-    store.delete(args.id)
+    with open_store(root) as store:
+        if not store.exists(args.id):
+            raise CommandError(f"no session {args.id!r} in {where(store)} (delete takes the "
+                               "whole id)")
+        store.delete(args.id)
     out.write(f"deleted session {safe(repr(args.id))} and its side files\n")
     return 0
 
@@ -32,7 +35,7 @@ def _delete(args, root: str, out, err) -> int:
 DELETE = Command("delete", "delete a session and its side files",
                  "Delete a session and its side files, all at once. Takes the whole id. Loop "
                  "and workflow checkpoints are keyed by run, not by session: gc removes old "
-                 "ones.", _delete_options, _delete)
+                 "ones.", _delete_options, _delete, any_store=True)
 
 
 # -- verify --------------------------------------------------------------------------
@@ -43,19 +46,28 @@ def _verify_options(p) -> None:
                    help="finish or roll back interrupted saves, remove leftover temporary "
                         "files, move damaged files into .a3s_store/quarantine/ (never "
                         "deleted)")
+    p.add_argument("--adopt", action="store_true",
+                   help="accept files changed outside a3s_store (a store restored with cp -a, "
+                        "a3s-code's writes) as the store's own, so their notes stop; only "
+                        "files that parse are adopted, damage is still reported")
     p.add_argument("-q", "--quiet", action="store_true", help="print problems only, not notes")
     p.add_argument("--json", action="store_true", help="print the findings as JSON")
 
 
 def _verify(args, root: str, out, err) -> int:
     """Every finding with its path; exit 1 on a problem."""
+    if is_url(root):
+        return verify_database(args, root, out, err)
     progress = Progress("checking", err)
-    actions = []
+    actions, adopted = [], []
     try:
-        doing = "verify --repair" if args.repair else "verify"
+        doing = ("verify --repair" if args.repair else "verify --adopt" if args.adopt
+                 else "verify")
         with open_checker(root, doing=doing, progress=progress) as checker:
             if args.repair:
                 actions = checker.repair()
+            if args.adopt:
+                adopted = checker.adopt()
             scan = checker.scan()
     finally:
         progress.close()
@@ -65,11 +77,13 @@ def _verify(args, root: str, out, err) -> int:
         write_json(out, {"root": root, "sessions": scan.sessions, "side_files": scan.side_files,
                          "checkpoints": scan.checkpoints, "quarantined": scan.quarantined,
                          "repairs": [{"path": p, "action": a} for p, a in actions],
+                         "adopted": [{"path": p, "action": a} for p, a in adopted],
                          "findings": [{"severity": f.severity, "kind": f.kind, "path": f.path,
                                        "message": f.message} for f in shown]})
         return 1 if scan.problems else 0
-    for path, action in actions:
-        out.write(f"repair   {safe(path)}: {safe(action)}\n")
+    for verb, done in (("repair", actions), ("adopt", adopted)):
+        for path, action in done:
+            out.write(f"{verb:<8} {safe(path)}: {safe(action)}\n")
     for f in shown:
         out.write(f"{f.severity:<8} {f.kind:<13} {safe(f.path)}: {safe(f.message)}\n")
     out.write(_verify_summary(scan, root, args.repair) + "\n")
@@ -103,7 +117,9 @@ VERIFY = Command("verify", "check every file of the store",
                  "its file name, the files of a session are the generation a3s_store last "
                  "wrote (else a note: changed outside a3s_store, e.g. by a3s-code), and no "
                  "interrupted save or temporary file is left. Exits 1 when a problem is "
-                 "found.", _verify_options, _verify)
+                 "found. On a database URL it checks that the database answers and that "
+                 "every session and checkpoint loads.", _verify_options, _verify,
+                 any_store=True)
 
 
 # -- gc ------------------------------------------------------------------------------

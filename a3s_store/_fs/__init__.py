@@ -52,7 +52,7 @@ from ._files import (
     write_file,
     write_new,
 )
-from ._lock import GATE_AFTER, GATE_SUFFIX, lock, unlock
+from ._lock import GATE_AFTER, GATE_SUFFIX, lock, set_wait_notice, unlock
 from ._procs import process_running, process_start_ms
 from ._seam import WINDOWS, Sig
 
@@ -77,6 +77,7 @@ __all__ = [
     "read_small",
     "remove_tree",
     "replace",
+    "set_wait_notice",
     "stat_dir",
     "stat_entry",
     "unlink",

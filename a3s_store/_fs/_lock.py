@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat as _stat
 import time
+from typing import Callable
 
 from ..errors import LockTimeoutError
 from ._seam import (
@@ -16,7 +18,8 @@ from ._seam import (
 from ._dirs import Dir, unsafe
 from ._files import _open_file
 
-__all__ = ["GATE_AFTER", "GATE_SUFFIX", "lock", "unlock"]
+__all__ = ["GATE_AFTER", "GATE_SUFFIX", "WAIT_NOTICE_AFTER", "lock", "lock_holders",
+           "set_wait_notice", "unlock"]
 
 if WINDOWS:  # pragma: no cover - exercised on Windows only
     import msvcrt
@@ -46,6 +49,8 @@ else:
     def _release(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
+
+_READ_ONLY = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 #: The descriptors of the store locks (and gates) this process holds now. A
 #: child forked (without exec) while one is held would keep the open file, and
@@ -90,7 +95,9 @@ def _open_lock_file(d: Dir, name: str, mode: int, *, create: bool = True) -> int
         try:
             try:
                 return _open_file(d, name, os.O_RDWR | NONBLOCK)
-            except PermissionError:
+            except OSError as exc:  # not ours to write, or a read-only mount
+                if exc.errno not in _READ_ONLY:
+                    raise
                 return _open_file(d, name, os.O_RDONLY | NONBLOCK)
         except IsADirectoryError:
             raise unsafe(d.join(name), "not a regular file") from None
@@ -114,6 +121,42 @@ def _open_lock_file(d: Dir, name: str, mode: int, *, create: bool = True) -> int
     raise unsafe(d.join(name), "keeps appearing and vanishing")  # pragma: no cover
 
 
+#: How long a lock is waited for before the wait notice (if any) is given.
+WAIT_NOTICE_AFTER = 1.0
+_wait_notice: Callable[[str, list[int]], None] | None = None
+
+
+def set_wait_notice(notice: Callable[[str, list[int]], None] | None) -> None:
+    """Install (or with None, remove) what is told, once per lock taken, that
+    the store lock has been waited for :data:`WAIT_NOTICE_AFTER` seconds:
+    ``notice(lock path, pids holding it where known)``. The command line uses
+    it to say what it waits for instead of hanging silently."""
+    global _wait_notice
+    _wait_notice = notice
+
+
+def lock_holders(fd: int) -> list[int]:
+    """The processes holding a lock on the file open as ``fd``, as Linux's
+    ``/proc/locks`` lists them; [] where that is not known."""
+    try:
+        tick("fstat")
+        st = os.fstat(fd)
+        tick("open")
+        with open("/proc/locks", encoding="ascii", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return []
+    inode = f":{st.st_ino}"
+    pids = set()
+    for line in lines:
+        fields = line.split()
+        if "->" in fields:  # a waiter, not a holder
+            continue
+        if len(fields) >= 6 and fields[5].endswith(inode) and fields[4].isdigit():
+            pids.add(int(fields[4]))
+    return sorted(pids - {os.getpid()})
+
+
 def _wait_lock(fd: int, exclusive: bool, deadline: float, path: str, timeout: float,
                starving=None) -> None:
     """Take a lock on ``fd``, polling until ``deadline``; ``starving()`` is called
@@ -132,7 +175,11 @@ def _wait_lock_held(fd: int, exclusive: bool, deadline: float, path: str, timeou
     if _try_lock(fd, exclusive):
         return
     pause = 0.0005
+    notice_at = time.monotonic() + WAIT_NOTICE_AFTER
     while True:
+        if _wait_notice is not None and time.monotonic() >= notice_at:
+            notice_at = float("inf")  # once per wait
+            _wait_notice(path, lock_holders(fd))
         time.sleep(pause)
         pause = min(pause * 2, 0.02)
         if starving is not None:
