@@ -42,7 +42,7 @@ from ._layout import CACHE, Layout
 from .errors import CorruptDataError, UnsafePathError
 
 __all__ = ["RACY_NS", "INDEX_NAME", "IDS_NAME", "Row", "Cached", "COLUMNS", "load_columns",
-           "load_rows", "load_ids", "encode_rows", "encode_ids", "sig_of", "row_ok"]
+           "load_rows", "load_ids", "encode_rows", "encode_ids", "row_ok"]
 
 #: The longest the freshness window can be (scripts that must see an index
 #: trusted wait this long after the last change).
@@ -60,11 +60,6 @@ _VERSION = 3
 # first (sorted by id), then the other files.
 Row = list
 COLUMNS = 12
-
-
-def sig_of(row: Row) -> list:
-    """The file signature a row was made for, as a list (size, mtime, inode)."""
-    return [row[8], row[10], row[11]]
 
 
 class Cached(NamedTuple):
