@@ -30,6 +30,7 @@ microseconds between a save's first and last look at the root's mtime; a
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from . import _commit, _fs, _json
 from ._commit import Remove
@@ -52,7 +53,7 @@ _LIMIT = 1 << 20  # a longer log is not read
 MAX_WAIT_NS = 2_000_000
 
 
-def record(layout: Layout, before: int, rows: list, ids: list, window: int) -> None:
+def record(layout: Layout, before: int, rows: list[Any], ids: list[Any], window: int) -> None:
     """Log one operation's changes to the root (see the module docstring);
     ``before`` is the root's mtime before its first change. Silently skipped
     where the cache cannot be written: the next listing scans instead."""
@@ -84,13 +85,13 @@ def record(layout: Layout, before: int, rows: list, ids: list, window: int) -> N
         pass  # a read-only cache folder, or a link in its place: listings scan
 
 
-def root_rows(steps: list, session_files: dict, session_id: str | None,
-              summary: dict | None) -> list | None:
+def root_rows(steps: list[Any], session_files: dict[str, Any], session_id: str | None,
+              summary: dict[str, Any] | None) -> list[Any] | None:
     """The log rows of an operation's changes to the root: ``steps`` (journal
     steps), ``session_files`` (root file name -> signature of the session file
     it published). None when one of them cannot be described (a move into the
     root, a session file whose summary is not known): the listing scans."""
-    out: list = []
+    out: list[Any] = []
     for step in steps:
         if isinstance(step, Remove) and step.folder == ():
             out.append([step.name, None])
@@ -103,7 +104,7 @@ def root_rows(steps: list, session_files: dict, session_id: str | None,
     return out
 
 
-def read(layout: Layout) -> list[dict]:
+def read(layout: Layout) -> list[dict[str, Any]]:
     """The log's whole entries, in order ([] when there is none or it is too long)."""
     try:
         data = layout.read_small(CACHE, LOG_NAME, _LIMIT)
@@ -111,7 +112,7 @@ def read(layout: Layout) -> list[dict]:
         return []
     if not data:
         return []
-    entries: list[dict] = []
+    entries: list[dict[str, Any]] = []
     for line in data.split(b"\n"):
         try:
             entry = _json.decode(line, strict=False) if line else None
@@ -133,13 +134,14 @@ def _entry_ok(entry: object) -> bool:
                     and type(i[1]) is bool for i in ids))
 
 
-def chain(entries: list[dict], start: int, root_mtime: int) -> list[dict] | None:
+def chain(entries: list[dict[str, Any]], start: int,
+          root_mtime: int) -> list[dict[str, Any]] | None:
     """The entries that lead from mtime ``start`` to ``root_mtime``, in order
     ([] when they are equal), or None when the log does not lead there."""
     if start == root_mtime:
         return []
     by_start = {entry["before"]: entry for entry in entries}
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
     at = start
     while at != root_mtime:
         entry = by_start.get(at)

@@ -44,6 +44,8 @@ import secrets
 import stat
 import time
 from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, cast
 
 from . import _fs, _json
 from ._layout import INTERNAL, Layout
@@ -101,6 +103,10 @@ class RemoveTree:
 
     folder: tuple[str, ...]
     name: str
+
+
+#: One step of a transaction.
+Step = Put | Remove | Move | RemoveTree
 
 
 def _new_txid() -> str:
@@ -190,7 +196,7 @@ class Transaction:
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
         self.txid = _new_txid()
-        self._record: list[dict] = []
+        self._record: list[dict[str, Any]] = []
         self._staged: list[str] = []
         self._freed: set[tuple[tuple[str, ...], str]] = set()  # moved or removed earlier
         self._record_name: str | None = None
@@ -199,11 +205,12 @@ class Transaction:
     def __enter__(self) -> Transaction:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         if not self._done and (exc_type is None or issubclass(exc_type, Exception)):
             self._abandon()  # not a simulated crash: clean up like a live process
 
-    def add(self, step) -> _fs.Sig | None:
+    def add(self, step: Step) -> _fs.Sig | None:
         """Add a :class:`Put`, :class:`Remove`, :class:`Move` or :class:`RemoveTree`."""
         if isinstance(step, Put):
             return self.put(step.folder, step.name, step.data)
@@ -282,7 +289,8 @@ class Transaction:
         back.
         """
         self._done = True
-        staging = self.layout.folder((INTERNAL,))
+        # None only when nothing was staged (unlink is then never called)
+        staging = cast(_fs.Dir, self.layout.folder((INTERNAL,)))
         try:
             if self._record_name is not None:
                 _fs.unlink(staging, self._record_name)
@@ -297,12 +305,13 @@ class Transaction:
                 pass  # swept by recovery (no commit record means roll back)
 
 
-def apply(layout: Layout, staging: _fs.Dir, txid: str, record: list) -> None:
+def apply(layout: Layout, staging: _fs.Dir, txid: str, record: list[dict[str, Any]]) -> None:
     """Carry out every step of a committed record (idempotent), then drop the record."""
     touched: dict[tuple[str, ...], _fs.Dir] = {}
-    trash = []
+    trash: list[str] = []
     for step in record:
         parts = tuple(step["folder"])
+        target: _fs.Dir | None
         if step["op"] == "put":
             target = layout.folder(parts, create=True)
             try:
@@ -348,7 +357,8 @@ def apply(layout: Layout, staging: _fs.Dir, txid: str, record: list) -> None:
         _fs.fsync_dir(staging)
 
 
-def _moved_away(layout: Layout, touched: dict, parts: tuple[str, ...]) -> None:
+def _moved_away(layout: Layout, touched: dict[tuple[str, ...], _fs.Dir],
+                parts: tuple[str, ...]) -> None:
     """A folder was renamed away: its cached descriptor (and those under it)
     are closed, and it is no longer one of the folders to fsync."""
     layout.forget(parts)

@@ -24,7 +24,7 @@ empty one is, a label for people, and the suffix of its store methods
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _codec
 from ._names import folder_name
@@ -38,6 +38,9 @@ from .records import (
     VerificationReport,
     WorkflowCheckpoint,
 )
+
+if TYPE_CHECKING:
+    from ._message_cache import MessageCache
 
 __all__ = [
     "ARTIFACTS",
@@ -85,7 +88,8 @@ class Component:
             return (*self.folder, folder_name(stem)), self.file_name
         return self.folder, stem + ".json"
 
-    def encode(self, value: Any, *, session_id: str | None = None, cache=None) -> bytes:
+    def encode(self, value: Any, *, session_id: str | None = None,
+               cache: MessageCache | None = None) -> bytes:
         """The file's bytes (the Rust crate's bytes); :class:`InvalidDataError` if bad."""
         if self.record is SessionData:
             return _codec.encode_session(value, cache)
@@ -93,7 +97,8 @@ class Component:
             return _codec.encode_artifacts(value, session_id=session_id)
         return _codec.encode_list(value, self.record, session_id=session_id)
 
-    def decode(self, data: bytes, *, strict: bool, path, session_id: str | None = None) -> Any:
+    def decode(self, data: bytes, *, strict: bool, path: object,
+               session_id: str | None = None) -> Any:
         """The value of a file's bytes; :class:`CorruptDataError` naming ``path`` if bad."""
         if self.record is SessionData:
             return _codec.decode_session(data, strict=strict, path=path, session_id=session_id)
@@ -126,7 +131,7 @@ class Checkpoint:
     def encode(self, value: Any) -> bytes:
         return _codec.encode_record(value)
 
-    def decode(self, data: bytes, *, strict: bool, path) -> Any:
+    def decode(self, data: bytes, *, strict: bool, path: object) -> Any:
         return _codec.decode_record(data, self.record, strict=strict, path=path)
 
 
@@ -155,8 +160,8 @@ WORKFLOW = Checkpoint("workflow", ("workflow_checkpoints",), "workflow", "workfl
 CHECKPOINTS: tuple[Checkpoint, ...] = (LOOP, WORKFLOW)
 
 #: Every folder of the layout under the root, in the order ``stats`` shows them.
-CATEGORY_FOLDERS: tuple[str, ...] = tuple(
-    c.folder[0] for c in (*SIDE, *CHECKPOINTS))
+_FOLDERED: tuple[Component | Checkpoint, ...] = (*SIDE, *CHECKPOINTS)
+CATEGORY_FOLDERS: tuple[str, ...] = tuple(c.folder[0] for c in _FOLDERED)
 
 _BY_NAME: dict[str, Component] = {c.name: c for c in COMPONENTS}
 

@@ -23,12 +23,19 @@ CopyResult(copied=2, unchanged=0, checkpoints=0, failed={})
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._components import COMPONENTS
 from ._json import encode_compact
 from .errors import A3SStoreError
+
+if TYPE_CHECKING:
+    from .snapshot import SessionSnapshot
+    from .store import SessionStore
+
+C = TypeVar("C")
 
 __all__ = ["CopyResult", "copy_store"]
 
@@ -42,10 +49,10 @@ class CopyResult:
     copied: int = 0
     unchanged: int = 0
     checkpoints: int = 0
-    failed: dict = field(default_factory=dict)
+    failed: dict[str, A3SStoreError] = field(default_factory=dict)
 
 
-def _same(a, b) -> bool:
+def _same(a: Any, b: Any) -> bool:
     """Whether two records (or lists of them) hold the same JSON: equal values of the
     same types in the same key order (``==`` takes 1, 1.0 and True for one)."""
     if a is None or b is None:
@@ -53,18 +60,18 @@ def _same(a, b) -> bool:
     return encode_compact(_plain(a)) == encode_compact(_plain(b))
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [item.to_dict() for item in value]
     return value.to_dict()
 
 
-def _snapshot_parts(snap) -> list:
+def _snapshot_parts(snap: SessionSnapshot) -> list[Any]:
     return [getattr(snap, component.attr) for component in COMPONENTS]
 
 
-def copy_store(src, dst, *, progress: Callable[[int, int, str], None] | None = None
-               ) -> CopyResult:
+def copy_store(src: SessionStore, dst: SessionStore, *,
+               progress: Callable[[int, int, str], None] | None = None) -> CopyResult:
     """Copy every session of ``src`` (and its side data and checkpoints) into ``dst``.
 
     Sessions of ``dst`` that ``src`` does not have are left as they are.
@@ -96,7 +103,8 @@ def copy_store(src, dst, *, progress: Callable[[int, int, str], None] | None = N
     return result
 
 
-def _copy_session(src, dst, session_id: str, result: CopyResult, run_ids: set) -> None:
+def _copy_session(src: SessionStore, dst: SessionStore, session_id: str, result: CopyResult,
+                  run_ids: set[str]) -> None:
     snap = src.load_snapshot(session_id)
     if snap is None:  # deleted since the listing
         return
@@ -109,7 +117,8 @@ def _copy_session(src, dst, session_id: str, result: CopyResult, run_ids: set) -
     result.copied += 1
 
 
-def _copy_checkpoint(load_src, load_dst, save_dst, key: str, result: CopyResult,
+def _copy_checkpoint(load_src: Callable[[str], C | None], load_dst: Callable[[str], C | None],
+                     save_dst: Callable[[str, C], None], key: str, result: CopyResult,
                      what: str) -> None:
     try:
         checkpoint = load_src(key)

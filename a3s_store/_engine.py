@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, cast
 
 from . import _changes, _clock, _commit, _fs, _recovery
 from ._components import CATEGORY_FOLDERS, COMPONENTS, SESSION, Checkpoint, Component
@@ -37,7 +38,9 @@ from ._names import own_stem
 from ._resolve import CheckpointFiles, SessionFiles, resolve, resolve_checkpoint
 from ._session_files import check_write, meta_record, meta_step, remove_steps, revision
 from ._v1 import V1_SESSIONS, v1_name
+from ._verified import is_verified, record_verified
 from .errors import CorruptDataError, InvalidDataError, NameCollisionError
+from .records import SessionData
 
 __all__ = ["Engine", "Operation"]
 
@@ -81,7 +84,7 @@ class Engine:
         fd = None
         try:
             internal = self._internal(layout, exclusive)
-            blocked: list[dict] = []
+            blocked: list[dict[str, Any]] = []
             if internal is not None:
                 fd = self._lock(internal, exclusive)
                 entries = _fs.list_dir(internal)
@@ -117,7 +120,8 @@ class Operation:
 
     __slots__ = ("layout", "exclusive", "blocked")
 
-    def __init__(self, layout: Layout, exclusive: bool, blocked: list | None = None) -> None:
+    def __init__(self, layout: Layout, exclusive: bool,
+                 blocked: list[dict[str, Any]] | None = None) -> None:
         self.layout = layout
         self.exclusive = exclusive
         #: Interrupted transactions recovery could not finish (``_recovery``):
@@ -141,8 +145,8 @@ class Operation:
         if self.blocked:
             for stem in {files.read_stem, files.stem, *files.others} - {None}:
                 for component in COMPONENTS:
-                    if files.has(component, stem):
-                        self._refuse_blocked(component.where(stem), session_id)
+                    if files.has(component, stem):  # None was taken out above
+                        self._refuse_blocked(component.where(cast(str, stem)), session_id)
         return files
 
     def checkpoint(self, kind: Checkpoint, key: str) -> CheckpointFiles:
@@ -153,7 +157,8 @@ class Operation:
                 self._refuse_blocked(where, None)
         return found
 
-    def _refuse_blocked(self, where: tuple[tuple[str, ...], str], session_id) -> None:
+    def _refuse_blocked(self, where: tuple[tuple[str, ...], str],
+                        session_id: str | None) -> None:
         target = (*where[0], where[1])
         for marker in self.blocked:
             if target in marker["targets"] or where[0] in marker["targets"]:
@@ -165,12 +170,16 @@ class Operation:
 
     # -- reading ------------------------------------------------------------------
 
-    def load(self, files: SessionFiles, component: Component) -> Any:
+    def load(self, files: SessionFiles, component: Component, *,
+             seed: Callable[[SessionData, bytes], None] | None = None) -> Any:
         """A component of a session, decoded (None when never saved).
 
         The fast parser is used only for a file the store wrote itself (its
-        signature is in the metadata). Artifacts: a folder without a
-        manifest is an empty store, as in a3s-code.
+        signature is in the metadata; ``seed(value, data)`` is then called
+        for the session, whose bytes are the store's encoding of it) or one
+        the strict parser accepted before with the same signature
+        (``_verified``). Artifacts: a folder without a manifest is an empty
+        store, as in a3s-code.
         """
         layout = self.layout
         if files.use is None and files.v1 is not None:  # only a3s-code 5 holds it
@@ -196,20 +205,28 @@ class Operation:
             return component.empty() if component.per_session_folder else None
         data, sig = got
         files.known(component, sig)
-        value = component.decode(data, strict=not files.trusted(component, sig),
+        trusted = files.trusted(component, sig)
+        checked = trusted or is_verified(layout, folder, name, sig)
+        value = component.decode(data, strict=not checked,
                                  path=layout.path(folder, name), session_id=files.session_id)
+        if not checked:
+            record_verified(layout, folder, name, sig)  # the strict parse accepted it
         if component is SESSION:
             if value.id != files.session_id:
                 raise CorruptDataError(f"file holds session {value.id!r}", key="id",
                                        path=layout.path(folder, name),
                                        session_id=files.session_id)
             value.revision = revision(files, data)
+            if trusted and seed is not None:
+                seed(value, data)
         return value
 
     def read_checkpoint(self, kind: Checkpoint, key: str) -> Any:
         """The checkpoint stored under ``key`` (None when there is none), unchecked."""
         where = self.checkpoint(kind, key).read
-        got = None if where is None else self.layout.read(*where)
+        if where is None:
+            return None
+        got = self.layout.read(*where)
         if got is None:
             return None
         return kind.decode(got[0], strict=True, path=self.layout.path(*where))
@@ -224,7 +241,7 @@ class Operation:
 
     def write(self, files: SessionFiles, docs: dict[str, bytes], *,
               expected_revision: str | None = None, create_only: bool = False,
-              summary: dict | None = None, replace_all: bool = False) -> str:
+              summary: dict[str, Any] | None = None, replace_all: bool = False) -> str:
         """Publish the given components of a session (name -> bytes); return the revision.
 
         Checks first (``_session_files.check_write``); then, when the write is
@@ -234,7 +251,8 @@ class Operation:
         transaction carrying the metadata record too (a side file alone does
         not change the session file, so its new revision must be published
         with it). ``replace_all`` (a snapshot) means the
-        components not in ``docs`` are not carried over by a migration.
+        components not in ``docs`` are not carried over by a migration, and
+        side files that hold their new bytes already are not written again.
         """
         before = _fs.stat_dir(self.layout.root)
         steps = check_write(files, expected_revision, create_only,
@@ -242,11 +260,14 @@ class Operation:
                             max_bytes=self.options.max_bytes)
         if replace_all:
             steps = [s for s in steps if not isinstance(s, _commit.Put)]
-        stem = files.stem
+        stem = cast(str, files.stem)  # check_write refused None
         puts = {c.where(stem): (c, docs[c.name]) for c in COMPONENTS
                 if c.name in docs and files.has(c, stem)}
         steps = [s for s in steps if not (isinstance(s, _commit.Put)
                                           and (s.folder, s.name) in puts)]
+        if replace_all:  # a snapshot: side files already holding their bytes stay
+            puts = {where: put for where, put in puts.items()
+                    if not self._holds(files, *put)}
         if steps or len(puts) > 1 or SESSION.name not in docs or files.read_stem != stem:
             token, written = self._commit(files, steps, puts, summary)
         else:
@@ -262,16 +283,29 @@ class Operation:
                   [[files.session_id, True]] if at_root else [])
         return token
 
-    def _log(self, before: os.stat_result, rows: list | None, ids: list) -> None:
+    def _log(self, before: os.stat_result, rows: list[Any] | None, ids: list[Any]) -> None:
         """Tell later listings what this operation changed in the root (``_changes``);
         ``before``: the root's status before the operation's first change."""
         if rows is not None:
             window = _clock.window_ns(self.layout, before.st_dev)
             _changes.record(self.layout, before.st_mtime_ns, rows, ids, window)
 
-    def _commit(self, files: SessionFiles, steps: list, puts: dict,
-                summary: dict | None) -> tuple[str, dict]:
-        written: dict = {}
+    def _holds(self, files: SessionFiles, component: Component, data: bytes) -> bool:
+        """Whether a side file is the one this store wrote and holds ``data``
+        already (a snapshot save then leaves it: no write, no fsync)."""
+        stem = files.stem
+        if component is SESSION or stem is None or files.read_stem != stem:
+            return False
+        sig = files.sig(component, stem)
+        if sig is None or sig.size != len(data) or not files.trusted(component, sig):
+            return False
+        got = self.layout.read(*component.where(stem))
+        return got is not None and got[1] == sig and got[0] == data
+
+    def _commit(self, files: SessionFiles, steps: list[_commit.Step],
+                puts: dict[tuple[tuple[str, ...], str], tuple[Component, bytes]],
+                summary: dict[str, Any] | None) -> tuple[str, dict[str, _fs.Sig | None]]:
+        written: dict[str, _fs.Sig | None] = {}
         with _commit.Transaction(self.layout) as tx:
             for step in steps:
                 sig = tx.add(step)
@@ -290,7 +324,8 @@ class Operation:
         makes the next load take the slow path and see a new revision; it
         never hides data."""
         self.layout.folder(META, create=True)
-        _commit.write_one(self.layout, META, files.stem + ".json", record, durable=False)
+        _commit.write_one(self.layout, META, cast(str, files.stem) + ".json", record,
+                          durable=False)
 
     def write_checkpoint(self, kind: Checkpoint, key: str, data: bytes) -> None:
         """Replace the checkpoint stored under ``key`` (one file, one rename), at
@@ -316,7 +351,7 @@ class Operation:
     def delete(self, files: SessionFiles) -> None:
         """Remove every file of a session (every copy of it) and its metadata."""
         before = _fs.stat_dir(self.layout.root)
-        steps: list = []
+        steps: list[_commit.Step] = []
         for stem in dict.fromkeys([files.read_stem, *files.others]):
             if stem is None:
                 continue
@@ -343,9 +378,10 @@ class Operation:
 def _component_at(files: SessionFiles, folder: tuple[str, ...], name: str) -> Component | None:
     """The component of this session whose file is ``folder/name`` (at its own stem),
     or None (a quarantine move, a migration's removal of the lossy name)."""
+    stem = cast(str, files.stem)  # called for writes, which check_write let through
     for component in COMPONENTS:
-        if component.where(files.stem) == (folder, name):
+        if component.where(stem) == (folder, name):
             return component
-        if component.per_session_folder and (*folder, name) == component.where(files.stem)[0]:
+        if component.per_session_folder and (*folder, name) == component.where(stem)[0]:
             return component
     return None

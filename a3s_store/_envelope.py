@@ -18,7 +18,8 @@ place in an envelope: writing one is an error, never a silent loss.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from .errors import A3SStoreError, CorruptDataError, InvalidDataError, UnsupportedVersionError
 from .records import (
@@ -49,7 +50,7 @@ _KNOWN = frozenset({"schema_version", "session", "artifacts", _RETAINED,
                     *(name for name, _ in _LISTS)})
 
 
-def envelope_to_dict(snapshot: SessionSnapshot) -> dict:
+def envelope_to_dict(snapshot: SessionSnapshot) -> dict[str, Any]:
     """The envelope of ``snapshot``; :class:`InvalidDataError` (``key`` is the
     path inside the envelope) for a value that cannot be written."""
     if not isinstance(snapshot.session, SessionData):
@@ -59,7 +60,7 @@ def envelope_to_dict(snapshot: SessionSnapshot) -> dict:
         session = snapshot.session.to_dict()
     except InvalidDataError as err:
         raise nest(err, "session")
-    out: dict = {"schema_version": SCHEMA_VERSION, "session": session}
+    out: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "session": session}
     out["artifacts"], out[_RETAINED] = _artifacts_to_lists(snapshot.artifacts)
     for name, _ in _LISTS:
         try:
@@ -69,7 +70,7 @@ def envelope_to_dict(snapshot: SessionSnapshot) -> dict:
     return merge_extra(out, snapshot.extra, _KNOWN)
 
 
-def _artifacts_to_lists(artifacts: Any) -> tuple[list, list]:
+def _artifacts_to_lists(artifacts: Any) -> tuple[list[Any], list[Any]]:
     if not isinstance(artifacts, ArtifactStore):
         raise InvalidDataError(f"expected an ArtifactStore, got {type(artifacts).__name__}",
                                key="artifacts")
@@ -111,7 +112,7 @@ def envelope_from_dict(cls: type[SessionSnapshot], data: Any) -> SessionSnapshot
         raise nest(err, "session")
     retained = data.get(_RETAINED, [])
     _check_uris(retained, read_error)
-    manifest: dict = {"artifacts": data.get("artifacts", [])}
+    manifest: dict[str, Any] = {"artifacts": data.get("artifacts", [])}
     if retained:
         manifest[_MANIFEST_RETAINED] = list(retained)
     snapshot = cls(session=session, artifacts=ArtifactStore.from_dict(manifest),
@@ -124,7 +125,7 @@ def envelope_from_dict(cls: type[SessionSnapshot], data: Any) -> SessionSnapshot
     return snapshot
 
 
-def _check_version(data: dict) -> None:
+def _check_version(data: dict[str, Any]) -> None:
     if "schema_version" not in data:
         raise CorruptDataError("missing required key", key="schema_version")
     version = data["schema_version"]

@@ -23,7 +23,7 @@ def _layout(negative: bool, digits: str, exp: int, max_kk: int, min_kk: int) -> 
     sign = "-" if negative else ""
     length = len(digits)
     kk = length + exp  # 10**(kk-1) <= value < 10**kk
-    if 0 <= exp and kk <= max_kk:
+    if exp >= 0 and kk <= max_kk:
         return f"{sign}{digits}{'0' * exp}.0"
     if 0 < kk <= max_kk:
         return f"{sign}{digits[:kk]}.{digits[kk:]}"
@@ -70,7 +70,8 @@ def _f32_bits(x: float) -> int:
         raise InvalidDataError(
             f"the number {float.__repr__(x)} does not fit in an f32"
         ) from None
-    return _UINT32.unpack(packed)[0]
+    bits: int = _UINT32.unpack(packed)[0]
+    return bits
 
 
 def f32_fits(x: float) -> bool:

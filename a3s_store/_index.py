@@ -34,7 +34,8 @@ from __future__ import annotations
 import array
 import itertools
 import time
-from typing import NamedTuple
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
 
 from . import _json
 from ._clock import DEFAULT_WINDOW_NS
@@ -58,7 +59,7 @@ _VERSION = 3
 #         updated_at, size, problem, mtime_ns, ino]; row[1:10] are the fields
 # of a SessionSummary. The file holds the rows as 12 columns, rows with an id
 # first (sorted by id), then the other files.
-Row = list
+Row = list[Any]
 COLUMNS = 12
 
 
@@ -68,7 +69,7 @@ class Cached(NamedTuple):
     root_mtime_ns: int
     built_ns: int
     window_ns: int
-    data: list
+    data: list[Any]
 
     def vouches_for(self, root_mtime_ns: int) -> bool:
         """Whether its data is current for a root of this mtime without a scan."""
@@ -89,7 +90,8 @@ _parsed: dict[str, tuple[bytes, Cached]] = {}
 _PARSED_MAX = 8
 
 
-def _load(layout: Layout, name: str, key: str, valid) -> Cached | None:
+def _load(layout: Layout, name: str, key: str,
+          valid: Callable[[Any, bytes], bool]) -> Cached | None:
     """The cache file ``name`` whose ``key`` holds data that ``valid(data, raw
     bytes)`` accepts, or None."""
     try:
@@ -121,19 +123,20 @@ def _load(layout: Layout, name: str, key: str, valid) -> Cached | None:
 _NONE = type(None)
 # The type of each field of a row; a damaged index whose rows differ is
 # rebuilt, never used (a row is served as a summary, its name used as a key).
-_ROW_TYPES = ({str}, {str, _NONE}, {str}, {str}, {str, _NONE}, {int}, {int}, {int},
-              {int}, {str, _NONE}, {int}, {int})
+_ROW_TYPES: tuple[set[type], ...] = (
+    {str}, {str, _NONE}, {str}, {str}, {str, _NONE}, {int}, {int}, {int},
+    {int}, {str, _NONE}, {int}, {int})
 
 
 def row_ok(row: object) -> bool:
     """Whether ``row`` has the fields of a row, each of its type (a row read
     from the change log is checked as the index's columns are)."""
     return (type(row) is list and len(row) == COLUMNS
-            and all(type(v) in t for v, t in zip(row, _ROW_TYPES))
+            and all(type(v) in t for v, t in zip(row, _ROW_TYPES, strict=True))
             and row[0].endswith(".json") and (row[1] is None or _are_ids([row[1]])))
 
 
-def _are_ids(values) -> bool:
+def _are_ids(values: Iterable[Any]) -> bool:
     """Whether every value is a str that can name a file (the index is read
     without the surrogate check); column-wise and at C speed for ASCII ids."""
     values = list(values)
@@ -150,17 +153,17 @@ def _are_ids(values) -> bool:
     return True
 
 
-def _columns_ok(columns: list, raw: bytes) -> bool:
+def _columns_ok(columns: list[Any], raw: bytes) -> bool:
     if len(columns) != COLUMNS or set(map(type, columns)) != {list} \
             or len(set(map(len, columns))) != 1:
         return False
-    if not all(map(_column_ok, columns, _ROW_TYPES)):
+    if not all(_column_ok(col, types) for col, types in zip(columns, _ROW_TYPES, strict=True)):
         return False
     return (all(map(str.endswith, columns[0], itertools.repeat(".json")))
             and _are_ids([i for i in columns[1] if i is not None]))
 
 
-def _column_ok(col: list, types: set) -> bool:
+def _column_ok(col: list[Any], types: set[type]) -> bool:
     """Whether every value of ``col`` is of ``types``, at C speed (a bool
     passes for an int, which it is: harmless in a count or a time)."""
     if _NONE in types:
@@ -195,7 +198,7 @@ def load_ids(layout: Layout) -> Cached | None:
     return _load(layout, IDS_NAME, "ids", lambda ids, raw: _are_ids(ids))
 
 
-def encode_rows(root_mtime_ns: int, window_ns: int, rows: list[Row]) -> bytes:
+def encode_rows(root_mtime_ns: int, window_ns: int, rows: list[list[Any]]) -> bytes:
     """The index file for ``rows``, built now against ``root_mtime_ns``."""
     columns = [list(col) for col in zip(*rows)] if rows else [[] for _ in range(COLUMNS)]
     return _json.encode_compact({"version": _VERSION, "root_mtime_ns": root_mtime_ns,

@@ -13,11 +13,13 @@ Folders are tuples of names under the root: ``()`` is the root,
 
 from __future__ import annotations
 
+import enum
 import os
 import stat
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Literal, overload
 
 from . import _fs
 from .errors import CorruptDataError, UnsafePathError
@@ -36,7 +38,14 @@ CACHE = (INTERNAL, "cache")
 #: The store's lock file in ``.a3s_store/`` (never renamed or deleted).
 LOCK = "lock"
 
-_MISSING = object()  # a folder looked for and not found, in the folder cache
+class _Missing(enum.Enum):
+    """A folder looked for and not found, in the folder cache (or a stat not
+    given); an enum so that type checkers narrow ``is _MISSING``."""
+
+    MISSING = 0
+
+
+_MISSING = _Missing.MISSING
 
 #: Largest file the store reads or writes (the cap of newer a3s-code builds).
 DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -61,7 +70,7 @@ class Layout:
     def __init__(self, root: _fs.Dir, options: Options) -> None:
         self.root = root
         self.options = options
-        self._dirs: dict[tuple[str, ...], object] = {}
+        self._dirs: dict[tuple[str, ...], _fs.Dir | _Missing] = {}
 
     @property
     def durable(self) -> bool:
@@ -72,6 +81,13 @@ class Layout:
         return os.path.join(self.root.path, *folder, *([name] if name else []))
 
     # -- folders ------------------------------------------------------------------
+
+    @overload
+    def folder(self, parts: tuple[str, ...], *, create: Literal[True],
+               durable: bool | None = None) -> _fs.Dir: ...
+    @overload
+    def folder(self, parts: tuple[str, ...], *, create: bool = False,
+               durable: bool | None = None) -> _fs.Dir | None: ...
 
     def folder(self, parts: tuple[str, ...], *, create: bool = False,
                durable: bool | None = None) -> _fs.Dir | None:
@@ -86,7 +102,7 @@ class Layout:
             return self.root
         cached = self._dirs.get(parts)
         if cached is not None and (cached is not _MISSING or not create):
-            return None if cached is _MISSING else cached  # type: ignore[return-value]
+            return None if cached is _MISSING else cached
         durable = self.options.durable if durable is None else durable
         parent = self.folder(parts[:-1], create=create, durable=durable)
         if parent is None:
@@ -126,13 +142,13 @@ class Layout:
         for key in [k for k in self._dirs if k[:len(parts)] == parts]:
             d = self._dirs.pop(key)
             if d is not _MISSING:
-                _fs.close_dir(d)  # type: ignore[arg-type]
+                _fs.close_dir(d)
 
     def close(self) -> None:
         """Close every folder opened by this operation (the root is the caller's)."""
         for d in self._dirs.values():
             if d is not _MISSING:
-                _fs.close_dir(d)  # type: ignore[arg-type]
+                _fs.close_dir(d)
         self._dirs.clear()
 
     # -- reads ----------------------------------------------------------------------
@@ -164,13 +180,13 @@ class Layout:
         d = self.folder(folder)
         return None if d is None else _fs.peek_file(d, name, nbytes)
 
-    def entries(self, folder: tuple[str, ...]) -> list:
+    def entries(self, folder: tuple[str, ...]) -> list[os.DirEntry[str]]:
         """The entries of a folder (``os.DirEntry``); [] when it is missing."""
         d = self.folder(folder)
         return [] if d is None else _fs.list_dir(d)
 
     def mode_for(self, folder: tuple[str, ...], name: str, *, freed: bool = False,
-                 st: os.stat_result | None | object = _MISSING) -> int:
+                 st: os.stat_result | None | _Missing = _MISSING) -> int:
         """The mode a file written at ``folder/name`` gets: the mode of the file
         it replaces, or the store's mode for a new one.
 

@@ -20,6 +20,8 @@ import bisect
 import functools
 import gc
 import time
+from collections.abc import Iterable
+from typing import Any
 
 from . import _changes, _clock, _commit, _fs, _index
 from ._commit import is_journal_name
@@ -35,7 +37,7 @@ _new_summary = functools.partial(tuple.__new__, SessionSummary)
 _UNREAD = object()
 
 
-def ids_of(index_rows: list) -> list[str]:
+def ids_of(index_rows: list[Any]) -> list[str]:
     """The sorted, distinct session ids of index rows."""
     return sorted({row[1] for row in index_rows if row[1] is not None})
 
@@ -61,7 +63,7 @@ def ids(layout: Layout) -> list[str]:
     return sorted(set(found).union(identifier for identifier, _ in envelopes))
 
 
-def _apply_ids(known: list[str], steps: list[dict]) -> list[str]:
+def _apply_ids(known: list[str], steps: list[dict[str, Any]]) -> list[str]:
     present = set(known)
     for entry in steps:
         for identifier, stored in entry["ids"]:
@@ -98,30 +100,30 @@ def summaries(layout: Layout, *, check: bool = False) -> list[SessionSummary]:
 
 #: The summaries made last from an index this process parsed (``_index`` hands
 #: out the same object for the same bytes): (that index, its summaries), one
-#: tuple so that threads always see a matching pair.
-_last_made: tuple = (None, [])
+#: tuple[Any, ...] so that threads always see a matching pair.
+_last_made: tuple[Any, ...] = (None, [])
 
 
-def _summaries_of_index(index) -> list[SessionSummary]:
+def _summaries_of_index(index: _index.Cached) -> list[SessionSummary]:
     """The summaries of an index's sessions (shared: copy before changing)."""
     global _last_made
     made_from, made = _last_made
     if made_from is not index:
         made = _from_columns(index.data)
         _last_made = (index, made)
-    return made
+    return made  # type: ignore[no-any-return]  # (the tuple's parts are typed by use)
 
 
-def _from_columns(columns: list) -> list[SessionSummary]:
+def _from_columns(columns: list[Any]) -> list[SessionSummary]:
     count = len(columns[1]) - columns[1].count(None)  # sessions come first
     return _made(zip(*(col[:count] for col in columns[1:10])))
 
 
-def _summaries_of(index_rows: list) -> list[SessionSummary]:
+def _summaries_of(index_rows: list[Any]) -> list[SessionSummary]:
     return _made(row[1:10] for row in index_rows if row[1] is not None)
 
 
-def _made(fields) -> list[SessionSummary]:
+def _made(fields: Iterable[Any]) -> list[SessionSummary]:
     """A summary of each tuple of fields, through C-level ``map`` and
     ``tuple.__new__`` (a named tuple's own ``__new__`` is a Python function,
     and this runs 10,000 times per listing). The collector is paused
@@ -136,7 +138,7 @@ def _made(fields) -> list[SessionSummary]:
             gc.enable()
 
 
-def _patched(index, steps: list[dict]) -> list[SessionSummary] | None:
+def _patched(index: _index.Cached, steps: list[dict[str, Any]]) -> list[SessionSummary] | None:
     """The summaries of the index's columns with the logged rows applied in
     place (a few list edits), or None for a change that needs the whole rows
     (a file that hid another copy of its id, a file that was not a session)."""
@@ -184,18 +186,19 @@ def _with_envelopes(layout: Layout, found: list[SessionSummary],
     return found
 
 
-def rows(layout: Layout, *, check: bool = False, index=_UNREAD) -> list:
+def rows(layout: Layout, *, check: bool = False,
+         index: _index.Cached | None | object = _UNREAD) -> list[Any]:
     """The listing index rows, current for the root (see the module docstring).
 
     ``index``: the index as :func:`_index.load_rows` gives it, when already read.
     """
     root_mtime = _fs.stat_dir(layout.root).st_mtime_ns
-    if index is _UNREAD:
-        index = _index.load_rows(layout)
+    if not isinstance(index, _index.Cached):
+        index = _index.load_rows(layout) if index is _UNREAD else None
     if not check and index is not None and index.trusted:
         if index.root_mtime_ns == root_mtime:
             _keep_ids(layout, root_mtime, index)
-            return index.data
+            return list(index.data)
         entries = _changes.read(layout)
         steps = _changes.chain(entries, index.root_mtime_ns, root_mtime)
         applied = None if steps is None else _apply_rows(index.data, steps)
@@ -211,7 +214,7 @@ def rows(layout: Layout, *, check: bool = False, index=_UNREAD) -> list:
     return out
 
 
-def _scan(layout: Layout, index) -> list:
+def _scan(layout: Layout, index: _index.Cached | None) -> list[Any]:
     """Every JSON file of the root, each compared with its row by signature."""
     old = {row[0]: row for row in index.data} if index is not None else {}
     out = []
@@ -229,7 +232,7 @@ def _scan(layout: Layout, index) -> list:
     return finish(out)
 
 
-def _apply_rows(known: list, steps: list[dict]) -> list | None:
+def _apply_rows(known: list[Any], steps: list[dict[str, Any]]) -> list[Any] | None:
     """The rows after the logged changes, or None when they cannot be applied
     alone (a removal where an older copy may have been hidden by the removed one)."""
     by_name = {row[0]: row for row in known}
@@ -251,7 +254,8 @@ def _window(layout: Layout) -> int:
     return _clock.window_ns(layout, _fs.stat_dir(layout.root).st_dev)
 
 
-def _stale(layout: Layout, cached, root_mtime: int, data: list) -> bool:
+def _stale(layout: Layout, cached: _index.Cached | None, root_mtime: int,
+           data: list[Any]) -> bool:
     """Whether a cache file must be written: it holds other data, or was built
     for another mtime, or it can be trusted now (the window passed) and is not."""
     if cached is None or cached.data != data or cached.root_mtime_ns != root_mtime:
@@ -259,14 +263,15 @@ def _stale(layout: Layout, cached, root_mtime: int, data: list) -> bool:
     return not cached.trusted and time.time_ns() - root_mtime > _window(layout)
 
 
-def _keep_ids(layout: Layout, root_mtime: int, index) -> None:
+def _keep_ids(layout: Layout, root_mtime: int, index: _index.Cached | None) -> None:
     """Write the ids file when it does not hold what the index does."""
     known = ids_of(index.data) if index is not None else []
     if _stale(layout, _index.load_ids(layout), root_mtime, known):
         _write_index(layout, root_mtime, index.data if index is not None else [], ids_only=True)
 
 
-def _write_index(layout: Layout, root_mtime: int, rows: list, *, ids_only: bool = False) -> None:
+def _write_index(layout: Layout, root_mtime: int, rows: list[Any], *,
+                 ids_only: bool = False) -> None:
     """Write the listing index and the ids file (caches: no fsync) where the
     store is writable, and drop the change log they now include.
 
@@ -301,5 +306,6 @@ def _sweep_dead_readers(layout: Layout) -> None:
     now = time.time_ns()
     for entry in layout.entries(CACHE):
         if is_journal_name(entry.name) and entry.is_file(follow_symlinks=False):
-            if now - _fs.entry_stat(entry).st_mtime_ns > CACHE_TEMP_GRACE_NS:
-                _fs.unlink(layout.folder(CACHE), entry.name)
+            cache = layout.folder(CACHE)
+            if cache is not None and now - _fs.entry_stat(entry).st_mtime_ns > CACHE_TEMP_GRACE_NS:
+                _fs.unlink(cache, entry.name)

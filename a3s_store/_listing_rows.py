@@ -14,6 +14,7 @@ is left to ``verify``.
 from __future__ import annotations
 
 from operator import itemgetter
+from typing import Any
 
 from . import _codec
 from ._components import SESSION
@@ -21,24 +22,27 @@ from ._layout import Layout
 from ._resolve import may_hold, read_meta
 from .errors import CorruptDataError, UnsafePathError
 
+#: A file's size, mtime (ns) and inode.
+Sig = tuple[int, int, int]
+
 __all__ = ["row_of", "session_row", "finish"]
 
 _FIELDS = ("name", "state", "model", "messages", "created_at", "updated_at")
 
 
-def session_row(name: str, session_id: str, summary: dict, sig, problem: str | None = None
-                ) -> list:
+def session_row(name: str, session_id: str, summary: dict[str, Any], sig: Sig,
+                problem: str | None = None) -> list[Any]:
     """The row of root file ``name`` holding ``session_id`` (``summary``: the
     dict ``_codec.summary_of`` makes; ``sig``: size, mtime, inode)."""
     size, mtime, ino = sig
     return [name, session_id, *(summary[k] for k in _FIELDS), size, problem, mtime, ino]
 
 
-def _blank(name: str, sig) -> list:
+def _blank(name: str, sig: Sig) -> list[Any]:
     return [name, None, "", "", None, 0, 0, 0, sig[0], None, sig[1], sig[2]]
 
 
-def row_of(layout: Layout, name: str, sig, old: list | None) -> list:
+def row_of(layout: Layout, name: str, sig: Sig, old: list[Any] | None) -> list[Any]:
     """The index row of root file ``name`` whose signature is ``sig`` (size,
     mtime, inode); ``old`` is its previous row (None when it is new to the index)."""
     stem = name[:-5]
@@ -62,8 +66,9 @@ def row_of(layout: Layout, name: str, sig, old: list | None) -> list:
     return session_row(name, session.id, _codec.summary_of(session), sig)
 
 
-def _damaged(layout: Layout, name: str, sig, old: list | None, meta: dict | None,
-             head: bytes, exc: Exception) -> list:
+def _damaged(layout: Layout, name: str, sig: Sig, old: list[Any] | None,
+             meta: dict[str, Any] | None,
+             head: bytes, exc: Exception) -> list[Any]:
     """The row of a file that cannot be read as a session: a damaged session's
     when something shows it is one, a blank row otherwise."""
     key = getattr(exc, "key", None)
@@ -81,12 +86,12 @@ def _damaged(layout: Layout, name: str, sig, old: list | None, meta: dict | None
     return _blank(name, sig)  # not a session as far as anything shows: verify reports it
 
 
-def _unknown() -> dict:
+def _unknown() -> dict[str, Any]:
     return {"name": "", "state": "", "model": None, "messages": 0, "created_at": 0,
             "updated_at": 0}
 
 
-def finish(rows: list) -> list:
+def finish(rows: list[Any]) -> list[Any]:
     """``rows`` with each id listed once (of two files holding one id, the
     newer; the other's id is set to None in the returned rows only) and
     sorted: sessions by id, then the other files by name."""

@@ -23,9 +23,25 @@ raw HTML blocks, reference link definitions.
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from ._md_inline import parse_inline
-from ._md_nodes import CodeBlock, Heading, Item, ListBlock, Paragraph, Quote, Rule, Table
+from ._md_nodes import (
+    Block,
+    Cells,
+    CodeBlock,
+    Heading,
+    Item,
+    ListBlock,
+    Paragraph,
+    Quote,
+    Rule,
+    Table,
+)
+
+#: (the fence open: its character and length, or None; whether the last line
+#: was paragraph text)
+_LazyState = tuple[tuple[str, int] | None, bool]
 
 __all__ = ["parse_markdown", "MAX_NESTING", "split_cells"]
 
@@ -170,8 +186,9 @@ class _Reader:
                 return True
         return i + 1 < len(self.lines) and bool(_table_aligns(line, self.lines[i + 1]))
 
-    def read(self) -> tuple:
-        out, i, blank_before = [], 0, False
+    def read(self) -> tuple[Block, ...]:
+        out: list[Block] = []
+        i, blank_before = 0, False
         while i < len(self.lines):
             if not self.lines[i].strip():
                 blank_before, i = True, i + 1
@@ -183,7 +200,7 @@ class _Reader:
             blank_before = False
         return tuple(out)
 
-    def block(self, i: int):
+    def block(self, i: int) -> tuple[Block, int]:
         line = self.lines[i]
         fence = _fence_open(line)
         if fence:
@@ -205,7 +222,7 @@ class _Reader:
                 return self.table(i, aligns)
         return self.paragraph(i)
 
-    def code(self, i: int, char: str, length: int, language: str):
+    def code(self, i: int, char: str, length: int, language: str) -> tuple[CodeBlock, int]:
         indent = _indent(self.lines[i])
         body, j = [], i + 1
         while j < len(self.lines) and not _fence_closes(self.lines[j], char, length):
@@ -214,7 +231,7 @@ class _Reader:
             j += 1
         return CodeBlock(language, "\n".join(body)), j + 1
 
-    def paragraph(self, i: int):
+    def paragraph(self, i: int) -> tuple[Paragraph | Heading, int]:
         lines, j = [self.lines[i].strip(" ")], i + 1
         while j < len(self.lines) and self.lines[j].strip():
             line = self.lines[j]
@@ -227,21 +244,24 @@ class _Reader:
             j += 1
         return Paragraph(parse_inline("\n".join(lines).rstrip(" "))), j
 
-    def table(self, i: int, aligns: tuple):
+    def table(self, i: int, aligns: tuple[str, ...]) -> tuple[Table, int]:
         width = len(aligns)
 
-        def row(line: str) -> tuple:
+        def row(line: str) -> Cells:
             cells = (split_cells(line) + [""] * width)[:width]
             return tuple(parse_inline(c) for c in cells)
 
-        header, rows, j = row(self.lines[i]), [], i + 2
+        header, j = row(self.lines[i]), i + 2
+        rows: list[Cells] = []
         while j < len(self.lines) and self.lines[j].strip() and not self.starts_block(j, False):
             rows.append(row(self.lines[j]))
             j += 1
         return Table(aligns, header, tuple(rows)), j
 
-    def quote(self, i: int):
-        inner, j, state = [], i, (None, False)
+    def quote(self, i: int) -> tuple[Quote, int]:
+        inner: list[str] = []
+        j = i
+        state: _LazyState = (None, False)
         while j < len(self.lines):
             line = self.lines[j]
             body = line.lstrip(" ")
@@ -255,10 +275,13 @@ class _Reader:
         reader = _Reader(inner, self.depth + 1)
         return Quote(reader.read()), j
 
-    def list(self, i: int, kind: str):
-        items, j, tight, start = [], i, True, _item_start(self.lines[i])[1]
+    def list(self, i: int, kind: str) -> tuple[ListBlock, int]:
+        items: list[Item] = []
+        # the caller saw an item start at line i, and item() returns at one or past the end
+        j, tight, start = i, True, cast("tuple[str, int, int]", _item_start(self.lines[i]))[1]
         while True:
-            node, j, loose = self.item(j, _item_start(self.lines[j])[2])
+            start_j = cast("tuple[str, int, int]", _item_start(self.lines[j]))
+            node, j, loose = self.item(j, start_j[2])
             items.append(node)
             tight = tight and not loose
             k = j
@@ -270,7 +293,7 @@ class _Reader:
             tight, j = tight and k == j, k
         return ListBlock(kind not in "-+*", start, tight, tuple(items)), j
 
-    def item(self, i: int, column: int):
+    def item(self, i: int, column: int) -> tuple[Item, int, bool]:
         """One list item from line ``i``: (the item, the next line, whether
         a blank line separates two of its blocks)."""
         first = self.lines[i][column:] if len(self.lines[i]) > column else ""
@@ -313,7 +336,7 @@ def _without_markers(line: str) -> str:
     return line.lstrip(" ")
 
 
-def _lazy_state(state: tuple, line: str) -> tuple:
+def _lazy_state(state: _LazyState, line: str) -> _LazyState:
     """(the fence open, whether the last line was paragraph text) after
     ``line`` of a container, from the state before it. As in CommonMark, a
     lazy line may continue only paragraph text, wherever it is nested."""
@@ -327,7 +350,7 @@ def _lazy_state(state: tuple, line: str) -> tuple:
     return None, bool(body.strip()) and not (_heading(body) or _is_rule(body))
 
 
-def parse_markdown(text: str) -> tuple:
+def parse_markdown(text: str) -> tuple[Block, ...]:
     """The block nodes of a markdown text."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     return _Reader(lines, 0).read()

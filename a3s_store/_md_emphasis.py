@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import string
 import unicodedata
+from typing import Any
 
-from ._md_nodes import Emph, Strike, Strong, Text
+from ._md_nodes import Emph, Inline, Strike, Strong, Text
 
 __all__ = ["Delim", "delimiter_run", "pair_emphasis", "build_nodes", "MAX_DEPTH"]
 
 #: Emphasis nested deeper than this stays literal.
 MAX_DEPTH = 12
-_KINDS = {1: Emph, 2: Strong}
+_KINDS: dict[int, type[Emph | Strong]] = {1: Emph, 2: Strong}
 _RULE_OF_3_TRIES = 8
 
 
@@ -123,14 +124,15 @@ def _literal(kind: int, char: str) -> str:
     return "~~" if kind == 3 else char * kind
 
 
-def build_nodes(tokens: list) -> tuple:
+def build_nodes(tokens: list[Any]) -> tuple[Inline, ...]:
     """The node tree of a paired token list (strings, :class:`Text` from
     entities, :class:`Delim` runs and finished nodes); pairs deeper than
     :data:`MAX_DEPTH` become their literal characters."""
-    frames: list[tuple[int, list, list]] = [(0, [], [])]  # (kind, children, pending text)
+    # (kind, children, pending text)
+    frames: list[tuple[int, list[Inline], list[str]]] = [(0, [], [])]
     literal: set[int] = set()
 
-    def flush(frame):
+    def flush(frame: tuple[int, list[Inline], list[str]]) -> None:
         if frame[2]:
             frame[1].append(Text("".join(frame[2])))
             frame[2].clear()

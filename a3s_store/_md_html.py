@@ -19,14 +19,18 @@ A soft line break is a ``<br>``: in a chat a new line is meant as one.
 from __future__ import annotations
 
 import html
+from typing import Any
 
 from ._md_blocks import parse_markdown
 from ._md_nodes import (
+    Block,
     Break,
+    Cells,
     Code,
     CodeBlock,
     Emph,
     Heading,
+    Inline,
     Link,
     ListBlock,
     Paragraph,
@@ -53,9 +57,10 @@ def esc(value: object) -> str:
     return html.escape(value if isinstance(value, str) else str(value), quote=True)
 
 
-def inline_html(nodes: tuple) -> str:
+def inline_html(nodes: tuple[Inline, ...]) -> str:
     """Inline nodes as HTML."""
     out = []
+    node: Any  # dispatched on type(node) below, which mypy does not follow
     for node in nodes:
         kind = type(node)
         if kind is Text:
@@ -89,7 +94,7 @@ def _code_block(node: CodeBlock) -> str:
 
 
 def _table(node: Table) -> str:
-    def row(cells: tuple, tag: str) -> str:
+    def row(cells: Cells, tag: str) -> str:
         return "<tr>" + "".join(f"<{tag}{_ALIGN.get(a, '')}>{inline_html(c)}</{tag}>"
                                 for a, c in zip(node.aligns, cells, strict=True)) + "</tr>"
 
@@ -111,9 +116,10 @@ def _list(node: ListBlock) -> str:
     return f"<ol{start}>{''.join(items)}</ol>"
 
 
-def blocks_html(blocks: tuple, *, tight: bool = False) -> str:
+def blocks_html(blocks: tuple[Block, ...], *, tight: bool = False) -> str:
     """Block nodes as HTML; in a tight list item, paragraphs without ``<p>``."""
     out = []
+    node: Any  # dispatched on type(node) below, which mypy does not follow
     for node in blocks:
         kind = type(node)
         if kind is Paragraph:

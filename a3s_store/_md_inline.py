@@ -25,9 +25,10 @@ import bisect
 import html
 import re
 import string
+from typing import Any
 
 from ._md_emphasis import MAX_DEPTH, Delim, build_nodes, delimiter_run, pair_emphasis
-from ._md_nodes import Break, Code, Emph, Link, SoftBreak, Strike, Strong, Text
+from ._md_nodes import Break, Code, Emph, Inline, Link, SoftBreak, Strike, Strong, Text
 
 __all__ = ["parse_inline", "MAX_DEPTH", "MAX_LOOKAHEAD", "ENTITY", "AUTOLINK",
            "EMAIL_AUTOLINK"]
@@ -129,9 +130,9 @@ def _bare_url(text: str, i: int) -> str:
     return url
 
 
-def _no_links(nodes: tuple) -> tuple:
+def _no_links(nodes: tuple[Inline, ...]) -> tuple[Inline, ...]:
     """``nodes`` with any link replaced by its text (links do not nest)."""
-    out: list = []
+    out: list[Inline] = []
     for node in nodes:
         if isinstance(node, Link):
             out.extend(node.children)
@@ -142,9 +143,9 @@ def _no_links(nodes: tuple) -> tuple:
     return _join_texts(out)
 
 
-def _join_texts(nodes: list) -> tuple:
+def _join_texts(nodes: list[Inline]) -> tuple[Inline, ...]:
     """``nodes`` with neighbouring texts made one."""
-    out: list = []
+    out: list[Inline] = []
     for node in nodes:
         if isinstance(node, Text) and out and isinstance(out[-1], Text):
             out[-1] = Text(out[-1].text + node.text)
@@ -158,7 +159,7 @@ class _Scanner:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.tokens: list = []
+        self.tokens: list[Any] = []  # str, Text, Delim or finished nodes
         self.delims: list[Delim] = []
         self.brackets: list[_Bracket] = []
         self.pair_id = [0]
@@ -166,7 +167,7 @@ class _Scanner:
         for m in _BACKTICKS.finditer(text):
             self.runs.setdefault(m.end() - m.start(), []).append(m.start())
 
-    def run(self) -> tuple:
+    def run(self) -> tuple[Inline, ...]:
         text, i, n = self.text, 0, len(self.text)
         while i < n:
             m = _STOP.search(text, i)
@@ -300,6 +301,6 @@ class _Scanner:
         return end
 
 
-def parse_inline(text: str) -> tuple:
+def parse_inline(text: str) -> tuple[Inline, ...]:
     """The inline nodes of ``text`` (a paragraph, a heading or a table cell)."""
     return _Scanner(text).run()

@@ -18,11 +18,12 @@ only ``http``, ``https`` and ``mailto`` targets become links.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "Text", "Code", "Emph", "Strong", "Strike", "Link", "Break", "SoftBreak",
     "Paragraph", "Heading", "CodeBlock", "Quote", "Item", "ListBlock", "Table", "Rule",
-    "link_allowed", "plain_text",
+    "link_allowed", "plain_text", "Inline", "Block", "Cells",
 ]
 
 _ALLOWED_SCHEMES = ("http", "https", "mailto")
@@ -32,7 +33,7 @@ _ALLOWED_SCHEMES = ("http", "https", "mailto")
 class _Children:
     """A node that is only its children (equal only to a node of its own class)."""
 
-    children: tuple
+    children: tuple[Any, ...]  # inline nodes (Emph, Strong, Strike, Paragraph) or blocks (Quote)
 
 
 # -- inline ---------------------------------------------------------------------
@@ -77,7 +78,7 @@ class Link:
     nothing is ever loaded."""
 
     url: str
-    children: tuple
+    children: tuple[Inline, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +105,7 @@ class Heading:
     """A heading of level 1 to 6."""
 
     level: int
-    children: tuple
+    children: tuple[Inline, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +127,7 @@ class Quote(_Children):
 class Item:
     """A list item: its blocks, and ``checked`` (True or False) for a task item."""
 
-    children: tuple
+    children: tuple[Block, ...]
     checked: bool | None = None
 
 
@@ -138,7 +139,7 @@ class ListBlock:
     ordered: bool
     start: int
     tight: bool
-    items: tuple
+    items: tuple[Item, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,9 +147,9 @@ class Table:
     """A table: ``aligns`` per column (``""``, ``"left"``, ``"center"``,
     ``"right"``), the header cells and the rows, each cell inline nodes."""
 
-    aligns: tuple
-    header: tuple
-    rows: tuple
+    aligns: tuple[str, ...]  # "left", "center", "right" or ""
+    header: Cells
+    rows: tuple[Cells, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +158,16 @@ class Rule:
 
 
 # -- shared decisions -----------------------------------------------------------------
+
+
+#: The nodes of a line of text.
+Inline = Text | Code | Emph | Strong | Strike | Link | Break | SoftBreak
+#: The nodes of a document.
+Block = Paragraph | Heading | CodeBlock | Quote | ListBlock | Table | Rule
+#: Either (emphasis holds inline nodes, a quote blocks).
+Node = Inline | Block
+#: A table row: the inline nodes of each cell.
+Cells = tuple[tuple[Inline, ...], ...]
 
 
 def link_allowed(url: str) -> bool:
@@ -171,7 +182,7 @@ def link_allowed(url: str) -> bool:
     return bool(colon) and scheme.lower() in _ALLOWED_SCHEMES
 
 
-def plain_text(nodes: tuple) -> str:
+def plain_text(nodes: tuple[Inline, ...]) -> str:
     """The text of inline nodes without their markup (breaks as newlines)."""
     out: list[str] = []
     stack = list(reversed(nodes))

@@ -25,15 +25,19 @@ never closed
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from ._md_blocks import parse_markdown
 from ._md_inline import AUTOLINK, EMAIL_AUTOLINK, ENTITY
 from ._md_nodes import (
+    Block,
     Break,
+    Cells,
     Code,
     CodeBlock,
     Emph,
     Heading,
+    Inline,
     Link,
     ListBlock,
     Paragraph,
@@ -62,7 +66,7 @@ def longest_run(text: str, char: str) -> int:
     return max(map(len, runs), default=0)
 
 
-def _escape_char(text: str, m: re.Match) -> str:
+def _escape_char(text: str, m: re.Match[str]) -> str:
     ch, i = m.group(), m.start()
     if ch == "_":
         inside = 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum()
@@ -123,9 +127,10 @@ def _delimited(mark: str, inner: str) -> str:
     return mark + inner + mark
 
 
-def _inline(nodes: tuple, parent: type | None = None) -> str:
+def _inline(nodes: tuple[Inline, ...], parent: type | None = None) -> str:
     out = []
     last = len(nodes) - 1
+    node: Any  # dispatched on type(node) below, which mypy does not follow
     for i, node in enumerate(nodes):
         kind = type(node)
         if kind is Text:
@@ -174,7 +179,7 @@ def _guard_line(line: str) -> str:
     return "\\" + line
 
 
-def _paragraph(children: tuple) -> list[str]:
+def _paragraph(children: tuple[Inline, ...]) -> list[str]:
     return [_guard_line(line) for line in _inline(children).split("\n")]
 
 
@@ -196,7 +201,7 @@ def _code_block(node: CodeBlock) -> list[str]:
 
 
 def _table(node: Table) -> list[str]:
-    def row(cells: tuple) -> str:
+    def row(cells: Cells) -> str:
         texts = [re.sub(r"(?<!\\)\|", r"\\|", _guard_blanks(_inline(c))) for c in cells]
         if all(_DELIM_CELL.match(t) for t in texts):
             texts[0] = "\\" + texts[0]  # a row like ``| --- |`` would start a new table
@@ -222,9 +227,10 @@ def _list(node: ListBlock, bullet: str, delimiter: str, depth: int) -> list[str]
     return out
 
 
-def _lines(blocks: tuple, *, tight: bool = False, depth: int = 0) -> list[str]:
+def _lines(blocks: tuple[Block, ...], *, tight: bool = False, depth: int = 0) -> list[str]:
     out: list[str] = []
     previous, previous_marker = None, 0  # adjacent lists alternate markers, or they would join
+    node: Any  # dispatched on type(node) below, which mypy does not follow
     for node in blocks:
         if out and not tight:
             out.append("")
@@ -253,7 +259,7 @@ def _lines(blocks: tuple, *, tight: bool = False, depth: int = 0) -> list[str]:
     return out
 
 
-def write_blocks(blocks: tuple) -> str:
+def write_blocks(blocks: tuple[Block, ...]) -> str:
     """Block nodes as canonical markdown."""
     return "\n".join(_lines(blocks))
 

@@ -47,8 +47,8 @@ import unicodedata
 
 from .errors import InvalidIdError
 
-__all__ = ["MAX_NAME_BYTES", "candidates", "check_id", "creatable", "folder_name", "folded", "hashed_stem", "own_stem",
-           "rust_stem", "usable"]
+__all__ = ["MAX_NAME_BYTES", "candidates", "check_id", "creatable", "folder_name", "folded",
+           "hashed_stem", "own_stem", "rust_stem", "usable"]
 
 #: Longest name (without ``.json``) the store writes or reads: 255 bytes,
 #: the limit of a file name on Linux, macOS and Windows, less ``.json``.
@@ -102,7 +102,7 @@ def usable(stem: str) -> bool:
         return False
     if len(stem) > MAX_NAME_BYTES or len(stem.encode("utf-8")) > MAX_NAME_BYTES:
         return False
-    if WINDOWS and (_WINDOWS_FORBIDDEN.search(stem) or _DEVICE.match(stem.split(".", 1)[0])
+    if WINDOWS and (_WINDOWS_FORBIDDEN.search(stem) or _DEVICE.match(stem.split(".", 1)[0])  # noqa: SIM103 - one rule per test
                     or (folder_name(stem) == stem and stem[-1] in ". ")):
         return False
     return True

@@ -34,11 +34,15 @@ from __future__ import annotations
 import errno
 import os
 import re
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import _fs
 from .file_store import FileSessionStore
 from .memory_store import MemorySessionStore
+
+if TYPE_CHECKING:
+    from .sql import SqlSessionStore
 
 __all__ = ["open_store", "backend_of", "folder_of"]
 
@@ -72,7 +76,8 @@ def folder_of(target: str) -> str:
     return target
 
 
-def open_store(target: str | os.PathLike, *, create: bool = True):
+def open_store(target: str | os.PathLike[str], *, create: bool = True
+               ) -> FileSessionStore | MemorySessionStore | SqlSessionStore:
     """The store that ``target`` names (see the table above).
 
     :raises ValueError: an unknown scheme, or an SQLite URL that names no file.
@@ -95,7 +100,7 @@ def open_store(target: str | os.PathLike, *, create: bool = True):
     return FileSessionStore(folder_of(target), create=create)
 
 
-def _open_sqlite(url: str, create: bool):
+def _open_sqlite(url: str, create: bool) -> SqlSessionStore:
     from .sql import SqlSessionStore
 
     parts = urlsplit(url)
@@ -105,7 +110,7 @@ def _open_sqlite(url: str, create: bool):
     path = unquote(parts.path)
     if not path:
         raise ValueError(f"{url!r} names no database file")
-    options = {}
+    options: dict[str, Any] = {}
     for name, values in parse_qs(parts.query, strict_parsing=bool(parts.query)).items():
         if name not in _SQLITE_OPTIONS:
             raise ValueError(f"{url!r}: unknown option {name!r} (known: "

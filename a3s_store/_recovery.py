@@ -13,6 +13,9 @@ a crash during recovery is finished by the next recovery.
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Callable
+from typing import Any, cast
 
 from . import _fs, _json
 from ._commit import LEGACY_FOLDERS, apply, is_journal_name, journal_id
@@ -21,6 +24,9 @@ from .errors import CorruptDataError, UnsafePathError
 
 __all__ = ["pending", "recover", "will_finish", "blocked_ids", "read_blocked", "OBSTACLES",
            "BLOCKED", "JOURNAL_QUARANTINE"]
+
+#: A commit record's steps, as decoded (``_valid_ops`` checked their shape).
+JournalRecord = list[dict[str, Any]]
 
 #: Where ``verify --repair`` sets aside a transaction that cannot be finished.
 JOURNAL_QUARANTINE = (*QUARANTINE, "journal")
@@ -34,13 +40,13 @@ OBSTACLES = (UnsafePathError, CorruptDataError, NotADirectoryError, IsADirectory
 BLOCKED = ".blocked"
 
 
-def blocked_ids(entries: list) -> set[str]:
+def blocked_ids(entries: list[os.DirEntry[str]]) -> set[str]:
     """The transactions of ``.a3s_store`` that recovery found blocked."""
-    return {journal_id(e.name) for e in entries
+    return {cast(str, journal_id(e.name)) for e in entries  # a journal name has an id
             if e.name.endswith(BLOCKED) and is_journal_name(e.name)}
 
 
-def pending(entries: list) -> bool:
+def pending(entries: list[os.DirEntry[str]]) -> bool:
     """Whether the entries of ``.a3s_store`` hold something for recovery: a
     journal file (of a transaction not found blocked), or a journal folder of
     an older version."""
@@ -129,7 +135,7 @@ def _recover_in(layout: Layout, staging: _fs.Dir, shown: str, *, every_name: boo
     return actions
 
 
-def _blocked(layout: Layout, staging: _fs.Dir, txid: str, record: list, exc: Exception,
+def _blocked(layout: Layout, staging: _fs.Dir, txid: str, record: JournalRecord, exc: Exception,
              set_aside: bool) -> str:
     """Mark a transaction that cannot be finished (or set it aside); the log line."""
     where = getattr(exc, "path", None) or getattr(exc, "filename", None) or ""
@@ -150,13 +156,14 @@ def _blocked(layout: Layout, staging: _fs.Dir, txid: str, record: list, exc: Exc
             "verify --repair finishes it once that is fixed, or sets it aside")
 
 
-def read_blocked(layout: Layout, txids: set[str]) -> list[dict]:
+def read_blocked(layout: Layout, txids: set[str]) -> list[dict[str, Any]]:
     """The markers of blocked transactions (each with its ``targets``, as
     tuples of names under the root); a damaged marker counts as blocking
     nothing in particular."""
     out = []
     for txid in sorted(txids):
         data = layout.read_small((INTERNAL,), txid + BLOCKED, 1 << 20)
+        marker: Any  # decoded JSON, checked below
         try:
             marker = _json.decode(data) if data is not None else None
         except CorruptDataError:
@@ -170,7 +177,7 @@ def read_blocked(layout: Layout, txids: set[str]) -> list[dict]:
     return out
 
 
-def _decide(layout: Layout, staging: _fs.Dir, txid: str) -> tuple[list | None, str]:
+def _decide(layout: Layout, staging: _fs.Dir, txid: str) -> tuple[JournalRecord | None, str]:
     """(the record to finish, or None to roll back; why, for the log)."""
     record = _read_record(staging, txid)
     if record is None or not _staged_intact(staging, record):
@@ -190,7 +197,7 @@ def will_finish(layout: Layout, txid: str) -> bool:
     return False
 
 
-def _read_record(staging: _fs.Dir, txid: str) -> list | None:
+def _read_record(staging: _fs.Dir, txid: str) -> JournalRecord | None:
     try:
         got = _fs.read_file(staging, f"{txid}.commit", 64 << 20)
         if got is None:
@@ -201,11 +208,12 @@ def _read_record(staging: _fs.Dir, txid: str) -> list | None:
     if type(doc) is not dict or doc.get("version") not in (1, 2) \
             or not _valid_ops(doc.get("ops")):
         return None  # torn, or not one this module wrote: never acted on
-    return doc["ops"]
+    ops: JournalRecord = doc["ops"]  # checked by _valid_ops
+    return ops
 
 
 # What a commit record holds for each kind of step: key -> check of its value.
-_STEP_KEYS = {
+_STEP_KEYS: dict[object, dict[str, str]] = {  # looked up with any decoded "op"
     "put": {"folder": "folder", "name": "name", "src": "name", "size": "size",
             "sha256": "sha256"},
     "remove": {"folder": "folder", "name": "name"},
@@ -219,7 +227,7 @@ def _plain_name(value: object) -> bool:
             and "\\" not in value and "\0" not in value)
 
 
-_CHECKS = {
+_CHECKS: dict[str, Callable[[Any], bool]] = {
     "folder": lambda v: type(v) is list and all(_plain_name(p) for p in v),
     "name": _plain_name,
     "size": lambda v: type(v) is int and v >= 0,
@@ -244,7 +252,7 @@ def _valid_ops(ops: object) -> bool:
         if step.get("op") == "put" and "new_folder" in step:
             if step["new_folder"] is not True:
                 return False
-            keys = {**keys, "new_folder": "flag"}
+            keys = {**_STEP_KEYS["put"], "new_folder": "flag"}
         if keys is None or step.keys() != keys.keys() | {"op"}:
             return False
         if not all(_CHECKS[kind](step[key]) for key, kind in keys.items()):
@@ -252,7 +260,7 @@ def _valid_ops(ops: object) -> bool:
     return True
 
 
-def _untouched(layout: Layout, staging: _fs.Dir, record: list) -> bool:
+def _untouched(layout: Layout, staging: _fs.Dir, record: JournalRecord) -> bool:
     """Whether no step of a committed record has taken effect yet.
 
     Proof for each step that it has not run: a new file is still staged
@@ -283,7 +291,7 @@ def _untouched(layout: Layout, staging: _fs.Dir, record: list) -> bool:
     return True
 
 
-def _staged_intact(staging: _fs.Dir, record: list) -> bool:
+def _staged_intact(staging: _fs.Dir, record: JournalRecord) -> bool:
     """Whether every new file of a committed record is still staged and whole.
 
     A staged file that is gone has been renamed into place already (renames
@@ -306,7 +314,7 @@ def _staged_intact(staging: _fs.Dir, record: list) -> bool:
     return True
 
 
-def _holds(folder: _fs.Dir | None, step: dict) -> bool:
+def _holds(folder: _fs.Dir | None, step: dict[str, Any]) -> bool:
     """Whether ``folder/name`` holds exactly the bytes a put step staged."""
     if folder is None:
         return False

@@ -24,6 +24,7 @@ inlines images up to a size.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, Any, cast
 
 from ._components import ARTIFACTS, SUBAGENT_TASKS, TRACES
 from ._html_style import CSS, PAGE_CSS
@@ -31,6 +32,10 @@ from ._html_transcript import turn_html
 from ._md_html import esc
 from ._term import clock
 from ._transcript import timeline, tool_names, turns, usage_line
+
+if TYPE_CHECKING:
+    from .records import SessionData
+    from .snapshot import SessionSnapshot
 
 __all__ = ["esc", "render_document", "render_notebook"]
 
@@ -58,8 +63,8 @@ def _ms_time(value: object) -> str:
     return f'<time datetime="{esc(stamp)}">{esc(clock(value / 1000))}</time>'
 
 
-def _facts(s: dict) -> str:
-    config = s.get("config") if isinstance(s.get("config"), dict) else {}
+def _facts(s: dict[str, Any]) -> str:
+    config = s["config"] if isinstance(s.get("config"), dict) else {}
     state = s.get("state")
     rows = [("id", s.get("id")), ("state", getattr(state, "value", state)),
             ("model", s.get("model_name")), ("messages", f"{len(s.get('messages') or ()):,}"),
@@ -70,7 +75,7 @@ def _facts(s: dict) -> str:
         f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows if v not in (None, "")) + "</dl>"
 
 
-def _meta(s: dict) -> str:
+def _meta(s: dict[str, Any]) -> str:
     """The line under the title: model, size and date at a glance."""
     n = len(s.get("messages") or ())
     bits = [s.get("model_name"), f"{n:,} message{'s' * (n != 1)}",
@@ -78,10 +83,10 @@ def _meta(s: dict) -> str:
     return " &middot; ".join(esc(b) for b in bits if b not in (None, "", "-"))
 
 
-def _runs(runs: list[dict]) -> str:
+def _runs(runs: list[dict[str, Any]]) -> str:
     out = ['<section id="runs"><h2>Run timeline</h2>']
     for run in runs:
-        r = run.get("snapshot") if isinstance(run.get("snapshot"), dict) else {}
+        r = run["snapshot"] if isinstance(run.get("snapshot"), dict) else {}
         out.append(f'<details class="run" open><summary>Run <code>{esc(r.get("id"))}</code> '
                    f'{_status(r.get("status"))} &middot; {_ms_time(r.get("created_at_ms"))}'
                    f' &middot; {esc(r.get("event_count"))} events</summary>')
@@ -106,7 +111,7 @@ def _runs(runs: list[dict]) -> str:
     return "".join(out)
 
 
-def _verification(reports: list[dict]) -> str:
+def _verification(reports: list[dict[str, Any]]) -> str:
     out = ['<section id="verification"><h2>Verification</h2>']
     for r in reports:
         checks = [c for c in r.get("checks") or () if isinstance(c, dict)]
@@ -144,7 +149,7 @@ def _table(section: str, title: str, headers: list[str], rows: list[list[object]
             f"<tr>{head}</tr></thead><tbody>{body}</tbody></table></div></section>")
 
 
-def _artifacts(artifacts: list[dict]) -> str:
+def _artifacts(artifacts: list[dict[str, Any]]) -> str:
     out = ['<section id="artifacts"><h2>Artifacts</h2>']
     for a in artifacts:
         out.append(f'<details class="artifact"><summary><code>{esc(a.get("artifact_uri"))}</code> '
@@ -155,10 +160,10 @@ def _artifacts(artifacts: list[dict]) -> str:
     return "".join(out)
 
 
-def render_document(snap: dict) -> str:
+def render_document(snap: dict[str, Any]) -> str:
     """The export: one HTML file of the whole snapshot (see ``snapshot_dict``)."""
     s = snap["session"]
-    config = s.get("config") if isinstance(s.get("config"), dict) else {}
+    config = s["config"] if isinstance(s.get("config"), dict) else {}
     title = config.get("name") or s.get("id") or "session"
     parts = [
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
@@ -194,7 +199,7 @@ def render_document(snap: dict) -> str:
     return "".join(parts)
 
 
-def _side_counts(obj) -> str:
+def _side_counts(obj: SessionSnapshot) -> str:
     """What a snapshot holds besides its messages, in words."""
     counts = [(len(obj.artifacts) if obj.artifacts is not None else 0, "artifact"),
               (len(obj.trace_events), "trace event"), (len(obj.run_records), "run"),
@@ -206,14 +211,14 @@ def _side_counts(obj) -> str:
     return f'<div class="muted">{extra}</div>'
 
 
-def render_notebook(obj) -> str:
+def render_notebook(obj: SessionData | SessionSnapshot) -> str:
     """The compact view of a ``SessionData`` or ``SessionSnapshot`` for
     notebooks (their ``_repr_html_``).
 
     Converts only the messages it shows (the first and last few), so it stays
     quick on sessions of thousands of messages.
     """
-    session = getattr(obj, "session", obj)
+    session = cast("SessionData", getattr(obj, "session", obj))  # a snapshot's or obj
     messages = session.messages
     n = len(messages)
     windows = [(0, n)] if n <= _HEAD + _TAIL + 1 else [(0, _HEAD), (n - _TAIL, n)]
@@ -232,6 +237,6 @@ def render_notebook(obj) -> str:
         names = tool_names(dicts)
         for t in turns(dicts[start - lo:], start=start, names=names):
             body.append(turn_html(t, limit=_NOTEBOOK_CHARS, max_image=_NOTEBOOK_IMAGE))
-    more = _side_counts(obj) if session is not obj else ""
+    more = _side_counts(cast("SessionSnapshot", obj)) if session is not obj else ""
     return (f'<div class="a3s a3s-session"><style>{CSS}</style>{head}{more}'
             f"{''.join(body)}</div>")

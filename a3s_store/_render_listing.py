@@ -17,9 +17,16 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
 from ._html_style import TABLE_CSS
 from ._md_html import esc
 from ._term import clock, human_size
+
+if TYPE_CHECKING:
+    from .snapshot import SessionSummary
+    from .store import SessionStore
 
 __all__ = ["summaries_html", "summary_html", "render_store_html", "MAX_ROWS"]
 
@@ -29,12 +36,12 @@ _HEAD = ("id", "name", "state", "model", "messages", "updated", "size")
 _NUMERIC = {"messages", "size"}
 
 
-def _number(value: object, fmt) -> str:
+def _number(value: object, fmt: Callable[[int], str]) -> str:
     return esc(fmt(value)) if isinstance(value, int) and not isinstance(value, bool) \
         else esc(value)
 
 
-def _row(s) -> str:
+def _row(s: SessionSummary) -> str:
     problem = getattr(s, "problem", None)  # a damaged session: say so, with why
     state = f'<b title="{esc(problem)}">DAMAGED</b>' if problem else esc(s.state)
     cells = (f"<code>{esc(s.id)}</code>", esc(s.name), state, esc(s.model or "-"),
@@ -45,7 +52,7 @@ def _row(s) -> str:
         for h, c in zip(_HEAD, cells, strict=True)) + "</tr>"
 
 
-def _table(rows: list, caption: str) -> str:
+def _table(rows: list[SessionSummary], caption: str) -> str:
     head = "".join(f'<th class="num">{h}</th>' if h in _NUMERIC else f"<th>{h}</th>"
                    for h in _HEAD)
     shown = rows[:MAX_ROWS]
@@ -62,18 +69,18 @@ def _sessions(n: int) -> str:
     return f"{n:,} session{'s' * (n != 1)}"
 
 
-def summaries_html(summaries) -> str:
+def summaries_html(summaries: Iterable[SessionSummary]) -> str:
     """A list of summaries as a table, in the list's order."""
     rows = list(summaries)
     return _table(rows, _sessions(len(rows)))
 
 
-def summary_html(summary) -> str:
+def summary_html(summary: SessionSummary) -> str:
     """One summary as a table of one row."""
     return _table([summary], "session summary")
 
 
-def render_store_html(store) -> str:
+def render_store_html(store: SessionStore) -> str:
     """A store as its ``repr`` and a table of its sessions, newest first.
 
     A store that cannot be listed (its folder is gone, a lock is held too

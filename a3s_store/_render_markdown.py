@@ -30,14 +30,19 @@ open fence
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
+from typing import Any
 
 from ._components import ARTIFACTS, SUBAGENT_TASKS, TRACES
 from ._md_blocks import parse_markdown
 from ._md_nodes import (
+    Block,
+    Cells,
     Code,
     CodeBlock,
     Emph,
     Heading,
+    Inline,
     Item,
     ListBlock,
     Paragraph,
@@ -53,7 +58,7 @@ from ._transcript import Part, shorten, timeline, turns, usage_line
 __all__ = ["render_markdown"]
 
 
-def _para(*nodes) -> Paragraph:
+def _para(*nodes: str | Inline) -> Paragraph:
     return Paragraph(tuple(Text(n) if isinstance(n, str) else n for n in nodes))
 
 
@@ -61,7 +66,7 @@ def _heading(level: int, text: object) -> Heading:
     return Heading(level, (Text(str(text)),))
 
 
-def _cells(values) -> tuple:
+def _cells(values: Iterable[object]) -> Cells:
     return tuple((Text(str(v)),) if v not in (None, "") else () for v in values)
 
 
@@ -69,9 +74,9 @@ def _table(header: list[str], rows: list[list[object]]) -> Table:
     return Table(("",) * len(header), _cells(header), tuple(_cells(r) for r in rows))
 
 
-def _demoted(blocks: tuple) -> tuple:
+def _demoted(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
     """A message's blocks with its headings moved below the turn's own (h4 on)."""
-    out = []
+    out: list[Block] = []
     for node in blocks:
         if isinstance(node, Heading):
             node = Heading(min(node.level + 3, 6), node.children)
@@ -84,11 +89,11 @@ def _demoted(blocks: tuple) -> tuple:
     return tuple(out)
 
 
-def _message(text: str) -> tuple:
+def _message(text: str) -> tuple[Block, ...]:
     return _demoted(parse_markdown(text))
 
 
-def _part(part: Part) -> list:
+def _part(part: Part) -> list[Block]:
     if part.kind == "text":
         return list(_message(part.text))
     if part.kind == "reasoning":
@@ -104,8 +109,8 @@ def _part(part: Part) -> list:
     return [_para(Emph((Text(f"[{label}]"),)))]
 
 
-def _facts(s: dict) -> ListBlock:
-    config = s.get("config") if isinstance(s.get("config"), dict) else {}
+def _facts(s: dict[str, Any]) -> ListBlock:
+    config = s["config"] if isinstance(s.get("config"), dict) else {}
     state = s.get("state")
     facts = [("id", s.get("id")), ("state", getattr(state, "value", state)),
              ("model", s.get("model_name")), ("created", clock(s.get("created_at"))),
@@ -115,10 +120,10 @@ def _facts(s: dict) -> ListBlock:
         Item((_para(Strong((Text(k),)), f": {v}"),)) for k, v in facts if v not in (None, "")))
 
 
-def _runs(runs: list[dict]) -> list:
-    out: list = [_heading(2, "Runs")]
+def _runs(runs: list[dict[str, Any]]) -> list[Block]:
+    out: list[Block] = [_heading(2, "Runs")]
     for run in runs:
-        r = run.get("snapshot") if isinstance(run.get("snapshot"), dict) else {}
+        r = run["snapshot"] if isinstance(run.get("snapshot"), dict) else {}
         out.append(_heading(3, f"Run {r.get('id')} ({r.get('status')})"))
         out.append(_table(["time", "event", "summary"], [
             [f"+{e.offset_ms / 1000:.3f} s", e.type,
@@ -126,8 +131,8 @@ def _runs(runs: list[dict]) -> list:
     return out
 
 
-def _verification(reports: list[dict]) -> list:
-    out: list = [_heading(2, "Verification")]
+def _verification(reports: list[dict[str, Any]]) -> list[Block]:
+    out: list[Block] = [_heading(2, "Verification")]
     for r in reports:
         out.append(_heading(3, f"{r.get('subject')}: {r.get('status')}"))
         out.append(_table(["check", "kind", "status", "required", "description"], [
@@ -136,11 +141,11 @@ def _verification(reports: list[dict]) -> list:
     return out
 
 
-def render_markdown(snap: dict) -> str:
+def render_markdown(snap: dict[str, Any]) -> str:
     """The whole session (see ``snapshot_dict``) as a markdown document."""
     s = snap["session"]
-    config = s.get("config") if isinstance(s.get("config"), dict) else {}
-    blocks: list = [_heading(1, config.get("name") or s.get("id")), _facts(s),
+    config = s["config"] if isinstance(s.get("config"), dict) else {}
+    blocks: list[Block] = [_heading(1, config.get("name") or s.get("id")), _facts(s),
                     _heading(2, "Transcript")]
     for turn in turns(s.get("messages") or []):
         blocks.append(_heading(3, f"{turn.index}. {turn.role}"))

@@ -11,10 +11,16 @@ sequences to the terminal.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._components import ARTIFACTS, SIDE, SUBAGENT_TASKS
 from ._render_markdown import render_markdown
 from ._term import clock, human_size, safe
 from ._transcript import Turn, one_line_json, shorten, timeline, turns, usage_line
+
+if TYPE_CHECKING:
+    from .records import SessionData
+    from .snapshot import SessionSnapshot
 
 __all__ = ["snapshot_dict", "render_show", "render_markdown", "session_repr", "snapshot_repr"]
 
@@ -24,7 +30,7 @@ _ITEM = {c.attr: c.label[:-1] if c.label.endswith("s") else c.label for c in SID
 _ITEM[ARTIFACTS.attr] = "artifact"
 
 
-def snapshot_dict(snapshot) -> dict:
+def snapshot_dict(snapshot: SessionSnapshot | SessionData) -> dict[str, Any]:
     """A snapshot (or a bare session) as one dict of JSON shapes: ``session``,
     ``artifacts`` (a list of the artifacts), and each side list under its
     snapshot attribute."""
@@ -44,14 +50,14 @@ def _count(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
-def session_repr(session) -> str:
+def session_repr(session: SessionData) -> str:
     """``SessionData(id='x', 1,204 messages, model='openai/gpt-4o', state=Active)``."""
     model = f", model={session.model_name!r}" if session.model_name else ""
     return (f"SessionData(id={session.id!r}, {_count(len(session.messages), 'message')}"
             f"{model}, state={_state(session.state)})")
 
 
-def snapshot_repr(snapshot) -> str:
+def snapshot_repr(snapshot: SessionSnapshot) -> str:
     """``SessionSnapshot(id='x', 12 messages, 2 runs, revision='3-ab')``: the
     session, then only the components that hold something."""
     parts = [f"id={snapshot.session.id!r}", _count(len(snapshot.session.messages), "message")]
@@ -71,8 +77,8 @@ def _indent(text: str, prefix: str = "      ") -> str:
     return "\n".join(prefix + line if line else line for line in text.split("\n"))
 
 
-def _header(s: dict) -> list[str]:
-    config = s.get("config") if isinstance(s.get("config"), dict) else {}
+def _header(s: dict[str, Any]) -> list[str]:
+    config = s["config"] if isinstance(s.get("config"), dict) else {}
     name = config.get("name")
     lines = [f"session {safe(repr(s.get('id')))}" + (f"  {safe(name)}" if name else "")]
     facts = [f"state {safe(_state(s.get('state')))}"]
@@ -130,7 +136,7 @@ def _ms(value: object) -> str:
     return clock(value / 1000) if isinstance(value, int) and value > 0 else "-"
 
 
-def _side_lines(snap: dict, full: bool) -> list[str]:
+def _side_lines(snap: dict[str, Any], full: bool) -> list[str]:
     lines = []
     artifacts = snap[ARTIFACTS.attr]
     lines.append(f"artifacts ({len(artifacts):,})")
@@ -147,7 +153,7 @@ def _side_lines(snap: dict, full: bool) -> list[str]:
     runs = snap["run_records"]
     lines.append(f"runs ({len(runs):,})")
     for run in runs:
-        s = run.get("snapshot") if isinstance(run.get("snapshot"), dict) else {}
+        s = run["snapshot"] if isinstance(run.get("snapshot"), dict) else {}
         prompt = shorten(str(s.get("prompt") or ""), max_lines=1, max_chars=60)[0]
         lines.append(f"  {safe(s.get('id'))}  {safe(s.get('status'))}  "
                      f"{_ms(s.get('created_at_ms'))}  {safe(s.get('event_count'))} events  "
@@ -177,7 +183,7 @@ def _side_lines(snap: dict, full: bool) -> list[str]:
     return lines
 
 
-def render_show(snap: dict, *, full: bool = False) -> str:
+def render_show(snap: dict[str, Any], *, full: bool = False) -> str:
     """The transcript ``a3s-store show`` prints."""
     s = snap["session"]
     lines = _header(s)

@@ -27,18 +27,27 @@ stale copies (removed by the next write, and by ``delete``).
 
 from __future__ import annotations
 
+import enum
 import os
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from . import _codec, _json
-from ._components import COMPONENTS, SESSION, Component
+from ._components import COMPONENTS, SESSION, Checkpoint, Component
 from ._fs import Sig
 from ._layout import META, Layout
 from ._names import candidates, creatable, folded, own_stem
 from ._v1 import read_v1
 from .errors import CorruptDataError, UnsafePathError
+
+if TYPE_CHECKING:
+    from .snapshot import SessionSnapshot
+
+#: Folder and file name of a file under the root.
+Where = tuple[tuple[str, ...], str]
 
 __all__ = ["SessionFiles", "resolve", "read_meta", "owner_of", "may_hold", "META_LIMIT",
            "written_as_is"]
@@ -62,7 +71,7 @@ def _meta_ok(meta: object) -> bool:
                                and all(type(summary[k]) in t for k, t in _SUMMARY_TYPES.items()))
 
 
-def read_meta(layout: Layout, stem: str) -> dict | None:
+def read_meta(layout: Layout, stem: str) -> dict[str, Any] | None:
     """The store's metadata record at ``stem``, or None (missing or damaged)."""
     data = layout.read_small(META, stem + ".json", META_LIMIT)
     if data is None:
@@ -71,7 +80,7 @@ def read_meta(layout: Layout, stem: str) -> dict | None:
         meta = _json.decode(data, strict=False)
     except CorruptDataError:
         return None  # a torn record after a power cut: rebuilt on the next save
-    return meta if _meta_ok(meta) else None
+    return cast("dict[str, Any]", meta) if _meta_ok(meta) else None
 
 
 def written_as_is(session_id: str) -> bool:
@@ -81,7 +90,7 @@ def written_as_is(session_id: str) -> bool:
             and own_stem(session_id) != session_id)
 
 
-def may_hold(layout: Layout, where, stem: str, identifier: str) -> bool:
+def may_hold(layout: Layout, where: Callable[[str], Where], stem: str, identifier: str) -> bool:
     """Whether a file of ``identifier`` may sit at ``stem`` (``where(stem)``):
     it is one of the id's names, or the disk ignores case or normalisation and
     one of them opens this very file. Otherwise it was copied or renamed there.
@@ -133,15 +142,17 @@ class SessionFiles:
     taken_by: str | None = None  # the id holding the first name, when it is not free
     damaged: bool = False  # the write target holds a session file nobody can read
     problem: str | None = None  # a file a load must report (damaged, misplaced) if no copy
-    _stats: dict = field(default_factory=dict)
-    _sigs: dict = field(default_factory=dict)
-    _metas: dict = field(default_factory=dict)
-    _data: tuple | None = None  # (stem, bytes, Sig) of a session file read whole, or
-    # (stem, error) when that read failed
-    _v1: object = None  # a3s-code 5's envelope of this id (see ``v1``), once looked for
+    # keyed by (stem, component name); a stem None when no name is this id's
+    _stats: dict[tuple[str | None, str], os.stat_result | None] = field(default_factory=dict)
+    _sigs: dict[tuple[str | None, str], Sig | None] = field(default_factory=dict)
+    _metas: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    _data: tuple[Any, ...] | None = None  # (stem, bytes, Sig) of a session file read whole,
+    # or (stem, error) when that read failed
+    # a3s-code 5's envelope of this id (see ``v1``), once looked for
+    _v1: tuple[SessionSnapshot, tuple[int, ...]] | None = None
     _v1_read: bool = False
 
-    def read_whole(self, stem: str) -> tuple | None:
+    def read_whole(self, stem: str | None) -> tuple[bytes, Sig] | None:
         """(bytes, Sig) of the session file at ``stem`` when resolving read it;
         raises the error that read met."""
         data = self._data
@@ -149,7 +160,7 @@ class SessionFiles:
             return None
         if isinstance(data[1], CorruptDataError):
             raise data[1]
-        return data[1:]
+        return cast("tuple[bytes, Sig]", data[1:])
 
     @property
     def read_stem(self) -> str | None:
@@ -160,7 +171,8 @@ class SessionFiles:
 
     def where(self, component: Component, stem: str | None = None) -> tuple[tuple[str, ...], str]:
         """Folder and file name of ``component`` (at ``read_stem``, or at ``stem``)."""
-        return component.where(self.read_stem if stem is None else stem)
+        # callers ask only where a name exists (``has``)
+        return component.where(cast(str, self.read_stem if stem is None else stem))
 
     def has(self, component: Component, stem: str | None = None) -> bool:
         """Whether ``component`` can have a file at that name (not when every name
@@ -175,7 +187,7 @@ class SessionFiles:
         stem = self.read_stem if stem is None else stem
         key = (stem, component.name)
         if key not in self._stats:
-            self._stats[key] = (self.layout.stat(*component.where(stem))
+            self._stats[key] = (self.layout.stat(*component.where(cast(str, stem)))
                                 if self.has(component, stem) else None)
         return self._stats[key]
 
@@ -192,7 +204,7 @@ class SessionFiles:
         """Record a signature learnt otherwise (a read of the file)."""
         self._sigs[(self.read_stem if stem is None else stem, component.name)] = sig
 
-    def meta_at(self, stem: str | None) -> dict | None:
+    def meta_at(self, stem: str | None) -> dict[str, Any] | None:
         """The store's record at ``stem``, when it is this id's."""
         if stem is None:
             return None
@@ -203,18 +215,18 @@ class SessionFiles:
         return self._metas[stem]
 
     @property
-    def meta(self) -> dict | None:
+    def meta(self) -> dict[str, Any] | None:
         """The store's record of this id where its files are now."""
         return self.meta_at(self.read_stem)
 
     @property
-    def v1(self) -> tuple | None:
+    def v1(self) -> tuple[SessionSnapshot, tuple[int, ...]] | None:
         """(snapshot, signature) of this id's a3s-code 5 envelope, when the 3.4
         layout holds nothing of it (``_v1``: read-only)."""
         if not self._v1_read:
             self._v1_read = True
             self._v1 = read_v1(self.layout, self.session_id) if self.use is None else None
-        return self._v1  # type: ignore[return-value]
+        return self._v1
 
     def trusted(self, component: Component, sig: Sig) -> bool:
         """Whether a file is exactly the one this store wrote (so it can be
@@ -259,10 +271,20 @@ def resolve(layout: Layout, session_id: str, *, reading: bool = False) -> Sessio
     return files
 
 
-_MINE, _FREE, _UNREADABLE = object(), object(), object()
+class _Holder(enum.Enum):
+    """Who holds a name, when it is not another id (that id, a str, then)."""
+
+    MINE = 1
+    FREE = 2
+    UNREADABLE = 3
 
 
-def _holder(files: SessionFiles, stem: str, read_whole: bool) -> object:
+_MINE: Final = _Holder.MINE
+_FREE: Final = _Holder.FREE
+_UNREADABLE: Final = _Holder.UNREADABLE
+
+
+def _holder(files: SessionFiles, stem: str, read_whole: bool) -> _Holder | str:
     """Who holds ``stem``: ``_MINE``, ``_FREE``, ``_UNREADABLE`` or another id.
 
     With ``read_whole`` the session file is read at once (the caller loads it:
@@ -303,7 +325,7 @@ def _holder(files: SessionFiles, stem: str, read_whole: bool) -> object:
     return _MINE if owner == files.session_id else owner
 
 
-def _claims_files(files: SessionFiles, stem: str, meta: dict) -> bool:
+def _claims_files(files: SessionFiles, stem: str, meta: dict[str, Any]) -> bool:
     """Whether a metadata record at a name without a session file still names
     side files that are there (side data saved alone), or is a stale leftover."""
     for component in COMPONENTS[1:]:
@@ -328,7 +350,7 @@ class CheckpointFiles:
     taken_by: str | None = None
 
 
-def resolve_checkpoint(layout: Layout, kind, key: str) -> CheckpointFiles:
+def resolve_checkpoint(layout: Layout, kind: Checkpoint, key: str) -> CheckpointFiles:
     """The names of ``key``'s checkpoint, by the id held in each file (``kind.key_field``)."""
     found = CheckpointFiles(None, None)
     for number, stem in enumerate(candidates(key)):
@@ -354,9 +376,10 @@ def resolve_checkpoint(layout: Layout, kind, key: str) -> CheckpointFiles:
     return found
 
 
-def _checkpoint_holder(layout: Layout, where, key_field: str, key: str) -> object:
+def _checkpoint_holder(layout: Layout, where: Where, key_field: str,
+                       key: str) -> _Holder | str:
     try:
-        head = layout.peek(*where, 4096)
+        head = layout.peek(where[0], where[1], 4096)
     except (CorruptDataError, UnsafePathError):
         return _UNREADABLE
     if head is None:

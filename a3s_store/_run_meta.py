@@ -21,14 +21,15 @@ to refuse a session.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 __all__ = ["KEY", "add_releases", "note", "notes", "releases", "set_releases", "write_notes"]
 
 KEY = "a3s_store"
 
 
-def notes(record: Any) -> dict:
+def notes(record: Any) -> dict[str, Any]:
     """The helper's notes of a run snapshot or loop checkpoint (a copy; {} when none)."""
     value = record.extra.get(KEY)
     return dict(value) if type(value) is dict else {}

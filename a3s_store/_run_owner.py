@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from os import getpid  # the pid names the owner; the helper never touches a path
-from typing import Iterable, Mapping
+from typing import Any
 
 from ._helper_common import ENDED
 from ._run_meta import notes
@@ -49,7 +50,7 @@ class RunOwner:
     pid: int
     alive_at_ms: int
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The note written in the run's ``extra``."""
         return {"host": self.host, "pid": self.pid, "alive_at_ms": self.alive_at_ms}
 
@@ -92,7 +93,7 @@ class StaleRun:
     owner: RunOwner | None
 
 
-def _unfinished(run_records: Iterable[RunRecord]):
+def _unfinished(run_records: Iterable[RunRecord]) -> Iterator[RunSnapshot]:
     return (r.snapshot for r in run_records if r.snapshot.status not in ENDED)
 
 

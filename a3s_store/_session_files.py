@@ -20,9 +20,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 import stat
+from typing import Any, cast
 
 from . import _codec, _json
-from ._commit import Move, Put, Remove, RemoveTree
+from ._commit import Move, Put, Remove, RemoveTree, Step
 from ._components import ARTIFACTS, COMPONENTS, SESSION
 from ._fs import Sig
 from ._layout import META, QUARANTINE
@@ -55,7 +56,8 @@ def revision(files: SessionFiles, data: bytes | None = None) -> str | None:
     meta = files.meta
     if meta is not None and meta["files"].get(SESSION.name) == (None if sig is None
                                                                 else list(sig)):
-        return meta["revision"]
+        token: str = meta["revision"]  # _resolve checked it is a str
+        return token
     if sig is None:
         return None
     digest = hashlib.sha256(repr(tuple(sig)).encode())
@@ -72,7 +74,7 @@ def revision(files: SessionFiles, data: bytes | None = None) -> str | None:
 
 
 def check_write(files: SessionFiles, expected_revision: str | None, create_only: bool, *,
-                writes_session: bool = True, max_bytes: int) -> list:
+                writes_session: bool = True, max_bytes: int) -> list[Step]:
     """The checks every write makes under the lock; returns extra journal steps.
 
     :raises NameCollisionError: every name of this id holds another session.
@@ -90,7 +92,7 @@ def check_write(files: SessionFiles, expected_revision: str | None, create_only:
         st = files.stat(SESSION, stem)
         if st is not None and stat.S_ISLNK(st.st_mode):  # never written beside a link
             raise UnsafePathError("refused: is a symlink; the store does not follow links",
-                                  path=layout.path(*SESSION.where(stem)),
+                                  path=layout.path(*SESSION.where(cast(str, stem))),
                                   session_id=files.session_id)
     exists = files.use is not None and files.sig(SESSION, files.use) is not None
     if create_only and (exists or (files.use is None and files.v1 is not None)):
@@ -102,7 +104,7 @@ def check_write(files: SessionFiles, expected_revision: str | None, create_only:
             raise ConflictError(
                 f"stale revision: expected {expected_revision!r}, the store has {current!r}; "
                 "nothing was written", session_id=files.session_id)
-    steps: list = []
+    steps: list[Step] = []
     if files.damaged and writes_session:
         folder, name = SESSION.where(files.stem)
         steps.append(Move(folder, name, QUARANTINE, quarantine_name(files.stem)))
@@ -121,10 +123,10 @@ def quarantine_name(stem: str) -> str:
     return f"{stem}.{token}.json"
 
 
-def move_steps(files: SessionFiles, source: str, *, max_bytes: int) -> list:
+def move_steps(files: SessionFiles, source: str, *, max_bytes: int) -> list[Step]:
     """Steps that move every file of a session from ``source`` to ``files.stem``."""
     layout = files.layout
-    steps: list = []
+    steps: list[Step] = []
     for component in COMPONENTS:
         if not files.has(component, source) or not files.has(component, files.stem):
             continue
@@ -135,11 +137,11 @@ def move_steps(files: SessionFiles, source: str, *, max_bytes: int) -> list:
             if component is SESSION:
                 data = _rewritten_session(data, layout.path(folder, name), files.session_id,
                                           max_bytes)
-            steps.append(Put(*component.where(files.stem), data))
+            steps.append(Put(*component.where(cast(str, files.stem)), data))  # checked
     return steps + remove_steps(files, source)
 
 
-def remove_steps(files: SessionFiles, stem: str, *, whole: bool = False) -> list:
+def remove_steps(files: SessionFiles, stem: str, *, whole: bool = False) -> list[Step]:
     """Steps that remove the files of a session at ``stem``, and its metadata.
 
     ``whole`` (a delete): the artifacts folder goes with all it holds, as in
@@ -147,7 +149,7 @@ def remove_steps(files: SessionFiles, stem: str, *, whole: bool = False) -> list
     knows: a folder holding files besides the manifest loses the manifest.
     """
     layout = files.layout
-    steps: list = []
+    steps: list[Step] = []
     for component in COMPONENTS:
         if not files.has(component, stem):
             continue
@@ -184,7 +186,7 @@ def _rewritten_session(data: bytes, path: str, session_id: str, max_bytes: int) 
 
 
 def meta_record(files: SessionFiles, written: dict[str, Sig | None],
-                summary: dict | None) -> tuple[bytes, str]:
+                summary: dict[str, Any] | None) -> tuple[bytes, str]:
     """The new metadata record after a write, and the new revision.
 
     ``written`` maps each component the write published to its new

@@ -33,6 +33,9 @@ import re
 import sys
 import time
 import unicodedata
+from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
+from typing import TextIO
 
 __all__ = ["ago", "clock", "human_size", "human_int", "safe", "table", "Progress",
            "display_width", "fit"]
@@ -102,7 +105,7 @@ _ZWJ, _VS16 = "\u200d", "\ufe0f"
 _ZERO = {"Mn", "Me", "Cf", "Cc"}  # combining marks, format characters (ZWJ, ZWSP), controls
 
 
-def _cell_widths(text: str):
+def _cell_widths(text: str) -> Iterator[int]:
     """The terminal width of each character of ``text`` in its context.
 
     Wide and fullwidth characters (``unicodedata.east_asian_width`` W or F)
@@ -155,7 +158,8 @@ def fit(text: str, width: int) -> str:
     return text[:end] + "…"
 
 
-def table(headers: list[str], rows: list[list[str]], *, right: set[int] = frozenset()) -> str:
+def table(headers: list[str], rows: list[list[str]], *,
+          right: AbstractSet[int] = frozenset()) -> str:
     """Columns separated by two spaces and measured in terminal cells; the
     last column is not padded."""
     lines = [headers, *rows]
@@ -180,7 +184,7 @@ class Progress:
     sees it. Call it as ``progress(done, total)``.
     """
 
-    def __init__(self, label: str, stream=None) -> None:
+    def __init__(self, label: str, stream: TextIO | None = None) -> None:
         self.stream = sys.stderr if stream is None else stream
         isatty = getattr(self.stream, "isatty", None)
         self.active = bool(isatty and isatty())

@@ -26,6 +26,7 @@ tool [('tool_result', 'bash', 'a\\nb')]
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from . import _json
 
@@ -95,7 +96,7 @@ def one_line_json(pretty: str) -> str:
     '{"a": [1, 2], "b": {}}'
     """
     lines = [line.strip() for line in pretty.split("\n")]
-    out = []
+    out: list[str] = []
     for line in lines:
         if out and not (out[-1].endswith(("{", "[")) or line.startswith(("}", "]"))):
             out.append(" ")
@@ -141,15 +142,15 @@ def result_text(content: object) -> tuple[str, list[Part]]:
     return "\n".join(texts), images
 
 
-def _image(block: dict) -> Part:
-    source = block.get("source") if isinstance(block.get("source"), dict) else {}
+def _image(block: dict[str, Any]) -> Part:
+    source = block["source"] if isinstance(block.get("source"), dict) else {}
     media = _str(source.get("media_type")) or "unknown type"
     data = _str(source.get("data"))
     size = len(data) * 3 // 4
     return Part("image", f"image ({media}, about {size:,} bytes)", media_type=media, data=data)
 
 
-def tool_names(messages: list[dict]) -> dict[str, str]:
+def tool_names(messages: list[dict[str, Any]]) -> dict[str, str]:
     """Tool-use id -> tool name, over every message."""
     names = {}
     for message in messages:
@@ -159,7 +160,7 @@ def tool_names(messages: list[dict]) -> dict[str, str]:
     return names
 
 
-def _parts(message: dict, names: dict[str, str]) -> list[Part]:
+def _parts(message: dict[str, Any], names: dict[str, str]) -> list[Part]:
     parts = []
     reasoning = message.get("reasoning_content")
     if reasoning:
@@ -184,7 +185,7 @@ def _parts(message: dict, names: dict[str, str]) -> list[Part]:
     return parts
 
 
-def turns(messages: list[dict], *, start: int = 0, names: dict[str, str] | None = None
+def turns(messages: list[dict[str, Any]], *, start: int = 0, names: dict[str, str] | None = None
           ) -> list[Turn]:
     """The turns of ``messages`` (dicts), numbered from ``start``.
 
@@ -203,9 +204,9 @@ def turns(messages: list[dict], *, start: int = 0, names: dict[str, str] | None 
     return out
 
 
-def usage_line(session: dict) -> str:
+def usage_line(session: dict[str, Any]) -> str:
     """Tokens and cost in one line: ``1,000 prompt + 200 completion = 1,200 tokens, $0.0123``."""
-    usage = session.get("total_usage") if isinstance(session.get("total_usage"), dict) else {}
+    usage = session["total_usage"] if isinstance(session.get("total_usage"), dict) else {}
     n = {k: usage.get(k) if isinstance(usage.get(k), int) else 0
          for k in ("prompt_tokens", "completion_tokens", "total_tokens")}
     text = (f"{n['prompt_tokens']:,} prompt + {n['completion_tokens']:,} completion = "
@@ -226,7 +227,7 @@ def usage_line(session: dict) -> str:
 _DELTAS = ("text_delta", "reasoning_delta")
 
 
-def _event_summary(event: dict) -> tuple[str, str]:
+def _event_summary(event: dict[str, Any]) -> tuple[str, str]:
     """(one-line summary, longer detail) of an agent event (opaque JSON)."""
     kind = _str(event.get("type"))
     get = event.get
@@ -253,16 +254,16 @@ def _event_summary(event: dict) -> tuple[str, str]:
     return "", (pretty_json(rest) if rest else "")
 
 
-def timeline(run: dict) -> list[Entry]:
+def timeline(run: dict[str, Any]) -> list[Entry]:
     """The events of a run record as timeline entries; consecutive text or
     reasoning deltas merge into one entry holding their joined text."""
-    snapshot = run.get("snapshot") if isinstance(run.get("snapshot"), dict) else {}
+    snapshot = run["snapshot"] if isinstance(run.get("snapshot"), dict) else {}
     start = snapshot.get("created_at_ms")
     out: list[Entry] = []
     for record in run.get("events") or ():
         if not isinstance(record, dict):
             continue
-        event = record.get("event") if isinstance(record.get("event"), dict) else {}
+        event = record["event"] if isinstance(record.get("event"), dict) else {}
         ts = record.get("timestamp_ms")
         offset = ts - start if isinstance(ts, int) and isinstance(start, int) else 0
         kind = _str(event.get("type")) or "?"

@@ -49,7 +49,7 @@ def v1_id(name: str) -> str | None:
     return identifier if v1_name(identifier) == name else None
 
 
-def read_v1(layout: Layout, session_id: str) -> tuple[SessionSnapshot, tuple] | None:
+def read_v1(layout: Layout, session_id: str) -> tuple[SessionSnapshot, tuple[int, ...]] | None:
     """The envelope of ``session_id`` and its file's signature, or None.
 
     :raises CorruptDataError: unreadable, sealed, from a newer schema, or the

@@ -34,8 +34,10 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 from ._helper_common import ENDED, copy_usage, sum_usage
 from ._run_meta import add_releases, write_notes
@@ -101,7 +103,7 @@ class AgentRun:
     def __init__(self, session: PersistableSession, prompt: str, *, run_id: str | None = None,
                  persistence: SessionPersistence | None = None, resumed_from: str | None = None,
                  checkpoint: LoopCheckpoint | None = None, workflow_id: str | None = None,
-                 continues: Iterable[str] = (), clock=time.time) -> None:
+                 continues: Iterable[str] = (), clock: Callable[[], float] = time.time) -> None:
         self.session = session
         self.persistence = persistence if persistence is not None else SessionPersistence(session)
         self.clock = clock
@@ -165,7 +167,7 @@ class AgentRun:
         return self.record.snapshot.id
 
     @property
-    def status(self) -> RunStatus:
+    def status(self) -> RunStatus | str:
         """``executing`` until the run ends."""
         return self.record.snapshot.status
 
@@ -323,7 +325,8 @@ class AgentRun:
     def __enter__(self) -> AgentRun:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         if self.record.snapshot.status in ENDED:
             return
         if exc_type is None:

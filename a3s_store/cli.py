@@ -4,8 +4,9 @@ The store folder comes from ``--root`` (before or after the command), else
 the ``A3S_STORE_ROOT`` environment variable, else :data:`DEFAULT_ROOT`
 (``~/.a3s/sessions``); ``list``, ``show``, ``export``, ``delete`` and
 ``verify`` also take a store URL there (``sqlite:///path.db``,
-``postgresql://...``), and ``copy SRC DST`` takes two. This module only parses and dispatches; each command
-(its options and its handler) lives in ``_commands``. Errors are one line on stderr, never a traceback:
+``postgresql://...``), and ``copy SRC DST`` takes two. This module only parses and
+dispatches; each command (its options and its handler) lives in ``_commands``. Errors are
+one line on stderr, never a traceback:
 exit code 2 for bad usage and a store folder that is missing or unreadable,
 1 for any other failure (an unknown id, a damaged file, problems found by
 ``verify``).
@@ -16,10 +17,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
+from typing import TextIO, cast
 
 from . import __version__, _fs
-from ._commands import (COMMANDS, CommandError, is_url, os_error_text, resolve_store, tty,
-                        user_path)
+from ._commands import COMMANDS, CommandError, is_url, os_error_text, resolve_store, tty, user_path
 from .errors import A3SStoreError
 
 __all__ = ["DEFAULT_ROOT", "main", "resolve_root"]
@@ -89,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # never fail on a character the console lacks
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
-    err = sys.stderr if sys.stderr is not None else _Discard()
+    # (a _Discard does all a command asks of a text stream)
+    err = sys.stderr if sys.stderr is not None else cast(TextIO, _Discard())
     _fs.set_wait_notice(_lock_notice(err))
     try:
         code = command.run(args, root, sys.stdout, err)
@@ -121,7 +124,7 @@ class _Discard:
         pass
 
 
-def _lock_notice(err):
+def _lock_notice(err: TextIO) -> Callable[[str, list[int]], None] | None:
     """What to say on a terminal when the store lock is slow to come (nothing on a pipe)."""
     if not tty(err):
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import cast
 
 from .file_store import FileSessionStore
 from .records import (
@@ -87,12 +88,11 @@ def _render(snap: SessionSnapshot, path: str) -> str:
         if message.reasoning_content:
             lines.append(f"  {message.role} (thinking): {message.reasoning_content}")
         for block in message.content:
-            kind = type(block).__name__
-            if kind == "TextBlock":
+            if isinstance(block, TextBlock):
                 lines.append(f"  {message.role}: {block.text}")
-            elif kind == "ToolUseBlock":
+            elif isinstance(block, ToolUseBlock):
                 lines.append(f"  {message.role} -> tool {block.name} {block.input}")
-            elif kind == "ToolResultBlock":
+            elif isinstance(block, ToolResultBlock):
                 text = block.content if isinstance(block.content, str) else "[...]"
                 lines.append(f"  tool result: {text.replace(chr(10), ', ')}")
     lines.append("")
@@ -106,4 +106,4 @@ def run_demo(root: str, session_id: str = "demo-session") -> str:
     store = FileSessionStore(root)
     store.save_snapshot(sample_snapshot(session_id))
     loaded = store.load_snapshot(session_id)
-    return _render(loaded, store.root)
+    return _render(cast(SessionSnapshot, loaded), store.root)  # saved just above

@@ -20,6 +20,10 @@ True
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
+E = TypeVar("E", bound="A3SStoreError")
+
 __all__ = [
     "A3SStoreError",
     "InvalidIdError",
@@ -69,13 +73,13 @@ class A3SStoreError(Exception):
             parts.append(f" (session {_short_repr(self.session_id)})")
         return "".join(parts)
 
-    def __reduce__(self):  # keep the context when pickled (multiprocessing)
+    def __reduce__(self) -> tuple[Any, ...]:  # keep the context when pickled (multiprocessing)
         return (
             _rebuild,
             (type(self), self.message, self.session_id, self.path, self.key),
         )
 
-    def located(self, *, path: object = None, session_id: object = None):
+    def located(self: E, *, path: object = None, session_id: object = None) -> E:
         """Return this error with ``path``/``session_id`` filled in where unset.
 
         Used where a record is decoded without knowing its file, and the
@@ -88,7 +92,8 @@ class A3SStoreError(Exception):
         return self
 
 
-def _rebuild(cls, message, session_id, path, key):
+def _rebuild(cls: type[A3SStoreError], message: str, session_id: object, path: object,
+             key: str | None) -> A3SStoreError:
     return cls(message, session_id=session_id, path=path, key=key)
 
 
@@ -170,16 +175,18 @@ class ConnectionLostError(A3SStoreError, ConnectionError):
     new connection on its next call.
     """
 
-    def __init__(self, message: str, *, may_have_committed: bool = False, **context) -> None:
+    def __init__(self, message: str, *, may_have_committed: bool = False,
+                 **context: Any) -> None:
         super().__init__(message, **context)
         self.may_have_committed = may_have_committed
 
-    def __reduce__(self):  # keep may_have_committed when pickled
+    def __reduce__(self) -> tuple[Any, ...]:  # keep may_have_committed when pickled
         return (_rebuild_lost, (self.message, self.session_id, self.path, self.key,
                                 self.may_have_committed))
 
 
-def _rebuild_lost(message, session_id, path, key, may_have_committed):
+def _rebuild_lost(message: str, session_id: object, path: object, key: str | None,
+                  may_have_committed: bool) -> ConnectionLostError:
     return ConnectionLostError(message, session_id=session_id, path=path, key=key,
                                may_have_committed=may_have_committed)
 

@@ -32,9 +32,10 @@ from . import _codec, _listing
 from ._components import COMPONENTS, SESSION, SIDE, Checkpoint, Component
 from ._engine import Engine
 from ._layout import DEFAULT_MAX_FILE_BYTES, Options
+from ._message_cache import MessageCache
 from ._names import check_id
 from .records import SessionData
-from .snapshot import SessionSnapshot, SessionSummaries, SessionSummary
+from .snapshot import SessionSnapshot, SessionSummaries
 from .store import (
     ComponentMethods,
     check_page,
@@ -77,7 +78,7 @@ class FileSessionStore(ComponentMethods):
     True
     """
 
-    def __init__(self, root: str | os.PathLike, /, *, durable: bool = True,
+    def __init__(self, root: str | os.PathLike[str], /, *, durable: bool = True,
                  lock_timeout: float = 30.0, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
                  file_mode: int = 0o600, dir_mode: int = 0o700, create: bool = True) -> None:
         self.root = os.path.abspath(os.fspath(root))
@@ -86,7 +87,7 @@ class FileSessionStore(ComponentMethods):
         self._engine = Engine(self.root, Options(
             durable=bool(durable), file_mode=file_mode, dir_mode=dir_mode,
             max_bytes=max_file_bytes, lock_timeout=float(lock_timeout)))
-        self._messages = _codec.MessageCache()
+        self._messages = MessageCache()
         if create:
             self._engine.create_root()
         with self._engine.operation(exclusive=False):
@@ -154,7 +155,9 @@ class FileSessionStore(ComponentMethods):
         """
         check_id(session_id)  # refuse a bad id before any I/O
         with self._engine.operation(exclusive=False) as op:
-            return op.load(op.session(session_id, reading=True), SESSION)
+            session: SessionData | None = op.load(op.session(session_id, reading=True),
+                                                  SESSION, seed=self._messages.seed)
+            return session
 
     def exists(self, session_id: str, /) -> bool:
         """Whether a session file is stored for this id (it is not parsed)."""
@@ -187,7 +190,7 @@ class FileSessionStore(ComponentMethods):
             return _listing.ids(op.layout)
 
     def list_summaries(self, *, limit: int | None = None, after: str | None = None,
-                       check: bool = False) -> builtins.list[SessionSummary]:
+                       check: bool = False) -> SessionSummaries:
         """A :class:`~a3s_store.SessionSummary` of every session, sorted by id.
 
         ``after`` (the last id of the previous page) and ``limit`` give one
@@ -239,7 +242,7 @@ class FileSessionStore(ComponentMethods):
         check_id(session_id)
         with self._engine.operation(exclusive=False) as op:
             files = op.session(session_id, reading=True)
-            session = op.load(files, SESSION)
+            session = op.load(files, SESSION, seed=self._messages.seed)
             if session is None:
                 return None
             parts: dict[str, Any] = {}

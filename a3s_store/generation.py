@@ -10,7 +10,8 @@ a model is saved as ``provider/model``, never with a key or an endpoint.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from ._helper_common import copy_usage, sum_usage
 from .records import (
@@ -150,7 +151,7 @@ def build_session_data_snapshot(
     """
     now = int(time.time()) if now is None else int(now)
     prev_cfg = previous.config if previous is not None else SessionConfig(
-        storage_type=storage_type)  # type: ignore[arg-type]  # it takes the plain name too
+        storage_type=storage_type)
     config = _session_config(session, prev_cfg)
     model_name = persisted_model_name(session.model)
     if previous is None:

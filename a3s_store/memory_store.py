@@ -76,7 +76,8 @@ class MemorySessionStore(ComponentMethods):
         from ._render_listing import render_store_html
         return render_store_html(self)
 
-    def _check(self, entry: _Entry | None, session_id: str, expected_revision, create_only):
+    def _check(self, entry: _Entry | None, session_id: str, expected_revision: str | None,
+               create_only: bool) -> None:
         exists = entry is not None and SESSION.name in entry.docs
         if create_only and exists:
             raise ConflictError("session already exists (create_only)", session_id=session_id)
@@ -89,7 +90,7 @@ class MemorySessionStore(ComponentMethods):
     def _session(self, entry: _Entry | None) -> SessionData | None:
         if entry is None or SESSION.name not in entry.docs:
             return None
-        session = _decoded(SESSION, entry.docs[SESSION.name])
+        session: SessionData = _decoded(SESSION, entry.docs[SESSION.name])
         session.revision = entry.revision
         return session
 
@@ -128,13 +129,13 @@ class MemorySessionStore(ComponentMethods):
             return entry is not None and SESSION.name in entry.docs
 
     def list_summaries(self, *, limit: int | None = None,
-                       after: str | None = None) -> builtins.list[SessionSummary]:
+                       after: str | None = None) -> SessionSummaries:
         """A :class:`~a3s_store.SessionSummary` of every session, sorted by id
         (one page with ``after`` and ``limit``, as for the file store)."""
         check_page(limit, after)
         with self._lock:
             ids = [i for i in sorted(self._entries) if after is None or i > after]
-            summaries = []
+            summaries: builtins.list[SessionSummary] = []
             for session_id in ids:
                 if limit is not None and len(summaries) >= limit:
                     break
@@ -172,7 +173,7 @@ class MemorySessionStore(ComponentMethods):
         with self._lock:
             entry = self._entries.get(session_id)
             session = self._session(entry)
-            if session is None:
+            if session is None or entry is None:  # no entry, no session
                 return None
             parts = {c.attr: _decoded(c, entry.docs[c.name]) if c.name in entry.docs
                      else c.empty() for c in SIDE}

@@ -48,7 +48,8 @@ import copy
 import logging
 import math
 import time
-from typing import TYPE_CHECKING, Any, Iterable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from ._helper_common import Recorded
 from ._identity import check_generation
@@ -93,7 +94,7 @@ class SessionPersistence:
     """
 
     def __init__(self, session: PersistableSession, *, baseline: SessionData | None = None,
-                 clock=time.time) -> None:
+                 clock: Callable[[], float] = time.time) -> None:
         self.session = session
         #: The generation this session was restored from or last saved (or None).
         self.baseline = baseline

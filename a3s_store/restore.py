@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._helper_common import retained_trace_events
 from ._components import ARTIFACTS
+from ._helper_common import retained_trace_events
 from ._identity import check_generation
 from .errors import ConflictError, CorruptDataError, InvalidDataError, SessionNotFoundError
 from .persistence import SessionPersistence

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import InvalidDataError
 from .generation import persisted_model_name, persisted_model_ref
@@ -117,7 +118,7 @@ def apply_persisted_runtime_options(options: SessionOptions, data: SessionData) 
     """
     if not isinstance(options, SessionOptions):
         raise InvalidDataError(f"expected SessionOptions, got {type(options).__name__}")
-    updates: dict = {"session_id": data.id}
+    updates: dict[str, Any] = {"session_id": data.id}
     if options.model is None:
         updates["model"] = persisted_model_ref(data) or persisted_model_name(data.model_name)
     for name, key in _FROM_CONFIG.items():

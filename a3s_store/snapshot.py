@@ -55,14 +55,14 @@ class SessionSummary(NamedTuple):
     problem: str | None = None
 
     @classmethod
-    def of(cls, session: SessionData, size_bytes: int = 0) -> "SessionSummary":
+    def of(cls, session: SessionData, size_bytes: int = 0) -> SessionSummary:
         """The summary of a loaded session."""
         state = session.state
         return cls(session.id, session.config.name, getattr(state, "value", state),
                    session.model_name, len(session.messages), session.created_at,
                    session.updated_at, size_bytes)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The fields as a dict (for JSON output)."""
         return self._asdict()
 
@@ -72,7 +72,7 @@ class SessionSummary(NamedTuple):
         return summary_html(self)
 
 
-class SessionSummaries(list):
+class SessionSummaries(list[SessionSummary]):
     """The list ``list_summaries()`` returns: a plain list of
     :class:`SessionSummary`, which a notebook shows as a table instead of a
     long line of tuples. Sorting keeps the type; slicing gives a plain list.
@@ -112,7 +112,7 @@ class SessionSnapshot:
     run_records: list[RunRecord] = field(default_factory=list)
     verification_reports: list[VerificationReport] = field(default_factory=list)
     subagent_tasks: list[SubagentTaskSnapshot] = field(default_factory=list)
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
     revision: str | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -120,7 +120,7 @@ class SessionSnapshot:
         """The id of the session this snapshot holds."""
         return self.session.id
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The ``SessionSnapshotV1`` envelope: ``schema_version`` 1, ``session``,
         ``artifacts``, ``retained_artifact_uris`` (kept in the artifact
         manifest's ``retained_uris``), ``trace_events``, ``run_records``,

@@ -110,6 +110,8 @@ class ComponentMethods:
     key)`` (the record, after the checks of :func:`checked_checkpoint`, or
     None) and ``_delete_checkpoint(kind, key)``; the ids are checked here.
     A new kind of side file is a row of ``_components`` and a pair here.
+    (The primitives return Any; each method's annotated ``loaded`` says
+    which record type its component holds.)
     """
 
     def _save_component(self, component: Component, session_id: str, value: Any) -> None:
@@ -142,7 +144,8 @@ class ComponentMethods:
     def load_artifacts(self, session_id: str, /) -> ArtifactStore | None:
         """The artifacts of a session (every one of them, whatever the default
         limits), or None when never saved."""
-        return self._side_load(ARTIFACTS, session_id)
+        loaded: ArtifactStore | None = self._side_load(ARTIFACTS, session_id)
+        return loaded
 
     def save_trace_events(self, session_id: str, events: builtins.list[TraceEvent], /) -> None:
         """Save (replace) the trace events of a session."""
@@ -150,7 +153,8 @@ class ComponentMethods:
 
     def load_trace_events(self, session_id: str, /) -> builtins.list[TraceEvent] | None:
         """The trace events of a session, or None when never saved."""
-        return self._side_load(TRACES, session_id)
+        loaded: builtins.list[TraceEvent] | None = self._side_load(TRACES, session_id)
+        return loaded
 
     def save_run_records(self, session_id: str, records: builtins.list[RunRecord], /) -> None:
         """Save (replace) the run records of a session."""
@@ -158,7 +162,8 @@ class ComponentMethods:
 
     def load_run_records(self, session_id: str, /) -> builtins.list[RunRecord] | None:
         """The run records of a session, or None when never saved."""
-        return self._side_load(RUNS, session_id)
+        loaded: builtins.list[RunRecord] | None = self._side_load(RUNS, session_id)
+        return loaded
 
     def save_verification_reports(self, session_id: str,
                                   reports: builtins.list[VerificationReport], /) -> None:
@@ -168,7 +173,8 @@ class ComponentMethods:
     def load_verification_reports(self, session_id: str, /
                                   ) -> builtins.list[VerificationReport] | None:
         """The verification reports of a session, or None when never saved."""
-        return self._side_load(VERIFICATION, session_id)
+        loaded: builtins.list[VerificationReport] | None = self._side_load(VERIFICATION, session_id)
+        return loaded
 
     def save_subagent_tasks(self, session_id: str,
                             tasks: builtins.list[SubagentTaskSnapshot], /) -> None:
@@ -178,7 +184,9 @@ class ComponentMethods:
     def load_subagent_tasks(self, session_id: str, /
                             ) -> builtins.list[SubagentTaskSnapshot] | None:
         """The subagent task snapshots of a session, or None when never saved."""
-        return self._side_load(SUBAGENT_TASKS, session_id)
+        loaded: builtins.list[SubagentTaskSnapshot] | None = self._side_load(
+            SUBAGENT_TASKS, session_id)
+        return loaded
 
     def save_loop_checkpoint(self, run_id: str, checkpoint: LoopCheckpoint, /) -> None:
         """Save (overwrite) the latest loop checkpoint of a run.
@@ -195,7 +203,8 @@ class ComponentMethods:
         :raises CorruptDataError: unreadable, or it belongs to another run.
         """
         check_id(run_id, LOOP.id_kind)
-        return self._load_checkpoint(LOOP, run_id)
+        loaded: LoopCheckpoint | None = self._load_checkpoint(LOOP, run_id)
+        return loaded
 
     def delete_loop_checkpoint(self, run_id: str, /) -> None:
         """Remove the loop checkpoint of a run; a missing one is fine."""
@@ -211,7 +220,8 @@ class ComponentMethods:
     def load_workflow_checkpoint(self, workflow_id: str, /) -> WorkflowCheckpoint | None:
         """The checkpoint of a workflow, or None (errors as for loop checkpoints)."""
         check_id(workflow_id, WORKFLOW.id_kind)
-        return self._load_checkpoint(WORKFLOW, workflow_id)
+        loaded: WorkflowCheckpoint | None = self._load_checkpoint(WORKFLOW, workflow_id)
+        return loaded
 
     def delete_workflow_checkpoint(self, workflow_id: str, /) -> None:
         """Remove the checkpoint of a workflow; a missing one is fine."""
@@ -235,7 +245,7 @@ def check_checkpoint(kind: Checkpoint, key: str, checkpoint: object) -> None:
             f"{kind.id_kind} {key!r}", key=kind.key_field)
 
 
-def checked_checkpoint(kind: Checkpoint, key: str, checkpoint: Any, path=None) -> Any:
+def checked_checkpoint(kind: Checkpoint, key: str, checkpoint: Any, path: object = None) -> Any:
     """A loaded checkpoint, after the version and key checks."""
     try:
         checkpoint.ensure_loadable()

@@ -21,6 +21,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from a3s_store import (  # noqa: E402 - after the path set-up for a source checkout
+    AgentRun,
     AgentSession,
     FileSessionStore,
     Message,
@@ -39,7 +40,7 @@ FILES = ["README.md", "setup.cfg", "pyproject.toml", "LICENSE", "CHANGELOG.md", 
 LINES = {name: 10 * (i + 1) for i, name in enumerate(FILES)}  # what the fake tool reports
 
 
-def tool_round(history, n):
+def tool_round(history: list[Message], n: int) -> list[Message]:
     """Round ``n`` of the scripted agent: one tool call and its result."""
     name = FILES[n - 1]
     call = ToolUseBlock(id=f"call-{n}", name="wc", input={"path": name})
@@ -48,7 +49,7 @@ def tool_round(history, n):
             Message(role="user", content=[result])]
 
 
-def open_session(store_dir):
+def open_session(store_dir: str) -> tuple[AgentSession, AgentRun]:
     """The session and its run: resumed after a crash, or new."""
     store = FileSessionStore(store_dir)
     try:
@@ -65,7 +66,7 @@ def open_session(store_dir):
     return session, run
 
 
-def run_agent(store_dir, die_in_round=None):
+def run_agent(store_dir: str, die_in_round: int | None = None) -> AgentSession:
     session, run = open_session(store_dir)
     for n in range(run.turn + 1, len(FILES) + 1):
         history = tool_round(session.history, n)
@@ -81,7 +82,7 @@ def run_agent(store_dir, die_in_round=None):
     return session
 
 
-def main():
+def main() -> None:
     store_dir = sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp()
     if len(sys.argv) > 2:  # the child: run until killed in the given round
         run_agent(store_dir, die_in_round=int(sys.argv[2]))
@@ -91,6 +92,7 @@ def main():
     session = run_agent(store_dir)
     store = FileSessionStore(store_dir)
     saved = store.load_snapshot(SESSION_ID)
+    assert saved is not None
     statuses = [str(r.snapshot.status) for r in saved.run_records]
     assert statuses == ["failed", "completed"], statuses
     assert all(store.load_loop_checkpoint(r.snapshot.id) is None for r in saved.run_records)

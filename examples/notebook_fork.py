@@ -19,20 +19,28 @@ from a3s_store import (  # noqa: E402 - after the path set-up for a source check
     AgentSession,
     FileSessionStore,
     Message,
+    SessionSnapshot,
     TextBlock,
     resume_session,
 )
 
 
-def say(session, role, text):
+def say(session: AgentSession, role: str, text: str) -> None:
     session.history.append(Message(role=role, content=[TextBlock(text=text)]))
 
 
-def last_words(session):
-    return " / ".join(m.content[0].text for m in session.history[-2:])
+def last_words(session: AgentSession) -> str:
+    return " / ".join(block.text for m in session.history[-2:] for block in m.content[:1]
+                      if isinstance(block, TextBlock))
 
 
-def main():
+def snapshot(store: FileSessionStore, session_id: str) -> SessionSnapshot:
+    found = store.load_snapshot(session_id)
+    assert found is not None, session_id
+    return found
+
+
+def main() -> None:
     store = FileSessionStore(sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp())
 
     # [1] a session, two turns, saved
@@ -41,14 +49,14 @@ def main():
     say(main_line, "user", "Plan a day in Lisbon")
     say(main_line, "assistant", "Morning: Alfama. Afternoon: Belem.")
     main_line.save()
-    saved_revision = store.load_snapshot("trip").revision
+    saved_revision = snapshot(store, "trip").revision
 
     # [2] from here, try another branch: a new saved session, same settings
     branch = main_line.fork("trip-rainy", workspace="/tmp/trip-rainy")
     say(branch, "user", "And if it rains?")
     say(branch, "assistant", "Museums: Gulbenkian, then tiles at MNAz.")
     branch.save()
-    untouched = store.load_snapshot("trip").revision == saved_revision
+    untouched = snapshot(store, "trip").revision == saved_revision
     print(f"forked {branch.session_id!r} in {branch.workspace}; 'trip' untouched: {untouched}")
 
     # [3] the original goes on as if nothing happened
@@ -60,8 +68,8 @@ def main():
     for session_id in store.list():
         again = resume_session(store, session_id)
         print(f"{session_id}: {len(again.history)} messages; {last_words(again)}")
-    assert store.load_snapshot("trip-rainy").session.messages[:2] == \
-        store.load_snapshot("trip").session.messages[:2]
+    assert snapshot(store, "trip-rainy").session.messages[:2] == \
+        snapshot(store, "trip").session.messages[:2]
 
 
 if __name__ == "__main__":

@@ -37,18 +37,25 @@ SCRIPT = [  # (user prompt, what the scripted model answers)
 ]
 
 
-def text(role, words):
+def text(role: str, words: str) -> Message:
     return Message(role=role, content=[TextBlock(text=words)])
 
 
-def scripted_model(history):
+def words_of(message: Message) -> str:
+    """The text of a message of one text block."""
+    block = message.content[0]
+    assert isinstance(block, TextBlock)
+    return block.text
+
+
+def scripted_model(history: list[Message]) -> tuple[str, TokenUsage]:
     """The 'LLM': answers the latest question from the script."""
-    question = history[-1].content[0].text
+    question = words_of(history[-1])
     return dict(SCRIPT)[question], TokenUsage(prompt_tokens=10, completion_tokens=2,
                                               total_tokens=12)
 
 
-def run_agent(store_dir, die_in_turn=None):
+def run_agent(store_dir: str, die_in_turn: int | None = None) -> AgentSession:
     store = FileSessionStore(store_dir)
     try:
         session = resume_session(store, SESSION_ID)
@@ -68,7 +75,7 @@ def run_agent(store_dir, die_in_turn=None):
     return session
 
 
-def main():
+def main() -> None:
     store_dir = sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp()
     if len(sys.argv) > 2:  # the child: run until killed in the given turn
         run_agent(store_dir, die_in_turn=int(sys.argv[2]))
@@ -77,7 +84,8 @@ def main():
     print(f"agent process killed (exit status {child.returncode})", flush=True)
     session = run_agent(store_dir)
     saved = FileSessionStore(store_dir).load(SESSION_ID)
-    assert [m.content[0].text for m in saved.messages] == [w for turn in SCRIPT for w in turn]
+    assert saved is not None
+    assert [words_of(m) for m in saved.messages] == [w for turn in SCRIPT for w in turn]
     assert saved.total_usage.total_tokens == 12 * len(SCRIPT)
     print(f"done: {len(session.history)} messages, {saved.total_usage.total_tokens} tokens")
 

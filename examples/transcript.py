@@ -102,7 +102,8 @@ def write_listing(store: FileSessionStore, path: str) -> None:
                             for i in range(count)]
         store.save(session)
     with open(path, "w", encoding="utf-8") as out:
-        out.write("<!doctype html><meta charset='utf-8'><body style='margin:16px;font-family:sans-serif'>"
+        out.write("<!doctype html><meta charset='utf-8'>"
+                  "<body style='margin:16px;font-family:sans-serif'>"
                   + store.list_summaries()._repr_html_())
 
 

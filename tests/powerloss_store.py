@@ -28,16 +28,15 @@ from __future__ import annotations
 import os
 import random
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import factories as f
 import powerloss as pl
-from crashkit import SIDE_PARTS, gens_of, leftovers, snapshot_gen, visible
-
 from a3s_store import A3SStoreError, FileSessionStore, SessionSnapshot, _codec, _fs
 from a3s_store._check import Checker
 from a3s_store._layout import INTERNAL
+from crashkit import SIDE_PARTS, gens_of, leftovers, snapshot_gen, visible
 
 __all__ = ["Workload", "Judge", "Figures", "Violation", "record", "sweep", "build",
            "S", "T", "LEGACY"]
@@ -404,7 +403,8 @@ def workloads() -> list[Workload]:
             lambda st: st.save_loop_checkpoint("run-new", f.loop_checkpoint("run-new")))],
             runs=("run-new",)),
         Workload("loop-save-overwrite", _store_setup(), [_on_store(
-            lambda st: st.save_loop_checkpoint("run-x", f.loop_checkpoint("run-x", "GEN00000002")))],
+            lambda st: st.save_loop_checkpoint("run-x",
+                                               f.loop_checkpoint("run-x", "GEN00000002")))],
             runs=("run-x",)),
         Workload("loop-delete", _store_setup(), [_on_store(
             lambda st: st.delete_loop_checkpoint("run-x"))], runs=("run-x",)),
@@ -431,6 +431,14 @@ def workloads() -> list[Workload]:
         Workload("save-quarantine", _store_setup(damaged=True), [_on_store(
             lambda st: st.save(snapshot_gen(S, 2).session))], watch=(S,)),
         Workload("read-list", legacy, [_on_store(lambda st: st.list())], watch=(LEGACY,)),
+        # A load of files another program wrote records their strict check (a cache).
+        Workload("read-a3s-code-files", a3s_code, [_on_store(
+            lambda st: st.load_snapshot(LEGACY))], watch=(LEGACY,)),
+        # The second snapshot's side files hold their bytes already: only the
+        # session file is written.
+        Workload("snapshot-same-side-files", _store_setup(), [
+            _on_store(lambda st: st.save_snapshot(snapshot_gen(S, 2))),
+            _on_store(lambda st: st.save_snapshot(snapshot_gen(S, 2)))], watch=(S,)),
         Workload("health-check", _store_setup(), [_on_store(lambda st: st.health_check())],
                  watch=(S,)),
         Workload("repair-quarantine", _store_setup(damaged=True), [_checker(

@@ -11,7 +11,6 @@ import logging
 import pytest
 
 import factories as f
-from factories import msg
 from a3s_store import (
     AgentSession,
     CheckpointNotFoundError,
@@ -20,8 +19,8 @@ from a3s_store import (
     TokenUsage,
     resume_session,
 )
+from factories import msg
 from fake_stores import FailingStore, KeyIgnoringStore
-
 
 
 def ending(name):

@@ -90,9 +90,11 @@ def crash_during_save(root, k_call: str, nth: int = 1) -> None:
             if seen["n"] == nth:
                 raise SimulatedCrash(name)
 
+    new = snapshot("chat-1", messages=7)
+    new.trace_events.append(factories.trace_event())  # a side file changes: a journal commit
     with hooked(hook):
         with pytest.raises(SimulatedCrash):
-            store.save_snapshot(snapshot("chat-1", messages=7))
+            store.save_snapshot(new)
 
 
 # -- a sound store ------------------------------------------------------------------

@@ -224,8 +224,7 @@ def test_a_transient_error_is_reported_not_retried_into_success(tmp_path):
         if name == "fsync":
             raise OSError(5, "fsync failed")
 
-    with hooked(fail_fsync):
-        with pytest.raises(OSError, match="fsync failed"):
-            with_layout(root, OPERATIONS["save"][0])
+    with hooked(fail_fsync), pytest.raises(OSError, match="fsync failed"):
+        with_layout(root, OPERATIONS["save"][0])
     recover(root)
     assert snapshot(root) == OLD

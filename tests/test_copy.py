@@ -13,6 +13,7 @@ import os
 
 import pytest
 
+import factories as f
 from a3s_store import (
     CorruptDataError,
     FileSessionStore,
@@ -24,8 +25,6 @@ from a3s_store import (
 )
 from a3s_store.testing.backends import BUILTIN_BACKENDS
 from fake_stores import CountingStore
-
-import factories as f
 
 BACKENDS = {b.name: b for b in BUILTIN_BACKENDS}
 

@@ -46,8 +46,8 @@ import os
 import pathlib
 import random
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pytest
 
@@ -58,9 +58,9 @@ from crashkit import (
     copy_tree,
     fast_dir,
     leftovers,
-    tree_sig,
     seed_from_env,
     snapshot_gen,
+    tree_sig,
     visible,
     whole_tree,
 )
@@ -841,9 +841,8 @@ def test_a_refusal_past_the_budget_after_the_first_rename_is_finished_by_the_nex
 def test_other_refusals_are_not_retried(work, winerror):
     build(work / "s")
     refuse = Refuse(range(1, 100), winerror)
-    with hooked(refuse):
-        with pytest.raises(PermissionError) as info:
-            SAVES["save"](FileSessionStore(work / "s"))
+    with hooked(refuse), pytest.raises(PermissionError) as info:
+        SAVES["save"](FileSessionStore(work / "s"))
     assert refuse.n == 1 and "still in use" not in str(info.value)
 
 

@@ -22,12 +22,12 @@ import os
 import sys
 from contextlib import contextmanager
 
-import powerloss_store as ps
 import pytest
+
+import powerloss_store as ps
+from a3s_store import FileSessionStore, _fs
 from crashkit import gens_of, leftovers, snapshot_gen, visible
 from faults import SimulatedCrash
-
-from a3s_store import FileSessionStore, _fs
 
 BUG = ("issue 12 double fault: a failed save's clean-up removes the staged files before "
        "the commit record; when removing the record fails, or the process dies before it, "

@@ -37,12 +37,12 @@ import random
 import shutil
 
 import pytest
-import test_crash_safety as cs
-from crashkit import copy_tree, leftovers
-from faults import SimulatedCrash, hooked
 
+import test_crash_safety as cs
 from a3s_store import FileSessionStore, _commit, _fs, _recovery
 from a3s_store._layout import INTERNAL
+from crashkit import copy_tree, leftovers
+from faults import SimulatedCrash, hooked
 
 #: ``A3S_FAULT_PAIRS=N`` takes N times the default sample of each level; ``all``, every pair.
 _SCALE = os.environ.get("A3S_FAULT_PAIRS") or "1"

@@ -10,7 +10,6 @@ import threading
 import pytest
 
 import factories as f
-from crashkit import leftovers
 from a3s_store import (
     CorruptDataError,
     FileSessionStore,
@@ -18,6 +17,7 @@ from a3s_store import (
     SessionSnapshot,
     _fs,
 )
+from crashkit import leftovers
 
 INTERNAL = ".a3s_store"
 
@@ -313,8 +313,15 @@ def test_store_accepts_str_and_pathlike_roots(tmp_path):
 
 
 def test_saves_reuse_encodings_but_never_write_a_message_changed_in_place(tmp_path):
-    from a3s_store import ImageBlock, ImageSource, Message, TextBlock, ToolResultBlock, \
-        ToolUseBlock, UnknownBlock
+    from a3s_store import (
+        ImageBlock,
+        ImageSource,
+        Message,
+        TextBlock,
+        ToolResultBlock,
+        ToolUseBlock,
+        UnknownBlock,
+    )
 
     root = tmp_path / "store"
     store = FileSessionStore(root)
@@ -373,6 +380,24 @@ def test_loading_leaves_the_garbage_collector_as_it_was(tmp_path, enabled):
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_loading_leaves_objects_the_program_froze_frozen(tmp_path):
+    # A load moves what it built to the oldest generation through
+    # gc.freeze()/unfreeze(); a program that froze objects itself (a server
+    # before it forks) must keep them frozen.
+    import gc
+
+    store = FileSessionStore(tmp_path / "store")
+    store.save(f.session(messages=50))
+    kept = [{"frozen": i} for i in range(100)]
+    gc.freeze()
+    try:
+        store.load("test-session-1")
+        assert gc.get_freeze_count() >= len(kept)  # (unfreeze() would make it 0)
+    finally:
+        gc.unfreeze()
+    del kept
 
 
 def test_the_empty_id_is_a_session_like_any_other(tmp_path):

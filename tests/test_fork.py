@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 import factories as f
-from factories import msg, texts
 from a3s_store import (
     AgentConfig,
     AgentSession,
@@ -14,8 +13,7 @@ from a3s_store import (
     TokenUsage,
     resume_session,
 )
-
-
+from factories import msg, texts
 
 
 def main_session(store) -> AgentSession:

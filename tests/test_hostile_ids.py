@@ -358,12 +358,12 @@ def test_every_accepted_id_round_trips_through_every_method_without_sharing_a_fi
     assert sorted(os.listdir(root / "artifacts")) == sorted(folder_name(s) for s in stems)
 
     # Deleting one id removes its files only.
-    for n, (ident, value) in enumerate(zip(accepted, values)):
+    for n, (ident, _value) in enumerate(zip(accepted, values)):
         if n % 2:
             store.delete(ident)
             store.delete_loop_checkpoint(ident)
             store.delete_workflow_checkpoint(ident)
-    for n, (ident, value) in enumerate(zip(accepted, values)):
+    for n, (ident, _value) in enumerate(zip(accepted, values)):
         gone = bool(n % 2)
         assert store.exists(ident) is not gone
         assert (store.load(ident) is None) is gone

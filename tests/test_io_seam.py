@@ -23,7 +23,8 @@ def _violations(path: pathlib.Path) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "open":
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id == "open"):
             found.append(f"{path.name}:{node.lineno}: open()")
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             if node.value.id == "os" and node.attr in FORBIDDEN_OS:
@@ -31,7 +32,8 @@ def _violations(path: pathlib.Path) -> list[str]:
             if node.value.id == "os" and node.attr == "path":
                 pass
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""])
             for name in names:
                 if name.split(".")[0] in FORBIDDEN_MODULES:
                     found.append(f"{path.name}:{node.lineno}: import {name}")

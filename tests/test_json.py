@@ -140,7 +140,7 @@ def test_encode_matches_serde_pretty_layout():
 def test_encode_strings_like_serde_json():
     text = "\"\\/\b\f\n\r\t\x00\x01\x1f\x7f\u2028\u2029é日🚀"
     assert encode(text) == '"\\"\\\\/\\b\\f\\n\\r\\t\\u0000\\u0001\\u001f\x7f\u2028\u2029é日🚀"'
-    assert encode_bytes({"k": "é"}) == '{\n  "k": "é"\n}'.encode("utf-8")
+    assert encode_bytes({"k": "é"}) == '{\n  "k": "é"\n}'.encode()
 
 
 def test_encode_bool_is_not_int_and_subclasses_work():

@@ -12,10 +12,10 @@ import os
 import random
 
 import pytest
-from crashkit import gens_of, leftovers, seed_from_env, snapshot_gen
-from killer import KillLoop, calls_of_next_op, kill_at_call
 
 from a3s_store import FileSessionStore
+from crashkit import gens_of, leftovers, seed_from_env, snapshot_gen
+from killer import KillLoop, calls_of_next_op, kill_at_call
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
 
@@ -89,9 +89,8 @@ def test_the_verifier_catches_a_lost_save(tmp_path, monkeypatch):
 
 
 def test_the_verifier_catches_a_mix(tmp_path):
-    from killer import observed
-
     from a3s_store import _codec
+    from killer import observed
 
     store = FileSessionStore(tmp_path / "s")
     store.save_snapshot(snapshot_gen("k-full", 2))

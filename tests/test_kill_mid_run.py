@@ -34,7 +34,6 @@ from collections import Counter
 
 import pytest
 
-from factories import msg, texts
 from a3s_store import (
     AgentSession,
     FileSessionStore,
@@ -45,6 +44,7 @@ from a3s_store import (
 from a3s_store._run_meta import note
 from a3s_store._run_owner import stale_runs, this_process
 from crashkit import seed_from_env
+from factories import msg, texts
 from faults import count_calls, hooked
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")

@@ -12,7 +12,6 @@ import sys
 import time
 
 import factories as f
-
 from a3s_store import FileSessionStore, _changes, _clock, _fs, _json
 from a3s_store.cli import main as cli_main
 

@@ -15,8 +15,6 @@ import time
 
 import pytest
 
-from htmlcheck import Doc, assert_inert
-from hostile import seed_from_env
 from a3s_store._md_blocks import MAX_NESTING, parse_markdown
 from a3s_store._md_html import markdown_html
 from a3s_store._md_inline import MAX_DEPTH, parse_inline
@@ -31,6 +29,8 @@ from a3s_store._md_nodes import (
     Text,
     link_allowed,
 )
+from hostile import seed_from_env
+from htmlcheck import Doc, assert_inert
 
 ALLOWED_TAGS = {"p", "h3", "h4", "h5", "h6", "em", "strong", "del", "code", "pre", "div", "a",
                 "br", "ul", "ol", "li", "blockquote", "table", "thead", "tbody", "tr", "th",

@@ -16,8 +16,6 @@ import random
 
 import pytest
 
-from hostile import seed_from_env
-from test_markdown import random_markdown
 from a3s_store import Message, SessionData, SessionSnapshot
 from a3s_store._md_blocks import parse_markdown
 from a3s_store._md_inline import parse_inline
@@ -34,6 +32,8 @@ from a3s_store._md_nodes import (
 from a3s_store._md_write import inline_markdown, markdown_text
 from a3s_store._render_markdown import render_markdown
 from a3s_store._render_text import snapshot_dict
+from hostile import seed_from_env
+from test_markdown import random_markdown
 
 
 def shape(blocks: tuple) -> tuple:

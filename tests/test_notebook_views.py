@@ -8,10 +8,10 @@ import shutil
 import pytest
 
 import factories
-from htmlcheck import Doc, assert_inert
 from a3s_store import FileSessionStore, MemorySessionStore, SessionSnapshot
 from a3s_store._render_listing import MAX_ROWS, render_store_html, summaries_html
 from a3s_store.snapshot import SessionSummaries, SessionSummary
+from htmlcheck import Doc, assert_inert
 
 HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
 

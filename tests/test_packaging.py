@@ -115,3 +115,18 @@ def test_the_wheel_ships_py_typed(tmp_path):
     assert "a3s_store/py.typed" in names
     assert "a3s_store/records/__init__.py" in names
     assert not any(n.startswith("tests/") for n in names)
+
+
+def test_importing_the_package_imports_none_of_its_modules_until_a_name_is_used():
+    # Every CLI call and script pays for `import a3s_store`: the public names
+    # are imported on first use (issue 14); the time is measured in benchmarks/.
+    code = ("import sys, a3s_store\n"
+            "before = sorted(m for m in sys.modules if m.startswith('a3s_store.'))\n"
+            "a3s_store.FileSessionStore\n"
+            "print(before, 'a3s_store.file_store' in sys.modules, 'a3s_store.sql' in sys.modules,"
+            " 'open_store' in dir(a3s_store))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout
+    assert out.split() == ["[]", "True", "False", "True"]
+    with pytest.raises(AttributeError, match="no_such_name"):
+        a3s_store.no_such_name  # noqa: B018

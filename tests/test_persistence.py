@@ -12,7 +12,6 @@ import pathlib
 import pytest
 
 import factories as f
-from factories import msg
 from a3s_store import (
     AgentConfig,
     AgentSession,
@@ -32,6 +31,7 @@ from a3s_store import (
     restore_persisted_session_state,
     resume_session,
 )
+from factories import msg
 from fake_stores import CountingStore, FailingStore
 
 LOGGER = "a3s_store.persistence"
@@ -501,10 +501,10 @@ def test_the_helper_modules_share_private_helpers_only_through_private_modules()
     import ast
     for name in HELPER:
         for node in ast.walk(_module_tree(name)):
-            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
-                if not node.module.startswith("_"):
-                    private = [a.name for a in node.names if a.name.startswith("_")]
-                    assert not private, (name, node.module, private)
+            if (isinstance(node, ast.ImportFrom) and node.level == 1 and node.module
+                    and not node.module.startswith("_")):
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                assert not private, (name, node.module, private)
 
 
 def test_the_import_checks_can_fail():

@@ -44,13 +44,13 @@ import random
 import shutil
 import sys
 
+import pytest
+
 import powerloss as pl
 import powerloss_store as ps
-import pytest
-from crashkit import fast_dir, gens_of, seed_from_env
-
 from a3s_store import FileSessionStore, _commit, _fs
 from a3s_store._layout import INTERNAL
+from crashkit import fast_dir, gens_of, seed_from_env
 
 SEED = seed_from_env()
 

@@ -19,7 +19,6 @@ import sys
 import pytest
 
 import factories
-from htmlcheck import Doc, assert_inert
 from a3s_store import (
     ArtifactStore,
     FileSessionStore,
@@ -35,6 +34,7 @@ from a3s_store import (
 from a3s_store._html_style import CSS, TABLE_CSS
 from a3s_store._render_html import render_document
 from a3s_store._render_text import snapshot_dict
+from htmlcheck import Doc, assert_inert
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 SCRIPT = "<script>alert(1)</script>"

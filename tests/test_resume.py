@@ -12,7 +12,6 @@ import copy
 import pytest
 
 import factories as f
-from factories import msg
 from a3s_store import (
     A3SStoreError,
     AgentConfig,
@@ -36,8 +35,8 @@ from a3s_store import (
     restore_persisted_session_state,
     resume_session,
 )
+from factories import msg
 from fake_stores import KeyIgnoringStore
-
 
 
 def artifact(i: int, content: str = "x") -> ToolArtifact:

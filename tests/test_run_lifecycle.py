@@ -16,7 +16,6 @@ import socket
 
 import pytest
 
-from factories import msg, texts
 from a3s_store import (
     AgentSession,
     CheckpointNotFoundError,
@@ -25,9 +24,8 @@ from a3s_store import (
     TokenUsage,
     resume_session,
 )
+from factories import msg, texts
 from fake_stores import CountingStore, FailingStore
-
-
 
 
 def resumed(store):

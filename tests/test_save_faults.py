@@ -15,7 +15,6 @@ import logging
 import pytest
 
 import factories as f
-from factories import msg, texts
 from a3s_store import (
     AgentConfig,
     AgentSession,
@@ -26,9 +25,8 @@ from a3s_store import (
     TokenUsage,
     resume_session,
 )
+from factories import msg, texts
 from faults import Fault, count_calls, hooked
-
-
 
 USAGE = TokenUsage(prompt_tokens=10, completion_tokens=2, total_tokens=12)
 
@@ -48,6 +46,9 @@ def live_session(root) -> AgentSession:
     assert session.save() is not None
     session.history.append(msg("assistant", "turn 1"))
     session.record_usage(USAGE, cost=0.1)
+    # A side file changes too, so the next save is a journal transaction (side
+    # files that hold their bytes already are not written again).
+    session.trace_events.append(f.trace_event())
     return session
 
 
@@ -192,9 +193,8 @@ def test_an_outcome_that_cannot_be_told_yet_is_settled_by_the_next_save(error):
 
 def test_a_save_that_failed_before_publishing_counts_its_usage_in_the_next(tmp_path):
     session = live_session(tmp_path / "s")
-    with hooked(Fault(1, "transient")):
-        with pytest.raises(OSError):
-            session.save()
+    with hooked(Fault(1, "transient")), pytest.raises(OSError):
+        session.save()
     session.record_usage(USAGE, cost=0.1)
     session.save()
     stored = FileSessionStore(tmp_path / "s").load("faulty")

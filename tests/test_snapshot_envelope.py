@@ -186,3 +186,38 @@ def test_a_fork_is_validated_again():
     source.subagent_tasks.append(f.subagent_task("third-session", task_id="t-2"))
     with pytest.raises(InvalidDataError, match="parent session 'third-session'"):
         source.fork_for_session("branch")
+
+
+def _side_sigs(root) -> dict:
+    return {str(p.relative_to(root)): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in root.rglob("*.json") if p.parent != root and ".a3s_store" not in p.parts}
+
+
+def test_a_snapshot_save_leaves_side_files_that_hold_their_bytes_already(tmp_path):
+    from faults import count_calls
+
+    root = tmp_path / "s"
+    store = FileSessionStore(root)
+    snap = SessionSnapshot(session=f.session(messages=3), artifacts=f.artifact_store("a"),
+                           trace_events=[f.trace_event()],
+                           verification_reports=[f.verification_report()])
+    store.save_snapshot(snap)
+    before = _side_sigs(root)
+    assert len(before) >= 3
+    snap.session.messages.append(f.msg("user", "more"))
+    calls = count_calls(lambda: store.save_snapshot(snap))
+    assert _side_sigs(root) == before  # not rewritten
+    assert calls.count("fsync") + calls.count("fsync_dir") <= 2  # the session file's
+    assert store.load_snapshot(snap.session.id).session.messages == snap.session.messages
+    # A changed side file is written; one another program rewrote is replaced.
+    snap.trace_events.append(f.trace_event())
+    store.save_snapshot(snap)
+    traces = [k for k, v in _side_sigs(root).items() if v != before[k]]
+    assert traces == [k for k in before if k.startswith("traces")]
+    (path,) = [root / k for k in before if k.startswith("verification")]
+    path.write_bytes(path.read_bytes())  # the same bytes, written by someone else
+    theirs = path.stat().st_ino
+    store.save_snapshot(snap)
+    assert path.stat().st_ino != theirs  # the store's own copy (renamed into place)
+    assert store.load_snapshot(snap.session.id).verification_reports == \
+        snap.verification_reports

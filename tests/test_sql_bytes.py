@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import random
 
+import factories as f
 from a3s_store import (
     FileSessionStore,
     Message,
@@ -26,8 +27,6 @@ from a3s_store import (
 from a3s_store._components import SIDE
 from a3s_store.sql import _rows
 from crashkit import seed_from_env, visible
-
-import factories as f
 
 WORDS = ("tool", "é", "中文", "\u2028", "quote\"", "back\\slash", "tab\t", "nul\x00",
          "emoji \U0001F600", "<b>", "line\nbreak")

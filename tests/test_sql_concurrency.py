@@ -20,10 +20,9 @@ import traceback
 
 import pytest
 
+import factories as f
 from a3s_store import ConflictError, Message, TextBlock
 from crashkit import gens_of, seed_from_env, snapshot_gen
-
-import factories as f
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
@@ -40,7 +39,7 @@ def _increment(target, worker: int, barrier, results) -> None:
         store = target.open()
         conflicts = 0
         barrier.wait()
-        for i in range(INCREMENTS):
+        for _i in range(INCREMENTS):
             while True:
                 session = store.load("counter")
                 session.updated_at += 1

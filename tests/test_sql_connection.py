@@ -15,11 +15,10 @@ import sqlite3
 
 import pytest
 
+import factories as f
 from a3s_store import ConflictError, ConnectionLostError, SessionSnapshot, SqlSessionStore
 from a3s_store.sql import _link
 from sqlkit import faulty
-
-import factories as f
 
 
 def break_connection(target, conn) -> None:

@@ -6,10 +6,9 @@ import multiprocessing
 
 import pytest
 
+import factories as f
 from a3s_store import SqlSessionStore, UnsupportedVersionError
 from a3s_store.sql import _schema
-
-import factories as f
 
 TABLES = {"a3s_schema_version", "a3s_sessions", "a3s_messages", "a3s_components",
           "a3s_checkpoints"}

@@ -10,6 +10,7 @@ import threading
 
 import pytest
 
+import factories as f
 from a3s_store import (
     CorruptDataError,
     InvalidDataError,
@@ -22,8 +23,6 @@ from a3s_store import (
 )
 from a3s_store.sql import _connect, _rows
 from sqlkit import counting
-
-import factories as f
 
 
 def _msg(text: str) -> Message:

@@ -358,9 +358,8 @@ def test_a_fifo_at_the_lock_is_refused_without_hanging(site):
     os.mkfifo(lock)
     from hostile import hang_guard
 
-    with hang_guard(10):
-        with pytest.raises((UnsafePathError, CorruptDataError)) as info:
-            store.list()
+    with hang_guard(10), pytest.raises((UnsafePathError, CorruptDataError)) as info:
+        store.list()
     assert info.value.path == os.fspath(lock)
 
 

@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from hostile import seed_from_env
 from a3s_store._term import display_width, fit, table
+from hostile import seed_from_env
 
 
 @pytest.mark.parametrize("text, width", [

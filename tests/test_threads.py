@@ -17,6 +17,7 @@ import pytest
 
 import factories as f
 from a3s_store import FileSessionStore, MemorySessionStore, SessionSnapshot, _codec
+from a3s_store._message_cache import MessageCache
 
 THREADS = 8
 ROUNDS = 40
@@ -50,7 +51,7 @@ def test_the_message_cache_shared_by_threads_never_breaks(preempting):
     # Regression: "dictionary changed size during iteration" and KeyError in
     # the message cache that a store object's threads share (a save encodes
     # before it takes the store lock).
-    cache = _codec.MessageCache()
+    cache = MessageCache()
     sessions = [f.session(f"s{i}", messages=200) for i in range(IDS)]
     errors: list[str] = []
 
@@ -58,8 +59,8 @@ def test_the_message_cache_shared_by_threads_never_breaks(preempting):
         try:
             for n in range(300):
                 session = sessions[(thread + n) % IDS]
-                chunks = cache.encode_messages(session.id, session.messages)
-                assert len(chunks) == len(session.messages)
+                data = cache.encode_session(session)
+                assert data == _codec.encode_session(session)
         except Exception as exc:  # noqa: BLE001
             errors.append(f"thread {thread}: {exc!r}")
 

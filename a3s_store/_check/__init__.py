@@ -9,8 +9,8 @@ interrupted save, and only ``--repair`` finishes it. Its parts: ``_view``
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 from .._engine import Engine
 from .._layout import DEFAULT_MAX_FILE_BYTES, Options
@@ -46,7 +46,7 @@ class Checker:
             pass  # the root exists (else FileNotFoundError) and can be locked
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:

@@ -20,8 +20,8 @@ from .._components import SESSION, SIDE
 from .._layout import META
 from .._session_files import revision
 from ..errors import CorruptDataError, UnsafePathError
-from ._view import View
 from ._verify import check_side, scan
+from ._view import View
 
 if TYPE_CHECKING:
     from . import Checker

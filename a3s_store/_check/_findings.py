@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from .._names import candidates, check_id
 from ..errors import A3SStoreError, InvalidIdError
 
-__all__ = ["Finding", "Garbage", "NotAStoreError", "Scan", "TEMP_GRACE_SECONDS", "RUST_TMP", "parse_age",
-           "matches", "quarantined_stem"]
+__all__ = ["Finding", "Garbage", "NotAStoreError", "Scan", "TEMP_GRACE_SECONDS", "RUST_TMP",
+           "parse_age", "matches", "quarantined_stem"]
 
 #: An a3s-code temporary file younger than this may be a write in progress.
 TEMP_GRACE_SECONDS = 600
@@ -43,7 +43,7 @@ class Finding:
     fix: str = ""
     folder: tuple[str, ...] = ()
     name: str = ""
-    sig: tuple | None = None
+    sig: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +58,7 @@ class Garbage:
     size: int
     tree: bool = False
     stem: str | None = None  # side data: removed only while this session is still gone
-    sig: tuple | None = None  # checkpoints: removed only while unchanged
+    sig: tuple[int, ...] | None = None  # checkpoints: removed only while unchanged
 
 
 @dataclass(slots=True)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from .. import _commit
 from .._components import ARTIFACTS, CHECKPOINTS
 from .._layout import META
-from ._findings import Garbage
+from ._findings import Finding, Garbage
 from ._verify import BATCH, check_checkpoint
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def garbage(checker: Checker, *, older_than: float, now: float | None = None) ->
     now = time.time() if now is None else now
     cutoff_ms = (now - older_than) * 1000
     found: list[Garbage] = []
-    ignored: list = []
+    ignored: list[Finding] = []
     gone = "a session that is gone"
     with checker.view(exclusive=False) as view:
         inv = view.inventory(ignored)

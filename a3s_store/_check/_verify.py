@@ -16,18 +16,20 @@ under the shared lock, so writers are held back for a batch, not a scan.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, cast
 
 from .. import _commit, _fs, _json, _recovery
 from .._components import CHECKPOINTS, RUNS, SESSION, SIDE, Component
-from .._run_owner import owner_pids, stale_runs, this_process
 from .._layout import INTERNAL, META, QUARANTINE
+from .._run_owner import owner_pids, stale_runs, this_process
 from .._shape import looks_like_session
 from ..errors import CorruptDataError, UnsafePathError, UnsupportedVersionError
 from ._findings import Finding, Scan, matches
-from ._view import View
+from ._view import FileSig, Folder, View
 
 if TYPE_CHECKING:
+    from ..records import RunRecord
     from . import Checker
 
 __all__ = ["scan", "check_checkpoint", "BATCH"]
@@ -85,7 +87,8 @@ def journal(view: View, findings: list[Finding]) -> None:
                                     f"interrupted save ({what})", "recover"))
 
 
-def check_session(view: View, name: str, findings: list[Finding]) -> tuple | None:
+def check_session(view: View, name: str, findings: list[Finding]
+                  ) -> tuple[str, FileSig] | None:
     """Check ``<root>/name``; return (session id, sig) when it is sound."""
     got = view.read((), name, findings)
     if got is None:
@@ -108,7 +111,8 @@ def check_session(view: View, name: str, findings: list[Finding]) -> tuple | Non
     return session.id, sig
 
 
-def check_side(view: View, folder, name, findings) -> tuple | None:
+def check_side(view: View, folder: Folder, name: str, findings: list[Finding]
+               ) -> FileSig | None:
     got = view.read(folder, name, findings)
     if got is None:
         return None
@@ -124,7 +128,7 @@ def check_side(view: View, folder, name, findings) -> tuple | None:
     return sig
 
 
-def stale_run_notes(path: str, records: list) -> list[Finding]:
+def stale_run_notes(path: str, records: list[RunRecord]) -> list[Finding]:
     """A note for each run left unfinished by a process that is gone (it
     started the run on this host, and no longer runs)."""
     host = this_process().host
@@ -141,8 +145,9 @@ def stale_run_notes(path: str, records: list) -> list[Finding]:
     return notes
 
 
-def check_meta(view: View, stem: str, session_id: str, sigs: dict, reported: set,
-               findings) -> None:
+def check_meta(view: View, stem: str, session_id: str,
+               sigs: dict[str, tuple[Folder, str, FileSig]], reported: set[str],
+               findings: list[Finding]) -> None:
     """Compare the files of a session with the generation the store last wrote."""
     try:
         got = view.layout.read(META, stem + ".json")
@@ -154,7 +159,7 @@ def check_meta(view: View, stem: str, session_id: str, sigs: dict, reported: set
         return
     if type(meta) is not dict or meta.get("id") != session_id:
         return  # never saved by a3s_store (or saved under its a3s-code name)
-    recorded = meta.get("files") if type(meta.get("files")) is dict else {}
+    recorded: dict[str, Any] = meta["files"] if type(meta.get("files")) is dict else {}
     by_name = {c.name: c for c in (SESSION, *SIDE)}
     adopt = ("adopt", META, stem + ".json")
     for component in sorted((set(recorded) | set(sigs)) - reported):
@@ -178,8 +183,9 @@ def check_meta(view: View, stem: str, session_id: str, sigs: dict, reported: set
                                     *adopt))
 
 
-def check_stem(view: View, stem: str, session_name: str | None, side_files, quarantined,
-               scan_: Scan) -> tuple | None:
+def check_stem(view: View, stem: str, session_name: str | None,
+               side_files: Iterable[tuple[Folder, str]], quarantined: set[str],
+               scan_: Scan) -> tuple[str, FileSig] | None:
     """Check the files at one name; return (session id, sig) of a sound session file."""
     findings = scan_.findings
     sound = None
@@ -188,10 +194,10 @@ def check_stem(view: View, stem: str, session_name: str | None, side_files, quar
         sound = check_session(view, session_name, findings)
         if not any(f.kind == "not-a-session" for f in findings[before:]):
             scan_.sessions += 1
-    sigs = {}  # component -> (folder, name, sig) of the sound files
-    reported = set()  # components already reported as problems
+    sigs: dict[str, tuple[Folder, str, FileSig]] = {}  # component -> the sound files
+    reported: set[str] = set()  # components already reported as problems
     if sound is not None:
-        sigs[SESSION.name] = ((), session_name, sound[1])
+        sigs[SESSION.name] = ((), cast(str, session_name), sound[1])  # sound: it was read
     for folder, name in side_files:
         scan_.side_files += 1
         sig = check_side(view, folder, name, findings)
@@ -210,7 +216,7 @@ def check_stem(view: View, stem: str, session_name: str | None, side_files, quar
     return sound
 
 
-def copies(view: View, held: dict[str, list[tuple[str, tuple]]]) -> list[Finding]:
+def copies(view: View, held: dict[str, list[tuple[str, FileSig]]]) -> list[Finding]:
     """A note for each session held by two files (an older build moved it, then
     a3s-code wrote it again at its own name): loads use the newer file, and the
     next save of the session removes the other."""
@@ -226,7 +232,8 @@ def copies(view: View, held: dict[str, list[tuple[str, tuple]]]) -> list[Finding
     return notes
 
 
-def check_checkpoint(view: View, folder: tuple[str, ...], name: str, findings) -> tuple | None:
+def check_checkpoint(view: View, folder: Folder, name: str, findings: list[Finding]
+                     ) -> tuple[Any, FileSig] | None:
     """Check a checkpoint; return (record, sig) when it is sound."""
     kind = _KINDS[folder]
     got = view.read(folder, name, findings)
@@ -264,7 +271,7 @@ def scan(checker: Checker) -> Scan:
     stems = sorted(set(by_stem) | set(inv.side))
     total = len(stems) + len(inv.checkpoints)
     done = 0
-    held: dict[str, list[tuple[str, tuple]]] = {}  # session id -> (file name, sig)
+    held: dict[str, list[tuple[str, FileSig]]] = {}  # session id -> (file name, sig)
     for i in range(0, len(stems), BATCH):
         with checker.view(exclusive=False) as view:
             for stem in stems[i:i + BATCH]:

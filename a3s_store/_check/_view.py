@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from typing import cast
 
 from .. import _fs
 from .._components import CHECKPOINTS, SIDE
@@ -11,6 +13,10 @@ from .._layout import INTERNAL, QUARANTINE
 from .._shape import looks_like_session
 from ..errors import CorruptDataError, UnsafePathError
 from ._findings import RUST_TMP, Finding, quarantined_stem
+
+Folder = tuple[str, ...]
+#: (size, mtime_ns, inode) of a file
+FileSig = tuple[int, ...]
 
 __all__ = ["Inventory", "View"]
 
@@ -42,7 +48,8 @@ class View:
     def path(self, folder: tuple[str, ...], name: str = "") -> str:
         return self.layout.path(folder, name)
 
-    def entries(self, folder: tuple[str, ...], findings: list | None = None) -> list:
+    def entries(self, folder: Folder, findings: list[Finding] | None = None
+                ) -> list[os.DirEntry[str]]:
         """The entries of a folder; [] when missing. A link or a file where the
         folder should be is a problem (when ``findings`` collects them)."""
         try:
@@ -53,7 +60,7 @@ class View:
                 findings.append(Finding("problem", "unsafe", self.path(folder), exc.message))
             return []
 
-    def sig(self, folder: tuple[str, ...], name: str) -> tuple | None:
+    def sig(self, folder: Folder, name: str) -> FileSig | None:
         """(size, mtime_ns, inode) of a file, or None when it is not there."""
         try:
             with self.layout.opened(folder) as d:
@@ -62,7 +69,8 @@ class View:
             return None
         return None if st is None else tuple(_fs.Sig.of(st))
 
-    def read(self, folder: tuple[str, ...], name: str, findings) -> tuple[bytes, tuple] | None:
+    def read(self, folder: Folder, name: str, findings: list[Finding]
+             ) -> tuple[bytes, FileSig] | None:
         """The bytes and sig of a file, or None (a finding says why)."""
         try:
             with self.layout.opened(folder) as d:
@@ -97,11 +105,12 @@ class View:
         with self.layout.opened(folder) as d:
             return d is not None and _fs.unlink(d, name)
 
-    def damaged(self, folder, name, message, sig=None) -> Finding:
+    def damaged(self, folder: Folder, name: str, message: str,
+                sig: FileSig | None = None) -> Finding:
         return Finding("problem", "damaged", self.path(folder, name), message, "quarantine",
                        folder, name, sig or self.sig(folder, name))
 
-    def leftover(self, folder, name, why) -> Finding:
+    def leftover(self, folder: Folder, name: str, why: str) -> Finding:
         return Finding("problem", "leftover", self.path(folder, name), f"temporary file {why}",
                        "remove", folder, name, self.sig(folder, name))
 
@@ -115,7 +124,7 @@ class View:
                     if entry.is_dir(follow_symlinks=False):
                         subfolders.append(entry.name)
                     elif entry.is_file(follow_symlinks=False):
-                        st = _fs.stat_entry(d, entry.name)
+                        st = _fs.stat_entry(cast(_fs.Dir, d), entry.name)  # listed: not None
                         if st is not None:
                             files, size = files + 1, size + st.st_size
         except (UnsafePathError, CorruptDataError):
@@ -160,7 +169,8 @@ class View:
                                        for e in self.entries(QUARANTINE)) if s}
         return inv
 
-    def _artifact_dirs(self, folder, file_name, inv: Inventory, findings) -> None:
+    def _artifact_dirs(self, folder: Folder, file_name: str, inv: Inventory,
+                       findings: list[Finding]) -> None:
         for entry in self.entries(folder, findings):
             if not entry.is_dir(follow_symlinks=False):
                 if entry.is_symlink():
@@ -172,7 +182,8 @@ class View:
                 if sub.name == file_name or RUST_TMP.match(sub.name):
                     self._side_entry((*folder, entry.name), sub, inv, findings, entry.name)
 
-    def _side_entry(self, folder, entry, inv: Inventory, findings, stem) -> None:
+    def _side_entry(self, folder: Folder, entry: os.DirEntry[str], inv: Inventory,
+                    findings: list[Finding], stem: str) -> None:
         name = entry.name
         if RUST_TMP.match(name):
             findings.append(self.leftover(folder, name, "left by an interrupted a3s-code write"))

@@ -13,8 +13,7 @@ Commands reach the store through its API only.
 
 from __future__ import annotations
 
-from ._common import (Command, CommandError, is_url, os_error_text, resolve_store, tty,
-                      user_path)
+from ._common import Command, CommandError, is_url, os_error_text, resolve_store, tty, user_path
 from ._inspect import DEMO, EXPORT, LIST, SHOW, STATS
 from ._maintain import DELETE, GC, VERIFY
 from ._transfer import COPY

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import errno
 import os
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Any, TextIO
 
 from .. import _json, _open
 from .._check import Checker, NotAStoreError
@@ -31,8 +33,8 @@ class Command:
     name: str
     summary: str
     description: str
-    options: Callable
-    run: Callable
+    options: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace, str, TextIO, TextIO], int]
     needs_root: bool = True  # the demo makes its folder itself
     any_store: bool = False  # takes a store URL as --root, not only a folder
 
@@ -40,7 +42,7 @@ class Command:
 class CommandError(A3SStoreError):
     """A command that cannot do what was asked; ``code`` is its exit code."""
 
-    def __init__(self, message: str, code: int = 1, **kw) -> None:
+    def __init__(self, message: str, code: int = 1, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.code = code
 
@@ -77,12 +79,12 @@ def is_url(root: str) -> bool:
     return _open.backend_of(root) != "file"
 
 
-def where(store) -> str:
+def where(store: object) -> str:
     """How messages name a store: its folder, or its URL without a password."""
     return str(getattr(store, "root", None) or getattr(store, "location", None) or store)
 
 
-def open_checker(root: str, *, doing: str, **kw) -> Checker:
+def open_checker(root: str, *, doing: str, **kw: Any) -> Checker:
     """The checker of the store at ``root`` (errors as :func:`open_store`); unlike
     a store, it does not finish interrupted saves when it opens. A folder that
     is not a store is exit code 2: the command ``doing`` changes nothing there."""
@@ -161,12 +163,12 @@ def user_path(exc: OSError, root: str) -> str:
     return name
 
 
-def tty(stream) -> bool:
+def tty(stream: object) -> bool:
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
 
 
-def write_json(out, value) -> None:
+def write_json(out: TextIO, value: object) -> None:
     out.write(_json.encode_bytes(value).decode("utf-8") + "\n")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import TextIO
 
 from .._check import Checker
 from .._export import FORMATS, SUFFIXES, export_bytes, format_of, write_export
@@ -14,8 +15,18 @@ from .._render_text import render_show, snapshot_dict
 from .._term import ago, clock, human_int, human_size, safe, table
 from ..demo import run_demo
 from ..file_store import FileSessionStore
-from ._common import (Command, CommandError, cut, open_store, os_error_text, resolve_id, tty,
-                      where, write_json)
+from ..snapshot import SessionSnapshot
+from ._common import (
+    Command,
+    CommandError,
+    cut,
+    open_store,
+    os_error_text,
+    resolve_id,
+    tty,
+    where,
+    write_json,
+)
 
 __all__ = ["LIST", "SHOW", "EXPORT", "STATS", "DEMO"]
 
@@ -23,7 +34,7 @@ __all__ = ["LIST", "SHOW", "EXPORT", "STATS", "DEMO"]
 # -- list --------------------------------------------------------------------------
 
 
-def _list_options(p) -> None:
+def _list_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON array (for scripts, jq)")
     p.add_argument("-n", "--limit", type=_count, metavar="N", help="only the N newest")
     p.add_argument("--no-check", dest="check", action="store_false",
@@ -42,7 +53,7 @@ def _count(text: str) -> int:
     return value
 
 
-def _list(args, root: str, out, err) -> int:
+def _list(args: argparse.Namespace, root: str, out: TextIO, err: TextIO) -> int:
     """A table of the sessions, newest first (``--json``: an array); a damaged
     session is listed as DAMAGED (``problem`` in JSON), never left out."""
     with open_store(root) as store:
@@ -81,7 +92,7 @@ LIST = Command("list", "list the sessions, newest first",
 # -- show / export -----------------------------------------------------------------
 
 
-def _load(root: str, wanted: str):
+def _load(root: str, wanted: str) -> SessionSnapshot:
     with open_store(root) as store:
         session_id = resolve_id(store, wanted)
         snap = store.load_snapshot(session_id)
@@ -90,14 +101,14 @@ def _load(root: str, wanted: str):
     return snap
 
 
-def _show_options(p) -> None:
+def _show_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("id", metavar="ID", help="session id (or a unique start of one)")
     p.add_argument("--full", action="store_true",
                    help="print long tool inputs, results and reasoning whole, and each "
                         "run's timeline and checks")
 
 
-def _show(args, root: str, out, err) -> int:
+def _show(args: argparse.Namespace, root: str, out: TextIO, err: TextIO) -> int:
     """The transcript and the side data of one session."""
     snap = _load(root, args.id)
     out.write(render_show(snapshot_dict(snap), full=args.full) + "\n")
@@ -111,7 +122,7 @@ SHOW = Command("show", "print the transcript of a session",
                "session id begins with it.", _show_options, _show, any_store=True)
 
 
-def _export_options(p) -> None:
+def _export_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("id", metavar="ID", help="session id (or a unique start of one)")
     p.add_argument("--format", "-f", choices=list(FORMATS),
                    help="output format (default: from the suffix of FILE: .json, .md, .html, "
@@ -120,7 +131,7 @@ def _export_options(p) -> None:
                    help="write to FILE (atomically, mode 0600 when new) instead of stdout")
 
 
-def _export(args, root: str, out, err) -> int:
+def _export(args: argparse.Namespace, root: str, out: TextIO, err: TextIO) -> int:
     """JSON, markdown, HTML or text, to stdout or atomically to a file (its
     format from its suffix unless ``--format`` says it)."""
     to_stdout = args.output in (None, "-")
@@ -155,11 +166,11 @@ EXPORT = Command("export", "write a session as JSON, markdown, HTML or text",
 # -- stats -------------------------------------------------------------------------
 
 
-def _stats_options(p) -> None:
+def _stats_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
-def _stats(args, root: str, out, err) -> int:
+def _stats(args: argparse.Namespace, root: str, out: TextIO, err: TextIO) -> int:
     """Sessions, messages, oldest and newest, files and bytes per category."""
     with open_store(root) as store:
         summaries = store.list_summaries()
@@ -200,11 +211,11 @@ STATS = Command("stats", "count sessions, messages and bytes",
 # -- demo --------------------------------------------------------------------------
 
 
-def _demo_options(p) -> None:
+def _demo_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--id", default="demo-session", help="id of the sample session")
 
 
-def _demo(args, root: str, out, err) -> int:
+def _demo(args: argparse.Namespace, root: str, out: TextIO, err: TextIO) -> int:
     """Save a sample session into the store folder (made when missing) and print it."""
     out.write(run_demo(root, args.id) + "\n")
     return 0

@@ -5,10 +5,12 @@ Each command is its options and its handler, side by side.
 
 from __future__ import annotations
 
-from .._check import parse_age
+import argparse
+from typing import TextIO
+
+from .._check import Scan, parse_age
 from .._term import Progress, human_size, safe
-from ._common import (Command, CommandError, is_url, open_checker, open_store, where,
-                      write_json)
+from ._common import Command, CommandError, is_url, open_checker, open_store, where, write_json
 from ._verify_db import verify_database
 
 __all__ = ["DELETE", "VERIFY", "GC"]
@@ -17,11 +19,11 @@ __all__ = ["DELETE", "VERIFY", "GC"]
 # -- delete ------------------------------------------------------------------------
 
 
-def _delete_options(p) -> None:
+def _delete_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("id", metavar="ID", help="the session id")
 
 
-def _delete(args, root: str, out, err) -> int:
+def _delete(args: argparse.Namespace, root: str, out: TextIO, err: TextIO) -> int:
     """The session and its side files (the whole id, no prefix)."""
     with open_store(root) as store:
         if not store.exists(args.id):
@@ -41,7 +43,7 @@ DELETE = Command("delete", "delete a session and its side files",
 # -- verify --------------------------------------------------------------------------
 
 
-def _verify_options(p) -> None:
+def _verify_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repair", action="store_true",
                    help="finish or roll back interrupted saves, remove leftover temporary "
                         "files, move damaged files into .a3s_store/quarantine/ (never "
@@ -54,7 +56,7 @@ def _verify_options(p) -> None:
     p.add_argument("--json", action="store_true", help="print the findings as JSON")
 
 
-def _verify(args, root: str, out, err) -> int:
+def _verify(args: argparse.Namespace, root: str, out: TextIO, err: TextIO) -> int:
     """Every finding with its path; exit 1 on a problem."""
     if is_url(root):
         return verify_database(args, root, out, err)
@@ -94,7 +96,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'s' * (n != 1)}"
 
 
-def _verify_summary(scan, root: str, repaired: bool) -> str:
+def _verify_summary(scan: Scan, root: str, repaired: bool) -> str:
     problems, notes = len(scan.problems), len(scan.notes)
     summary = (f"checked {_plural(scan.sessions, 'session')}, "
                f"{_plural(scan.side_files, 'side file')}, "
@@ -125,13 +127,13 @@ VERIFY = Command("verify", "check every file of the store",
 # -- gc ------------------------------------------------------------------------------
 
 
-def _gc_options(p) -> None:
+def _gc_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--older-than", default="7d", metavar="AGE",
                    help="checkpoint age such as 30m, 12h, 7d, 2w (default: 7d)")
     p.add_argument("--yes", action="store_true", help="remove them (otherwise only list)")
 
 
-def _gc(args, root: str, out, err) -> int:
+def _gc(args: argparse.Namespace, root: str, out: TextIO, err: TextIO) -> int:
     """List old checkpoints and orphaned data; remove them with ``--yes``."""
     try:
         older_than = parse_age(args.older_than)

@@ -8,16 +8,26 @@ after an interruption, it copies what is missing and rewrites nothing.
 
 from __future__ import annotations
 
+import argparse
+from typing import TextIO
+
 from .._copy import copy_store
 from .._term import Progress, safe
 from ..errors import A3SStoreError
-from ._common import (Command, CommandError, open_store, os_error_text, resolve_store,
-                      user_path, where)
+from ._common import (
+    Command,
+    CommandError,
+    open_store,
+    os_error_text,
+    resolve_store,
+    user_path,
+    where,
+)
 
 __all__ = ["COPY"]
 
 
-def _copy_options(p) -> None:
+def _copy_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("src", metavar="SRC", help="the store to copy from (a folder or a URL)")
     p.add_argument("dst", metavar="DST",
                    help="the store to copy into (made when missing: a folder or a URL)")
@@ -30,7 +40,7 @@ def _target(text: str) -> str:
         raise CommandError(str(exc), 2) from None
 
 
-def _copy(args, root: str, out, err) -> int:
+def _copy(args: argparse.Namespace, root: str, out: TextIO, err: TextIO) -> int:
     """Copy every session of SRC with its side data into DST; one line per failure."""
     src, dst = _target(args.src), _target(args.dst)
     progress = Progress("copying", err)
@@ -51,9 +61,9 @@ def _copy(args, root: str, out, err) -> int:
         finally:
             progress.close()
         names = where(source), where(target)
-    for what, exc in sorted(result.failed.items()):
+    for what, error in sorted(result.failed.items()):  # (exc: the except clause's above)
         label = what if what.startswith(("loop ", "workflow ")) else f"session {what!r}"
-        err.write(f"a3s-store: not copied: {safe(label)}: {safe(exc)}\n")
+        err.write(f"a3s-store: not copied: {safe(label)}: {safe(error)}\n")
     summary = (f"copied {result.copied:,} session{'s' * (result.copied != 1)} "
                f"({result.unchanged:,} already there), {result.checkpoints:,} "
                f"checkpoint{'s' * (result.checkpoints != 1)} from {safe(names[0])} to "

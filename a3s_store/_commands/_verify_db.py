@@ -10,14 +10,19 @@ are refused with a message saying so.
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Callable
+from typing import TextIO
+
 from .._term import Progress, safe
 from ..errors import A3SStoreError
+from ..store import SessionStore
 from ._common import CommandError, open_store, where, write_json
 
 __all__ = ["verify_database"]
 
 
-def verify_database(args, root: str, out, err) -> int:
+def verify_database(args: argparse.Namespace, root: str, out: TextIO, err: TextIO) -> int:
     """Health check, then every session and checkpoint loaded; exit 1 on a problem."""
     if args.repair or args.adopt:
         raise CommandError("verify --repair and --adopt work on a store folder; on a database "
@@ -47,7 +52,8 @@ def verify_database(args, root: str, out, err) -> int:
     return 1 if problems else 0
 
 
-def _check(store, problems: list, progress) -> tuple[int, int]:
+def _check(store: SessionStore, problems: list[tuple[str, str]], progress: Progress
+           ) -> tuple[int, int]:
     try:
         store.health_check()
     except A3SStoreError:
@@ -71,7 +77,8 @@ def _check(store, problems: list, progress) -> tuple[int, int]:
     return len(ids), len(keys)
 
 
-def _load(problems: list, what: str, load, key: str) -> None:
+def _load(problems: list[tuple[str, str]], what: str, load: Callable[[str], object],
+          key: str) -> None:
     try:
         load(key)
     except A3SStoreError as exc:

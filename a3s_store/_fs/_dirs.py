@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import stat as _stat
+from typing import cast
 
 from ..errors import CorruptDataError, UnsafePathError
 from . import _seam
@@ -35,7 +36,7 @@ class Dir:
 
     __slots__ = ("fd", "_parent", "_name", "_path")
 
-    def __init__(self, fd: int, path: str | None, parent: "Dir | None" = None,
+    def __init__(self, fd: int, path: str | None, parent: Dir | None = None,
                  name: str = "") -> None:
         self.fd = fd
         self._path = path
@@ -45,7 +46,8 @@ class Dir:
     @property
     def path(self) -> str:
         if self._path is None:
-            self._path = os.path.join(self._parent.path, self._name)
+            # a Dir made without its path always has a parent
+            self._path = os.path.join(cast(Dir, self._parent).path, self._name)
         return self._path
 
     def join(self, name: str) -> str:
@@ -219,7 +221,7 @@ def _open_dir_by_path(parent: Dir, name: str, *, create: bool, mode: int,
         st = os.lstat(path)
     except FileNotFoundError:
         return None
-    if _stat.S_ISLNK(st.st_mode) or getattr(st, "st_reparse_tag", 0):
+    if _stat.S_ISLNK(st.st_mode) or getattr(st, "st_reparse_tag", 0) != 0:
         raise unsafe(path)
     if not _stat.S_ISDIR(st.st_mode):
         raise CorruptDataError("expected a folder, found a file", path=path)
@@ -248,13 +250,13 @@ def stat_dir(d: Dir) -> os.stat_result:
     return os.stat(d.path) if WINDOWS else os.fstat(d.fd)
 
 
-def entry_stat(entry: os.DirEntry) -> os.stat_result:
+def entry_stat(entry: os.DirEntry[str]) -> os.stat_result:
     """``lstat`` of a listed entry (does not follow links)."""
     tick("stat")
     return entry.stat(follow_symlinks=False)
 
 
-def list_dir(d: Dir) -> list[os.DirEntry]:
+def list_dir(d: Dir) -> list[os.DirEntry[str]]:
     """The entries of ``d`` (``DirEntry`` objects; ``is_file`` etc. do not follow links)."""
     tick("scandir")
     with os.scandir(d.path if WINDOWS else d.fd) as it:

@@ -15,6 +15,8 @@ import stat as _stat
 import time
 
 from ..errors import CorruptDataError, UnsafePathError
+from . import _seam as _tunables
+from ._dirs import Dir, check_name, close_dir, fsync_dir, list_dir, open_dir, open_root, unsafe
 from ._seam import (
     BINARY,
     CLOEXEC,
@@ -25,8 +27,6 @@ from ._seam import (
     observe,
     tick,
 )
-from . import _seam as _tunables
-from ._dirs import Dir, check_name, close_dir, fsync_dir, list_dir, open_dir, open_root, unsafe
 
 __all__ = ["read_file", "read_small", "peek_file", "stat_entry", "write_new", "replace",
            "unlink", "remove_tree", "write_file"]
@@ -40,7 +40,7 @@ def _open_file(d: Dir, name: str, flags: int, mode: int = 0o600) -> int:
         except FileNotFoundError:
             pass
         else:
-            if _stat.S_ISLNK(st.st_mode) or getattr(st, "st_reparse_tag", 0):
+            if _stat.S_ISLNK(st.st_mode) or getattr(st, "st_reparse_tag", 0) != 0:
                 raise unsafe(path)
         return os.open(path, flags | BINARY, mode)
     name = check_name(d, name)
@@ -241,7 +241,7 @@ def replace(src_dir: Dir, src: str, dst_dir: Dir, dst: str) -> None:
                     exc.errno, f"the file is still in use by another program after "
                     f"{attempts} attempts to replace it ({exc.strerror}); "
                     "nothing was replaced", dst_dir.join(dst))
-                err.winerror = winerror
+                err.winerror = winerror  # type: ignore[attr-defined]  # a Windows-only attribute
                 raise err from exc
         time.sleep(pause)
         pause *= 2

@@ -5,23 +5,26 @@ from __future__ import annotations
 import errno
 import os
 import stat as _stat
+import sys
 import time
-from typing import Callable
+from collections.abc import Callable
+from typing import Literal, overload
 
 from ..errors import LockTimeoutError
+from ._dirs import Dir, unsafe
+from ._files import _open_file
 from ._seam import (
     NONBLOCK,
     WINDOWS,
     observe,
     tick,
 )
-from ._dirs import Dir, unsafe
-from ._files import _open_file
 
 __all__ = ["GATE_AFTER", "GATE_SUFFIX", "WAIT_NOTICE_AFTER", "lock", "lock_holders",
            "set_wait_notice", "unlock"]
 
-if WINDOWS:  # pragma: no cover - exercised on Windows only
+# (WINDOWS, spelled out so that type checkers know the platform's modules)
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
     def _try_lock(fd: int, exclusive: bool) -> bool:
@@ -81,6 +84,12 @@ GATE_AFTER = 0.05
 GATE_SUFFIX = ".gate"
 
 
+@overload
+def _open_lock_file(d: Dir, name: str, mode: int, *, create: Literal[True] = True) -> int: ...
+@overload
+def _open_lock_file(d: Dir, name: str, mode: int, *, create: bool) -> int | None: ...
+
+
 def _open_lock_file(d: Dir, name: str, mode: int, *, create: bool = True) -> int | None:
     """Open a lock file of the store (None when missing and not ``create``).
 
@@ -90,7 +99,7 @@ def _open_lock_file(d: Dir, name: str, mode: int, *, create: bool = True) -> int
     and a folder cannot be opened for writing; a read-only lock file (a
     store shared read-only) is opened read-only, for shared use.
     """
-    for attempt in range(3):
+    for _attempt in range(3):
         tick("open")
         try:
             try:
@@ -158,7 +167,7 @@ def lock_holders(fd: int) -> list[int]:
 
 
 def _wait_lock(fd: int, exclusive: bool, deadline: float, path: str, timeout: float,
-               starving=None) -> None:
+               starving: Callable[[], None] | None = None) -> None:
     """Take a lock on ``fd``, polling until ``deadline``; ``starving()`` is called
     on every retry (a writer closes the gate from there)."""
     _HELD.add(fd)  # before trying: a fork between the lock and this line is covered
@@ -170,7 +179,7 @@ def _wait_lock(fd: int, exclusive: bool, deadline: float, path: str, timeout: fl
 
 
 def _wait_lock_held(fd: int, exclusive: bool, deadline: float, path: str, timeout: float,
-                    starving=None) -> None:
+                    starving: Callable[[], None] | None = None) -> None:
     tick("lock")
     if _try_lock(fd, exclusive):
         return

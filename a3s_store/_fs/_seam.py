@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import sys
 import unicodedata
-from typing import Callable, NamedTuple
+from collections.abc import Callable, Collection
+from typing import Any, NamedTuple
 
 WINDOWS = sys.platform == "win32"
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -29,7 +30,7 @@ fault_hook: Callable[[str], None] | None = None
 #: (path, fd), ``write`` (fd, data), ``fsync`` (fd), ``close`` (fd),
 #: ``fsync_dir`` (path, fd: the folder's path may be stale once it was moved,
 #: as ``_commit`` moves a folder it removes; the descriptor never is).
-observer: Callable[[str, dict], None] | None = None
+observer: Callable[[str, dict[str, Any]], None] | None = None
 
 
 def tick(name: str) -> None:
@@ -38,7 +39,7 @@ def tick(name: str) -> None:
         hook(name)
 
 
-def observe(kind: str, **details) -> None:
+def observe(kind: str, **details: Any) -> None:
     seen = observer
     if seen is not None:
         seen(kind, details)
@@ -52,7 +53,7 @@ class Sig(NamedTuple):
     ino: int
 
     @classmethod
-    def of(cls, st: os.stat_result) -> "Sig":
+    def of(cls, st: os.stat_result) -> Sig:
         return cls(st.st_size, st.st_mtime_ns, st.st_ino)
 
 
@@ -74,7 +75,7 @@ def _folded(name: str) -> str:
     return unicodedata.normalize("NFC", name).casefold()
 
 
-def fold_name(names, name: str) -> str:
+def fold_name(names: Collection[str], name: str) -> str:
     """The entry of ``names`` (a folder's entries) that ``name`` means on a
     case-insensitive disk; ``name`` itself when there is none."""
     wanted = _folded(name)

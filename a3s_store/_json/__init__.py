@@ -60,7 +60,7 @@ from __future__ import annotations
 
 from .._floats import format_f32, format_f64
 from ._decode import decode
-from ._encode import F32, MAX_DEPTH, Raw, encode, encode_bytes, encode_compact, fingerprint
+from ._encode import F32, MAX_DEPTH, Raw, encode, encode_bytes, encode_compact
 
 __all__ = [
     "F32",
@@ -70,7 +70,6 @@ __all__ = [
     "encode",
     "encode_bytes",
     "encode_compact",
-    "fingerprint",
     "format_f32",
     "format_f64",
 ]

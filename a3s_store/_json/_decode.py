@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from typing import Any
 
 from ..errors import CorruptDataError
 from ._encode import MAX_DEPTH, find_surrogate
@@ -25,10 +26,10 @@ def _parse_float(text: str) -> float:
     return value
 
 
-def _no_duplicates(pairs: list) -> dict:
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = dict(pairs)
     if len(obj) != len(pairs):
-        seen: set = set()
+        seen: set[str] = set()
         for key, _ in pairs:
             if key in seen:
                 raise CorruptDataError(f"duplicate key {key!r}")
@@ -46,7 +47,7 @@ _ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 _CONTAINERS = frozenset((dict, list))
 
 
-def _too_deep(value: object) -> bool:
+def _too_deep(value: Any) -> bool:
     """Whether ``value`` nests containers deeper than :data:`MAX_DEPTH`.
 
     Walks level by level without recursion; a container whose items hold
@@ -58,7 +59,7 @@ def _too_deep(value: object) -> bool:
         depth += 1
         if depth > MAX_DEPTH:
             return True
-        below: list = []
+        below: list[Any] = []
         extend = below.extend
         for container in level:
             items = container.values() if type(container) is dict else container

@@ -6,12 +6,13 @@ import json
 import math
 import re
 from json.encoder import encode_basestring as _encode_str  # C, ensure_ascii=False
+from typing import Any
 
 from .._floats import format_f32, format_f64
 from ..errors import InvalidDataError
 
 __all__ = ["F32", "MAX_DEPTH", "Raw", "encode", "encode_bytes", "encode_compact",
-           "fingerprint", "find_surrogate"]
+           "find_surrogate"]
 
 
 #: Deepest nesting of arrays/objects that serde_json reads (its limit is 128).
@@ -60,10 +61,10 @@ class _EncodeError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-        self.path: list = []
+        self.path: list[str | int] = []
 
 
-def _path_text(path: list) -> str | None:
+def _path_text(path: list[str | int]) -> str | None:
     text = ""
     for part in reversed(path):
         if type(part) is int:
@@ -106,14 +107,14 @@ def _scalar(value: object, level: int) -> str:
     raise _EncodeError(f"cannot write a value of type {type(value).__name__}")
 
 
-def _container(value: object, parts: list, level: int) -> None:
+def _container(value: object, parts: list[str], level: int) -> None:
     if isinstance(value, dict):
         _object(value, parts, level)
     else:
-        _array(value, parts, level)  # type: ignore[arg-type]
+        _array(value, parts, level)  # type: ignore[arg-type]  # a list or tuple here
 
 
-def _object(obj: dict, parts: list, level: int) -> None:
+def _object(obj: dict[str, Any], parts: list[str], level: int) -> None:
     append = parts.append
     if level >= MAX_DEPTH:
         raise _EncodeError(f"nesting deeper than {MAX_DEPTH} levels")
@@ -125,12 +126,11 @@ def _object(obj: dict, parts: list, level: int) -> None:
     comma = _COMMA[inner]
     encode_str = _encode_str
     for key, value in obj.items():
-        if type(key) is not str:
-            if not isinstance(key, str) or isinstance(key, Raw):
-                err = _EncodeError(
-                    f"object keys must be strings, got {type(key).__name__} {key!r}"
-                )
-                raise err
+        if type(key) is not str and (not isinstance(key, str) or isinstance(key, Raw)):
+            err = _EncodeError(
+                f"object keys must be strings, got {type(key).__name__} {key!r}"
+            )
+            raise err
         t = type(value)
         if t is str:
             append(f"{sep}{encode_str(key)}: {encode_str(value)}")
@@ -163,7 +163,7 @@ def _object(obj: dict, parts: list, level: int) -> None:
     append(_NEWLINE[level] + "}")
 
 
-def _array(items: list | tuple, parts: list, level: int) -> None:
+def _array(items: list[Any] | tuple[Any, ...], parts: list[str], level: int) -> None:
     append = parts.append
     if level >= MAX_DEPTH:
         raise _EncodeError(f"nesting deeper than {MAX_DEPTH} levels")
@@ -203,7 +203,7 @@ def _array(items: list | tuple, parts: list, level: int) -> None:
     append(_NEWLINE[level] + "]")
 
 
-def _index_of(items: list | tuple, value: object) -> int:
+def _index_of(items: list[Any] | tuple[Any, ...], value: object) -> int:
     for index, item in enumerate(items):
         if item is value:
             return index
@@ -235,9 +235,9 @@ def encode(value: object, *, level: int = 0) -> str:
     try:
         t = type(value)
         if t is dict:
-            _object(value, parts, level)  # type: ignore[arg-type]
+            _object(value, parts, level)  # type: ignore[arg-type]  # type() is dict
         elif t is list:
-            _array(value, parts, level)  # type: ignore[arg-type]
+            _array(value, parts, level)  # type: ignore[arg-type]  # type() is list
         else:
             parts.append(_scalar(value, level))
     except _EncodeError as err:
@@ -273,7 +273,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def find_surrogate(value: object) -> tuple[str | None, str | None]:
     """Path and text of the first string (key or value) with a surrogate;
     ``(None, None)`` when there is none."""
-    stack: list[tuple[object, list]] = [(value, [])]
+    stack: list[tuple[object, list[str | int]]] = [(value, [])]
     while stack:
         item, path = stack.pop()
         if isinstance(item, str):
@@ -298,9 +298,3 @@ def encode_compact(value: object) -> bytes:
                           allow_nan=False).encode("utf-8")
     except (TypeError, ValueError, UnicodeEncodeError, RecursionError) as exc:
         raise InvalidDataError(f"cannot encode: {exc}") from None
-
-
-def fingerprint(value: object) -> str:
-    """A compact text that changes whenever ``value`` (plain JSON) changes,
-    including key order and the type of a number; for change detection only."""
-    return json.dumps(value, separators=(",", ":"), default=repr)

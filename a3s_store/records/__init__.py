@@ -51,7 +51,8 @@ Rules that hold for every record:
 
 from __future__ import annotations
 
-from typing import Any, Iterable, TypeVar
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 from ..errors import CorruptDataError, InvalidDataError
 from ._keys import nest, read_error, write_error
@@ -196,13 +197,13 @@ def list_from_dicts(cls: type[R], data: Any) -> list[R]:
     out = []
     for index, item in enumerate(data):
         try:
-            out.append(cls.from_dict(item))  # type: ignore[attr-defined]
+            out.append(cls.from_dict(item))  # type: ignore[attr-defined]  # a record class
         except CorruptDataError as err:
             raise nest(err, f"[{index}]")
     return out
 
 
-def list_to_dicts(records: Iterable[Any]) -> list[dict]:
+def list_to_dicts(records: Iterable[Any]) -> list[dict[str, Any]]:
     """The JSON array of a list of records.
 
     :raises InvalidDataError: a bad record; ``key`` starts with its index.

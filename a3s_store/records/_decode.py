@@ -1,3 +1,6 @@
+# mypy: disable-error-code="no-any-return"
+# (each decoder builds its record through an untyped twin, then switches the
+# class: what it returns is the declared type; see the docstring)
 """Fast decoding of messages and content blocks (internal).
 
 Decoding is on the hot path of every session load (a session may hold
@@ -14,7 +17,8 @@ failed, so the happy path pays nothing for them.
 from __future__ import annotations
 
 import gc
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal, overload
 
 from ..errors import CorruptDataError, InvalidDataError
 from ._fields import Conv
@@ -26,6 +30,7 @@ from .messages import (
     _TEXT_KEYS,
     _TOOL_RESULT_KEYS,
     _TOOL_USE_KEYS,
+    ContentBlock,
     ImageBlock,
     ImageSource,
     Message,
@@ -35,11 +40,14 @@ from .messages import (
     UnknownBlock,
 )
 
+
 def _twin(cls: type) -> type:
-    return type(f"_{cls.__name__}Builder", (), {"__slots__": cls.__slots__})
+    slots: tuple[str, ...] = getattr(cls, "__slots__")  # noqa: B009 (type has no __slots__ statically)
+    return type(f"_{cls.__name__}Builder", (), {"__slots__": slots})
 
 
-_new = object.__new__
+# The twins are built untyped; the instances they become are the frozen classes.
+_new: Callable[[type], Any] = object.__new__
 _SourceB = _twin(ImageSource)
 _TextB = _twin(TextBlock)
 _ImageB = _twin(ImageBlock)
@@ -49,18 +57,19 @@ _UnknownB = _twin(UnknownBlock)
 _MessageB = _twin(Message)
 
 
-def _extra(data: dict, known: frozenset) -> dict:
+def _extra(data: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in known}
 
 
-def _first_missing(data: dict, keys: tuple) -> CorruptDataError:
+def _first_missing(data: dict[str, Any], keys: tuple[str, ...]) -> CorruptDataError:
     for key in keys:
         if key not in data:
             return CorruptDataError("missing required key", key=key)
     return CorruptDataError("missing required key")  # pragma: no cover
 
 
-def _locate(err: CorruptDataError, items: list, decode: Any, prefix: str) -> CorruptDataError:
+def _locate(err: CorruptDataError, items: list[Any], decode: Callable[[Any], object],
+            prefix: str) -> CorruptDataError:
     """Find which item of ``items`` fails and prefix the error with it."""
     for index, item in enumerate(items):
         try:
@@ -88,10 +97,10 @@ def image_source(data: Any) -> ImageSource:
     s.data = payload
     s.extra = {} if len(data) == 3 else _extra(data, _SOURCE_KEYS)
     s.__class__ = ImageSource
-    return s  # type: ignore[return-value]
+    return s
 
 
-def _text(data: dict) -> TextBlock:
+def _text(data: dict[str, Any]) -> TextBlock:
     text = data.get("text", MISSING)
     if type(text) is not str:
         raise field_error(data, "text", "a string")
@@ -99,10 +108,10 @@ def _text(data: dict) -> TextBlock:
     b.text = text
     b.extra = {} if len(data) == 2 else _extra(data, _TEXT_KEYS)
     b.__class__ = TextBlock
-    return b  # type: ignore[return-value]
+    return b
 
 
-def _image(data: dict) -> ImageBlock:
+def _image(data: dict[str, Any]) -> ImageBlock:
     if "source" not in data:
         raise CorruptDataError("missing required key", key="source")
     try:
@@ -113,10 +122,10 @@ def _image(data: dict) -> ImageBlock:
     b.source = source
     b.extra = {} if len(data) == 2 else _extra(data, _IMAGE_KEYS)
     b.__class__ = ImageBlock
-    return b  # type: ignore[return-value]
+    return b
 
 
-def _tool_use(data: dict) -> ToolUseBlock:
+def _tool_use(data: dict[str, Any]) -> ToolUseBlock:
     try:
         ident = data["id"]
         name = data["name"]
@@ -133,10 +142,10 @@ def _tool_use(data: dict) -> ToolUseBlock:
     b.input = tool_input
     b.extra = {} if len(data) == 4 else _extra(data, _TOOL_USE_KEYS)
     b.__class__ = ToolUseBlock
-    return b  # type: ignore[return-value]
+    return b
 
 
-def _tool_result(data: dict) -> ToolResultBlock:
+def _tool_result(data: dict[str, Any]) -> ToolResultBlock:
     try:
         tool_use_id = data["tool_use_id"]
         content = data["content"]
@@ -164,23 +173,24 @@ def _tool_result(data: dict) -> ToolResultBlock:
     else:
         b.extra = {} if n == 3 and "is_error" not in data else _extra(data, _TOOL_RESULT_KEYS)
     b.__class__ = ToolResultBlock
-    return b  # type: ignore[return-value]
+    return b
 
 
-def unknown(data: dict) -> UnknownBlock:
+def unknown(data: dict[str, Any]) -> UnknownBlock:
     b = _new(_UnknownB)
     b.data = data
     b.__class__ = UnknownBlock
-    return b  # type: ignore[return-value]
+    return b
 
 
-_BLOCK_DECODERS = {
+_BLOCK_DECODERS: dict[str, Callable[[dict[str, Any]], ContentBlock]] = {
     "text": _text,
     "image": _image,
     "tool_use": _tool_use,
     "tool_result": _tool_result,
 }
-_ITEM_DECODERS = {"text": _text, "image": _image}
+_ITEM_DECODERS: dict[str, Callable[[dict[str, Any]], ContentBlock]] = {
+    "text": _text, "image": _image}
 
 
 def _block(data: Any) -> Any:
@@ -211,7 +221,17 @@ def _result_item(data: Any) -> Any:
     raise read_error("an object", data)
 
 
-def typed(data: Any, kind: str) -> Any:
+@overload
+def typed(data: Any, kind: Literal["text"]) -> TextBlock: ...
+@overload
+def typed(data: Any, kind: Literal["image"]) -> ImageBlock: ...
+@overload
+def typed(data: Any, kind: Literal["tool_use"]) -> ToolUseBlock: ...
+@overload
+def typed(data: Any, kind: Literal["tool_result"]) -> ToolResultBlock: ...
+
+
+def typed(data: Any, kind: str) -> ContentBlock:
     """``XBlock.from_dict``: an object whose ``type`` is ``kind``."""
     if type(data) is not dict:
         raise read_error("an object", data)
@@ -237,7 +257,7 @@ def message(data: Any) -> Message:
     try:
         count = len(content)
         if count == 1:
-            blocks: tuple = (_block(content[0]),)
+            blocks: tuple[ContentBlock, ...] = (_block(content[0]),)
         elif count == 2:
             blocks = (_block(content[0]), _block(content[1]))
         else:
@@ -259,14 +279,14 @@ def message(data: Any) -> Message:
     m.reasoning_content = reasoning
     m.extra = extra
     m.__class__ = Message
-    return m  # type: ignore[return-value]
+    return m
 
 
 #: Lists at least this long are decoded with the cyclic GC paused.
 GC_PAUSE_MIN = 256
 
 
-def decode_messages(items: Any) -> list:
+def decode_messages(items: Any) -> list[Message]:
     """Decode a JSON array of messages; errors name ``[i]...`` (internal).
 
     For a long list the cyclic garbage collector is paused while the
@@ -291,13 +311,13 @@ def decode_messages(items: Any) -> list:
             gc.enable()
 
 
-def _message_dict(message: Any) -> dict:
+def _message_dict(message: Any) -> dict[str, Any]:
     if type(message) is not Message and not isinstance(message, Message):
         raise InvalidDataError(f"expected a Message, got {type(message).__name__}")
     return message.to_dict()
 
 
-def encode_messages(messages: Any) -> list:
+def encode_messages(messages: Any) -> list[dict[str, Any]]:
     """The JSON array of a list of :class:`Message` (internal)."""
     if not isinstance(messages, (list, tuple)):
         raise InvalidDataError(f"expected a list of Message, got {type(messages).__name__}")
@@ -317,8 +337,8 @@ class MessagesConv(Conv):
 
     __slots__ = ()
 
-    def read(self, value: Any) -> list:
+    def read(self, value: Any) -> list[Message]:
         return decode_messages(value)
 
-    def write(self, value: Any) -> list:
+    def write(self, value: Any) -> list[dict[str, Any]]:
         return encode_messages(value)

@@ -8,12 +8,23 @@ leave ``key`` unset for the caller to fill in.
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from .._floats import f32_fits
 from .._json import F32
 from ..errors import CorruptDataError, InvalidDataError
 from ._keys import int_text, nest, read_error, write_error
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+class JsonRecord(Protocol):
+    """What :class:`RecordConv` needs of a nested record class."""
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Any: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
 
 class Conv:
     """A JSON type: ``read`` checks decoded JSON, ``write`` checks Python."""
@@ -78,7 +89,8 @@ class Int(Conv):
                 raise write_error(f"an integer ({self.name})", value)
             value = int(value)
         if self.lo <= value <= self.hi:
-            return value
+            checked: int = value  # an int by now (mypy cannot narrow Any on type())
+            return checked
         raise InvalidDataError(f"integer {int_text(value)} is out of range for {self.name}")
 
 
@@ -108,7 +120,8 @@ class _F64(Conv):
             value = float("inf")
         if value - value != 0.0:
             raise InvalidDataError(f"cannot write the non-finite number {value!r}")
-        return value
+        finite: float = value
+        return finite
 
 
 class _F32(Conv):
@@ -144,12 +157,12 @@ class _Object(Conv):
 
     __slots__ = ()
 
-    def read(self, value: Any) -> dict:
+    def read(self, value: Any) -> dict[str, Any]:
         if type(value) is dict:
             return value
         raise read_error("an object", value)
 
-    def write(self, value: Any) -> dict:
+    def write(self, value: Any) -> dict[str, Any]:
         if isinstance(value, dict):
             return value
         raise write_error("an object", value)
@@ -167,17 +180,17 @@ OPAQUE = _Opaque()
 OBJECT = _Object()
 
 
-class EnumConv(Conv):
+class EnumConv(Conv, Generic[E]):
     """A unit-only Rust enum written as a string."""
 
     __slots__ = ("cls", "members", "choices")
 
-    def __init__(self, cls: type[enum.Enum]) -> None:
+    def __init__(self, cls: type[E]) -> None:
         self.cls = cls
-        self.members = {m.value: m for m in cls}
+        self.members: dict[str, E] = {m.value: m for m in cls}
         self.choices = ", ".join(repr(v) for v in self.members)
 
-    def read(self, value: Any) -> enum.Enum:
+    def read(self, value: Any) -> E:
         if type(value) is str:
             member = self.members.get(value)
             if member is not None:
@@ -185,7 +198,7 @@ class EnumConv(Conv):
             raise CorruptDataError(f"unknown variant {value!r}, expected one of {self.choices}")
         raise read_error("a string", value)
 
-    def coerce(self, value: Any) -> Any:
+    def coerce(self, value: Any) -> E:
         """A member for a member or a known value string; else raise."""
         if isinstance(value, self.cls):
             return value
@@ -199,7 +212,8 @@ class EnumConv(Conv):
         raise write_error(f"a {self.cls.__name__} or one of {self.choices}", value)
 
     def write(self, value: Any) -> str:
-        return self.coerce(value).value
+        text: str = self.coerce(value).value  # the enums here are str-valued
+        return text
 
 
 class RecordConv(Conv):
@@ -207,13 +221,13 @@ class RecordConv(Conv):
 
     __slots__ = ("cls",)
 
-    def __init__(self, cls: type) -> None:
+    def __init__(self, cls: type[JsonRecord]) -> None:
         self.cls = cls
 
     def read(self, value: Any) -> Any:
         return self.cls.from_dict(value)
 
-    def write(self, value: Any) -> dict:
+    def write(self, value: Any) -> dict[str, Any]:
         if isinstance(value, self.cls):
             return value.to_dict()
         raise write_error(f"a {self.cls.__name__}", value)
@@ -227,7 +241,7 @@ class ListConv(Conv):
     def __init__(self, inner: Conv) -> None:
         self.inner = inner
 
-    def read(self, value: Any) -> list:
+    def read(self, value: Any) -> list[Any]:
         if type(value) is not list:
             raise read_error("an array", value)
         read = self.inner.read
@@ -239,7 +253,7 @@ class ListConv(Conv):
                 raise nest(err, f"[{index}]")
         return out
 
-    def write(self, value: Any) -> list:
+    def write(self, value: Any) -> list[Any]:
         if not isinstance(value, (list, tuple)):
             raise write_error("a list", value)
         write = self.inner.write
@@ -264,7 +278,7 @@ class EnumKeyMapConv(Conv):
         self.keys = EnumConv(keys)
         self.inner = inner
 
-    def read(self, value: Any) -> dict:
+    def read(self, value: Any) -> dict[str, Any]:
         if type(value) is not dict:
             raise read_error("an object", value)
         out = {}
@@ -276,7 +290,7 @@ class EnumKeyMapConv(Conv):
                 raise nest(err, key)
         return out
 
-    def write(self, value: Any) -> dict:
+    def write(self, value: Any) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise write_error("a dict", value)
         out = {}

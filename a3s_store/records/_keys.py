@@ -56,7 +56,7 @@ def write_error(expected: str, value: object, key: str | None = None) -> Invalid
     return InvalidDataError(f"expected {expected}, got {describe(value)}", key=key)
 
 
-def field_error(data: dict, key: str, expected: str) -> CorruptDataError:
+def field_error(data: dict[str, Any], key: str, expected: str) -> CorruptDataError:
     """The read error for ``data[key]``: missing, or of the wrong type."""
     if key not in data:
         return CorruptDataError("missing required key", key=key)
@@ -70,14 +70,14 @@ def int_text(value: int) -> str:
 # ---------------------------------------------------------- unknown keys
 
 
-def split_extra(data: dict, known: frozenset) -> dict:
+def split_extra(data: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
     """The keys of ``data`` that ``known`` does not name, in order."""
     if data.keys() <= known:
         return {}
     return {k: v for k, v in data.items() if k not in known}
 
 
-def check_extra(extra: object, known: frozenset) -> None:
+def check_extra(extra: object, known: frozenset[str]) -> None:
     """Refuse an ``extra`` that is not a dict or that shadows a known key."""
     if type(extra) is not dict:
         raise InvalidDataError(
@@ -92,8 +92,8 @@ def check_extra(extra: object, known: frozenset) -> None:
             )
 
 
-def merge_extra(out: dict, extra: object, known: frozenset) -> dict:
+def merge_extra(out: dict[str, Any], extra: object, known: frozenset[str]) -> dict[str, Any]:
     """Append the unknown keys after the known ones (checked)."""
     check_extra(extra, known)
-    out.update(extra)  # type: ignore[call-overload]
+    out.update(extra)  # type: ignore[call-overload]  # check_extra proved it a dict
     return out

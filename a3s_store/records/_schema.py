@@ -21,11 +21,15 @@ the way out (``nest``) so the happy path pays nothing for it.
 from __future__ import annotations
 
 import enum
-from typing import Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
 
 from ..errors import CorruptDataError, InvalidDataError
 from ._fields import Conv, EnumConv
 from ._keys import MISSING, merge_extra, nest, read_error, split_extra
+
+T = TypeVar("T")
+R = TypeVar("R", bound="Record")
 
 REQUIRED = "required"
 DEFAULT = "default"
@@ -77,7 +81,7 @@ class Schema:
         self.known = frozenset(names)
         self.enums = tuple(f for f in fields if isinstance(f.conv, EnumConv))
 
-    def read(self, cls: type, data: Any) -> Any:
+    def read(self, cls: type[T], data: Any) -> T:
         """Build ``cls`` from decoded JSON; :class:`CorruptDataError` if bad."""
         if type(data) is not dict:
             raise read_error("an object", data)
@@ -109,9 +113,9 @@ class Schema:
         kwargs["extra"] = split_extra(data, self.known)
         return cls(**kwargs)
 
-    def write(self, obj: Any, overrides: dict | None = None) -> dict:
+    def write(self, obj: Any, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """The JSON object of ``obj``; :class:`InvalidDataError` if bad."""
-        out: dict = {}
+        out: dict[str, Any] = {}
         for f in self.fields:
             mode = f.mode
             if mode is READ_ONLY:
@@ -144,7 +148,7 @@ class Schema:
             if value is None and f.mode in (NULLABLE, SKIP_NONE):
                 continue
             try:
-                member = f.conv.coerce(value)  # type: ignore[attr-defined]
+                member = f.conv.coerce(value)  # type: ignore[attr-defined]  # an EnumConv
             except InvalidDataError as err:
                 raise nest(err, f.key)
             if member is not value:
@@ -161,7 +165,7 @@ class Record:
     def __post_init__(self) -> None:
         self._schema.coerce(self)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Return this record as a JSON object, keys in Rust's order.
 
         Unknown keys read from a file (``extra``) follow the known ones.
@@ -173,7 +177,7 @@ class Record:
         return self._schema.write(self)
 
     @classmethod
-    def from_dict(cls, data: Any) -> Any:
+    def from_dict(cls: type[R], data: Any) -> R:
         """Build the record from a decoded JSON object.
 
         Missing keys with a serde default take it; keys the record does not

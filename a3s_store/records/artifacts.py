@@ -19,8 +19,9 @@ evicts: it raises the limits to what the manifest holds.
 from __future__ import annotations
 
 import copy as _copy
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from ..errors import CorruptDataError, InvalidDataError
 from ._fields import STR, U64
@@ -50,7 +51,7 @@ class ToolArtifact(Record):
     content: str
     original_bytes: int
     shown_bytes: int
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 ToolArtifact._schema = Schema(
@@ -87,7 +88,7 @@ class ArtifactStore:
         *,
         max_artifacts: int = DEFAULT_MAX_ARTIFACTS,
         max_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES,
-        extra: dict | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         for name, value in (("max_artifacts", max_artifacts), ("max_bytes", max_bytes)):
             if type(value) is not int or value < 0:
@@ -95,7 +96,7 @@ class ArtifactStore:
         self.max_artifacts = max_artifacts
         self.max_bytes = max_bytes
         #: Manifest keys this version does not know (e.g. ``retained_uris``).
-        self.extra: dict = {} if extra is None else extra
+        self.extra: dict[str, Any] = {} if extra is None else extra
         self._items: dict[str, ToolArtifact] = {}
         self._sizes: dict[str, int] = {}
         self._total = 0
@@ -153,7 +154,7 @@ class ArtifactStore:
             return NotImplemented
         return self.artifacts() == other.artifacts() and self.extra == other.extra
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # mutable, equal by value: unhashable
 
     def __repr__(self) -> str:
         return (
@@ -174,7 +175,7 @@ class ArtifactStore:
         new._total = self._total
         return new
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The manifest ``{"artifacts": [...]}`` plus unknown manifest keys.
 
         :raises InvalidDataError: a bad artifact; ``key`` is
@@ -186,7 +187,7 @@ class ArtifactStore:
                 items.append(artifact.to_dict())
             except InvalidDataError as err:
                 raise nest(err, f"artifacts[{index}]")
-        out: dict = {"artifacts": items}
+        out: dict[str, Any] = {"artifacts": items}
         if self.extra or type(self.extra) is not dict:
             check_extra(self.extra, _MANIFEST_KEYS)
             merge_extra(out, self.extra, _MANIFEST_KEYS)

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from ..errors import UnsupportedVersionError
 from ._decode import MessagesConv
 from ._fields import BOOL, OPAQUE, STR, U32, U64, ListConv, RecordConv
-from ._schema import DEFAULT, SKIP_NONE, Field, Record, Schema
+from ._schema import DEFAULT, SKIP_NONE, Field, R, Record, Schema
 from .messages import Message
 from .usage import TokenUsage
 from .verification import VerificationReport
@@ -48,10 +48,10 @@ def _ensure_loadable(version: object) -> None:
         )
 
 
-def _read_checked(cls: type, data: Any) -> Any:
+def _read_checked(cls: type[R], data: Any) -> R:
     if type(data) is dict:
         _ensure_loadable(data.get("schema_version"))
-    return cls._schema.read(cls, data)  # type: ignore[attr-defined]
+    return cls._schema.read(cls, data)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -70,7 +70,7 @@ class LoopCheckpoint(Record):
     tool_calls_count: int = 0
     verification_reports: list[VerificationReport] = field(default_factory=list)
     checkpoint_ms: int = 0
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def ensure_loadable(self) -> None:
         """Raise :class:`UnsupportedVersionError` for a future schema version."""
@@ -113,7 +113,7 @@ class StepOutcome(Record):
     output: str = ""
     success: bool = False
     structured: Any = None
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 StepOutcome._schema = Schema(
@@ -134,7 +134,7 @@ class WorkflowStepRecord(Record):
 
     task_id: str
     outcome: StepOutcome
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 WorkflowStepRecord._schema = Schema(
@@ -153,7 +153,7 @@ class WorkflowCheckpoint(Record):
     workflow_id: str
     steps: list[WorkflowStepRecord] = field(default_factory=list)
     checkpoint_ms: int = 0
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def ensure_loadable(self) -> None:
         """Raise :class:`UnsupportedVersionError` for a future schema version."""

@@ -10,6 +10,7 @@ invent them). ``auto_compact_threshold`` is an ``f32`` in Rust.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ._fields import BOOL, F32_, OBJECT, STR, U32, U64, EnumConv, RecordConv
 from ._schema import DEFAULT, NULLABLE, SKIP_NONE, Field, Record, Schema
@@ -33,17 +34,17 @@ class SessionConfig(Record):
     max_context_length: int = 0
     auto_compact: bool = False
     auto_compact_threshold: float = DEFAULT_AUTO_COMPACT_THRESHOLD
-    storage_type: StorageBackend = StorageBackend.FILE
+    storage_type: StorageBackend | str = StorageBackend.FILE
     queue_config: SessionQueueConfig | None = None
     confirmation_policy: ConfirmationPolicy | None = None
     permission_policy: PermissionPolicy | None = None
     max_parallel_tasks: int | None = None
     auto_delegation: AutoDelegationConfig | None = None
     parent_id: str | None = None
-    security_config: dict | None = None
-    planning_mode: PlanningMode = PlanningMode.AUTO
+    security_config: dict[str, Any] | None = None
+    planning_mode: PlanningMode | str = PlanningMode.AUTO
     goal_tracking: bool = False
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 SessionConfig._schema = Schema(

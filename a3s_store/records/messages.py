@@ -24,8 +24,9 @@ which imports these classes; ``from_dict`` imports it when first called.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, Union, final
 
 from ..errors import InvalidDataError
 from ._keys import check_extra, field_error, merge_extra, read_error
@@ -61,7 +62,7 @@ class ImageSource:
     source_type: str = "base64"
     media_type: str
     data: str
-    extra: dict = field(default_factory=dict, repr=False, hash=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False, hash=False)
 
     def __post_init__(self) -> None:
         _need_str(self.source_type, "type")
@@ -69,7 +70,7 @@ class ImageSource:
         _need_str(self.data, "data")
         check_extra(self.extra, _SOURCE_KEYS)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Return ``{"type", "media_type", "data"}`` plus unknown keys."""
         out = {"type": self.source_type, "media_type": self.media_type, "data": self.data}
         return merge_extra(out, self.extra, _SOURCE_KEYS) if self.extra else out
@@ -81,18 +82,19 @@ class ImageSource:
         return _decode.image_source(data)
 
 
+@final  # exact types: the codecs dispatch on type(block)
 @dataclass(slots=True, kw_only=True, frozen=True)
 class TextBlock:
     """``{"type": "text", "text": ...}``."""
 
     text: str
-    extra: dict = field(default_factory=dict, repr=False, hash=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False, hash=False)
 
     def __post_init__(self) -> None:
         _need_str(self.text, "text")
         check_extra(self.extra, _TEXT_KEYS)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Return the JSON object of this block."""
         out = {"type": "text", "text": self.text}
         return merge_extra(out, self.extra, _TEXT_KEYS) if self.extra else out
@@ -109,12 +111,13 @@ class TextBlock:
         return "text"
 
 
+@final  # exact types: the codecs dispatch on type(block)
 @dataclass(slots=True, kw_only=True, frozen=True)
 class ImageBlock:
     """``{"type": "image", "source": {...}}``."""
 
     source: ImageSource
-    extra: dict = field(default_factory=dict, repr=False, hash=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False, hash=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.source, ImageSource):
@@ -123,7 +126,7 @@ class ImageBlock:
             )
         check_extra(self.extra, _IMAGE_KEYS)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Return the JSON object of this block."""
         out = {"type": "image", "source": self.source.to_dict()}
         return merge_extra(out, self.extra, _IMAGE_KEYS) if self.extra else out
@@ -140,6 +143,7 @@ class ImageBlock:
         return "image"
 
 
+@final  # exact types: the codecs dispatch on type(block)
 @dataclass(slots=True, kw_only=True, frozen=True)
 class ToolUseBlock:
     """``{"type": "tool_use", "id", "name", "input"}``; ``input`` is opaque
@@ -148,14 +152,14 @@ class ToolUseBlock:
     id: str
     name: str
     input: Any = field(default_factory=dict, hash=False)
-    extra: dict = field(default_factory=dict, repr=False, hash=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False, hash=False)
 
     def __post_init__(self) -> None:
         _need_str(self.id, "id")
         _need_str(self.name, "name")
         check_extra(self.extra, _TOOL_USE_KEYS)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Return the JSON object of this block."""
         out = {"type": "tool_use", "id": self.id, "name": self.name, "input": self.input}
         return merge_extra(out, self.extra, _TOOL_USE_KEYS) if self.extra else out
@@ -172,6 +176,7 @@ class ToolUseBlock:
         return "tool_use"
 
 
+@final  # exact types: the codecs dispatch on type(block)
 @dataclass(slots=True, kw_only=True, frozen=True)
 class ToolResultBlock:
     """``{"type": "tool_result", "tool_use_id", "content", "is_error"}``.
@@ -183,9 +188,10 @@ class ToolResultBlock:
     """
 
     tool_use_id: str
-    content: str | tuple = ""
+    #: A string, or the items (any sequence given; a tuple once built).
+    content: str | Sequence[TextBlock | ImageBlock | UnknownBlock] = ""
     is_error: bool | None = None
-    extra: dict = field(default_factory=dict, repr=False, hash=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False, hash=False)
 
     def __post_init__(self) -> None:
         _need_str(self.tool_use_id, "tool_use_id")
@@ -209,7 +215,7 @@ class ToolResultBlock:
             raise InvalidDataError("expected a boolean or None", key="is_error")
         check_extra(self.extra, _TOOL_RESULT_KEYS)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Return the JSON object of this block."""
         content = self.content
         out = {
@@ -232,6 +238,7 @@ class ToolResultBlock:
         return "tool_result"
 
 
+@final  # exact types: the codecs dispatch on type(block)
 @dataclass(slots=True, kw_only=True, frozen=True)
 class UnknownBlock:
     """A block whose ``type`` this version does not know, kept verbatim.
@@ -239,13 +246,13 @@ class UnknownBlock:
     ``data`` is the whole JSON object (including ``"type"``).
     """
 
-    data: dict = field(hash=False)
+    data: dict[str, Any] = field(hash=False)
 
     def __post_init__(self) -> None:
         if type(self.data) is not dict or not isinstance(self.data.get("type"), str):
             raise InvalidDataError("expected a dict with a string 'type'", key="data")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Return (a shallow copy of) the object as read."""
         return dict(self.data)
 
@@ -262,10 +269,12 @@ class UnknownBlock:
     @property
     def type(self) -> str:
         """The JSON tag as read."""
-        return self.data["type"]
+        tag: str = self.data["type"]  # checked to be a str when built
+        return tag
 
 
-ContentBlock = Union[TextBlock, ImageBlock, ToolUseBlock, ToolResultBlock, UnknownBlock]
+# A typing.Union, as released (X | Y would be another runtime object)
+ContentBlock = Union[TextBlock, ImageBlock, ToolUseBlock, ToolResultBlock, UnknownBlock]  # noqa: UP007
 _BLOCK_CLASSES = (TextBlock, ImageBlock, ToolUseBlock, ToolResultBlock, UnknownBlock)
 
 
@@ -279,9 +288,10 @@ class Message:
     """
 
     role: str
-    content: tuple = ()
+    #: The blocks (any sequence given, e.g. a list; a tuple once built).
+    content: Sequence[ContentBlock] = ()
     reasoning_content: str | None = None
-    extra: dict = field(default_factory=dict, repr=False, hash=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False, hash=False)
 
     def __post_init__(self) -> None:
         _need_str(self.role, "role")
@@ -303,7 +313,7 @@ class Message:
         _need_str(self.reasoning_content, "reasoning_content", optional=True)
         check_extra(self.extra, _MESSAGE_KEYS)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Return the JSON object of this message."""
         out = {"role": self.role, "content": [b.to_dict() for b in self.content]}
         if self.reasoning_content is not None:

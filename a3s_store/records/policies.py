@@ -38,9 +38,9 @@ class ConfirmationPolicy(Record):
 
     enabled: bool = False
     default_timeout_ms: int = 30000
-    timeout_action: TimeoutAction = TimeoutAction.REJECT
+    timeout_action: TimeoutAction | str = TimeoutAction.REJECT
     yolo_lanes: list[SessionLane] = field(default_factory=list)
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         Record.__post_init__(self)
@@ -65,7 +65,7 @@ class PermissionRule(Record):
     """A permission rule such as ``Bash(cargo:*)`` (the text is kept as is)."""
 
     rule: str
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_dict(cls, data: Any) -> PermissionRule:
@@ -88,9 +88,9 @@ class PermissionPolicy(Record):
     deny: list[PermissionRule] = field(default_factory=list)
     allow: list[PermissionRule] = field(default_factory=list)
     ask: list[PermissionRule] = field(default_factory=list)
-    default_decision: PermissionDecision = PermissionDecision.ASK
+    default_decision: PermissionDecision | str = PermissionDecision.ASK
     enabled: bool = True
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         Record.__post_init__(self)
@@ -129,7 +129,7 @@ class AutoDelegationConfig(Record):
     auto_parallel: bool = True
     min_confidence: float = 0.72
     max_tasks: int = 4
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 AutoDelegationConfig._schema = Schema(

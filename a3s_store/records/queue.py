@@ -17,7 +17,9 @@ written as ``null`` when None.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ._fields import BOOL, STR, U32, U64, EnumConv, EnumKeyMapConv, RecordConv
 from ._schema import DEFAULT, NULLABLE, Field, Record, Schema
@@ -36,9 +38,9 @@ __all__ = [
 class LaneHandlerConfig(Record):
     """How a lane's tasks are handled; snake_case keys, both required."""
 
-    mode: TaskHandlerMode = TaskHandlerMode.INTERNAL
+    mode: TaskHandlerMode | str = TaskHandlerMode.INTERNAL
     timeout_ms: int = 60000
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 LaneHandlerConfig._schema = Schema(
@@ -55,7 +57,7 @@ class RetryPolicyConfig(Record):
     max_retries: int = 3
     initial_delay_ms: int = 100
     fixed_delay_ms: int | None = None
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 RetryPolicyConfig._schema = Schema(
@@ -74,7 +76,7 @@ class RateLimitConfig(Record):
 
     limit_type: str
     max_operations: int | None = None
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 RateLimitConfig._schema = Schema(
@@ -91,7 +93,7 @@ class PriorityBoostConfig(Record):
 
     strategy: str
     deadline_ms: int | None = None
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 PriorityBoostConfig._schema = Schema(
@@ -123,10 +125,10 @@ class SessionQueueConfig(Record):
     priority_boost: PriorityBoostConfig | None = None
     pressure_threshold: int | None = None
     lane_timeouts: dict[str, int] = field(default_factory=dict)
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
-def _const(value: object):  # a default factory returning ``value``
+def _const(value: object) -> Callable[[], object]:  # a default factory returning ``value``
     return lambda: value
 
 

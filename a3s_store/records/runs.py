@@ -24,14 +24,14 @@ class RunSnapshot(Record):
 
     id: str
     session_id: str
-    status: RunStatus = RunStatus.CREATED
+    status: RunStatus | str = RunStatus.CREATED
     prompt: str = ""
     created_at_ms: int = 0
     updated_at_ms: int = 0
     result_text: str | None = None
     error: str | None = None
     event_count: int = 0
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 RunSnapshot._schema = Schema(
@@ -56,7 +56,7 @@ class RunEventRecord(Record):
     sequence: int
     timestamp_ms: int
     event: Any
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 RunEventRecord._schema = Schema(
@@ -70,7 +70,7 @@ class RunRecord(Record):
 
     snapshot: RunSnapshot
     events: list[RunEventRecord] = field(default_factory=list)
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 RunRecord._schema = Schema(

@@ -16,8 +16,9 @@ True
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from ..errors import InvalidDataError
 from ._decode import MessagesConv
@@ -46,7 +47,7 @@ class SessionData(Record):
 
     id: str
     config: SessionConfig = field(default_factory=SessionConfig)
-    state: SessionState = SessionState.UNKNOWN
+    state: SessionState | str = SessionState.UNKNOWN
     messages: list[Message] = field(default_factory=list)
     context_usage: ContextUsage = field(default_factory=ContextUsage)
     total_usage: TokenUsage = field(default_factory=TokenUsage)
@@ -65,7 +66,7 @@ class SessionData(Record):
     principal: str | None = None
     agent_template_id: str | None = None
     correlation_id: str | None = None
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
     revision: str | None = field(default=None, compare=False, repr=False)
 
     def __repr__(self) -> str:
@@ -78,7 +79,7 @@ class SessionData(Record):
         from .._render_html import render_notebook
         return render_notebook(self)
 
-    def _to_dict_with_messages(self, messages: list) -> dict:
+    def _to_dict_with_messages(self, messages: list[Any]) -> dict[str, Any]:
         """:meth:`to_dict` with ``messages`` (pre-encoded :class:`Raw`
         chunks, normally) used as the value of ``"messages"`` unconverted."""
         return self._schema.write(self, {"messages": messages})
@@ -122,10 +123,7 @@ def tool_names_from_definitions(tools: Iterable[Any]) -> list[str]:
     """
     names = []
     for index, tool in enumerate(tools):
-        if isinstance(tool, dict):
-            name = tool.get("name")
-        else:
-            name = getattr(tool, "name", None)
+        name = tool.get("name") if isinstance(tool, dict) else getattr(tool, "name", None)
         if not isinstance(name, str):
             raise InvalidDataError(
                 f"tool definition has no string name: {type(tool).__name__}", key=f"[{index}]"

@@ -25,7 +25,7 @@ class SubagentProgress(Record):
     timestamp_ms: int
     status: str
     metadata: Any = None
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 SubagentProgress._schema = Schema(
@@ -42,14 +42,14 @@ class SubagentTaskSnapshot(Record):
     child_session_id: str
     agent: str
     description: str
-    status: SubagentTaskStatus = SubagentTaskStatus.RUNNING
+    status: SubagentTaskStatus | str = SubagentTaskStatus.RUNNING
     started_ms: int = 0
     updated_ms: int = 0
     finished_ms: int | None = None
     output: str | None = None
     success: bool | None = None
     progress: list[SubagentProgress] = field(default_factory=list)
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 SubagentTaskSnapshot._schema = Schema(

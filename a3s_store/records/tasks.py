@@ -10,6 +10,7 @@ error, as serde's "duplicate field":
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ._fields import STR, EnumConv, ListConv
 from ._schema import DEFAULT, SKIP_EMPTY, SKIP_NONE, Field, Record, Schema
@@ -25,12 +26,12 @@ class Task(Record):
 
     id: str
     content: str
-    status: TaskStatus = TaskStatus.PENDING
-    priority: TaskPriority = TaskPriority.MEDIUM
+    status: TaskStatus | str = TaskStatus.PENDING
+    priority: TaskPriority | str = TaskPriority.MEDIUM
     tool: str | None = None
     dependencies: list[str] = field(default_factory=list)
     success_criteria: str | None = None
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 Task._schema = Schema(

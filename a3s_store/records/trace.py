@@ -24,7 +24,7 @@ class TraceEvent(Record):
     """A tool or program execution, as traced."""
 
     schema: str = TRACE_EVENT_SCHEMA
-    kind: TraceEventKind
+    kind: TraceEventKind | str
     name: str
     success: bool
     exit_code: int = 0
@@ -33,7 +33,7 @@ class TraceEvent(Record):
     metadata_keys: list[str] = field(default_factory=list)
     artifact_uris: list[str] = field(default_factory=list)
     details: Any = None
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 TraceEvent._schema = Schema(

@@ -44,7 +44,7 @@ class ContextUsage(Record):
     max_tokens: int = 200000
     percent: float = 0.0
     turns: int = 0
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 ContextUsage._schema = Schema(
@@ -66,7 +66,7 @@ class TokenUsage(Record):
     total_tokens: int = 0
     cache_read_tokens: int | None = None
     cache_write_tokens: int | None = None
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 TokenUsage._schema = Schema(
@@ -92,7 +92,7 @@ class LlmConfigData(Record):
     model: str
     api_key: str | None = field(default=None, repr=False)
     base_url: str | None = None
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 LlmConfigData._schema = Schema(
@@ -212,7 +212,7 @@ class LlmCostRecord(Record):
     cost_usd: float | None = None
     timestamp: str
     session_id: str | None = None
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         try:

@@ -13,8 +13,9 @@ constructor does; :meth:`~VerificationReport.from_dict` keeps the stored one:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any
 
 from ._fields import BOOL, STR, EnumConv, ListConv, RecordConv
 from ._schema import DEFAULT, SKIP_EMPTY, SKIP_NONE, Field, Record, Schema
@@ -37,12 +38,12 @@ class VerificationCheck(Record):
     id: str
     kind: str
     description: str
-    status: VerificationStatus = VerificationStatus.NEEDS_REVIEW
+    status: VerificationStatus | str = VerificationStatus.NEEDS_REVIEW
     required: bool = False
     suggested_tools: list[str] = field(default_factory=list)
     evidence_uris: list[str] = field(default_factory=list)
     residual_risk: str | None = None
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 VerificationCheck._schema = Schema(
@@ -65,10 +66,10 @@ class VerificationReport(Record):
 
     schema: str = VERIFICATION_REPORT_SCHEMA
     subject: str
-    status: VerificationStatus
+    status: VerificationStatus | str
     checks: list[VerificationCheck] = field(default_factory=list)
     residual_risks: list[str] = field(default_factory=list)
-    extra: dict = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_checks(

@@ -16,9 +16,17 @@ from __future__ import annotations
 import importlib
 import os
 import re
+from collections.abc import Callable
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from .. import _fs
 from ..errors import MissingDriverError
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from ._link import Connection
 
 __all__ = ["import_psycopg", "postgres_connector", "redacted", "sqlite_connector"]
 
@@ -41,13 +49,14 @@ def _create_private(path: str, file_mode: int) -> None:
         _fs.close_dir(d)
 
 
-def sqlite_connector(path: str, *, busy_timeout: float, synchronous: str, file_mode: int):
+def sqlite_connector(path: str, *, busy_timeout: float, synchronous: str, file_mode: int
+                     ) -> Callable[[], sqlite3.Connection]:
     """A function opening ``path`` as the store wants it (see the module docstring)."""
     synchronous = synchronous.upper()
     if synchronous not in _SYNCHRONOUS:
         raise ValueError(f"synchronous must be one of {', '.join(_SYNCHRONOUS)}")
 
-    def connect():
+    def connect() -> sqlite3.Connection:
         import sqlite3  # here, so that importing the package does not load it
 
         _create_private(path, file_mode)
@@ -64,7 +73,7 @@ def sqlite_connector(path: str, *, busy_timeout: float, synchronous: str, file_m
     return connect
 
 
-def import_psycopg():
+def import_psycopg() -> ModuleType:
     """The psycopg 3 module; :class:`MissingDriverError` when it is not installed."""
     try:
         return importlib.import_module("psycopg")
@@ -74,11 +83,11 @@ def import_psycopg():
             "pip install 'psycopg[binary]'") from exc
 
 
-def postgres_connector(dsn: str, **options):
+def postgres_connector(dsn: str, **options: Any) -> Callable[[], Connection]:
     """A function opening an autocommit psycopg connection to ``dsn``."""
     psycopg = import_psycopg()
 
-    def connect():
+    def connect() -> Connection:
         return psycopg.connect(dsn, autocommit=True, **options)
 
     return connect

@@ -21,7 +21,8 @@ them, and sorts driver exceptions into what the store does with them:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
+from typing import Any
 
 __all__ = ["Dialect", "POSTGRESQL", "SQLITE", "dialect_of"]
 
@@ -50,7 +51,7 @@ class Dialect:
         """``text`` in this driver's placeholder style, with ``{id}`` filled in."""
         return _render(self, text)
 
-    def begin(self, conn, cursor, *, write: bool) -> None:
+    def begin(self, conn: object, cursor: Any, *, write: bool) -> None:
         """Open a transaction: explicit on an autocommit connection, else by setting
         the transaction the driver has implicitly begun."""
         if self.name == "sqlite" or getattr(conn, "autocommit", False):
@@ -58,7 +59,7 @@ class Dialect:
         elif not write and self.read_begin_implicit:
             cursor.execute(self.read_begin_implicit)
 
-    def classify(self, exc: BaseException, conn) -> str | None:
+    def classify(self, exc: BaseException, conn: object) -> str | None:
         """``"retry"``, ``"busy"``, ``"lost"`` or None (see the module docstring)."""
         if self.name == "sqlite":
             return _classify_sqlite(exc)
@@ -76,7 +77,7 @@ def _classify_sqlite(exc: BaseException) -> str | None:
     return None
 
 
-def _classify_postgres(exc: BaseException, conn) -> str | None:
+def _classify_postgres(exc: BaseException, conn: object) -> str | None:
     state = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
     if state in _PG_RETRY:
         return "retry"
@@ -90,7 +91,7 @@ def _classify_postgres(exc: BaseException, conn) -> str | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _render(dialect: Dialect, text: str) -> str:
     text = text.replace("{id}", dialect.id_type).replace("{table}", dialect.table_suffix)
     return text.replace("?", "%s") if dialect.name == "postgresql" else text
@@ -128,7 +129,7 @@ POSTGRESQL = Dialect(
 )
 
 
-def dialect_of(conn) -> Dialect:
+def dialect_of(conn: object) -> Dialect:
     """The dialect of a DB-API connection, from its driver's module.
 
     :raises ValueError: a driver the store does not know (pass ``dialect=``).

@@ -25,10 +25,20 @@ import os
 import random
 import threading
 import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ..errors import ConflictError, ConnectionLostError, LockTimeoutError
 from . import _schema
 from ._schema import check_version, ensure_schema, schema_version
+
+if TYPE_CHECKING:
+    from ._dialects import Dialect
+
+#: A DB-API 2 connection or cursor (sqlite3, psycopg...): no static type covers them all.
+Connection = Any
+Cursor = Any
+T = TypeVar("T")
 
 __all__ = ["Link", "MAX_ATTEMPTS", "Retry", "Tx"]
 
@@ -39,7 +49,7 @@ _PAUSE = 0.002  # first pause (seconds), doubled each retry, at most 0.2 s
 # Connections inherited through fork: kept referenced so that they are never
 # closed here. Closing would end the parent's session on the shared socket;
 # psycopg and sqlite3 guard against that themselves, other drivers may not.
-_INHERITED: list = []
+_INHERITED: list[Connection] = []
 
 
 class Retry(Exception):
@@ -51,29 +61,31 @@ class Tx:
 
     __slots__ = ("dialect", "cursor", "where")
 
-    def __init__(self, dialect, cursor, where: str) -> None:
+    def __init__(self, dialect: Dialect, cursor: Cursor, where: str) -> None:
         self.dialect = dialect
         self.cursor = cursor
         self.where = where
 
-    def execute(self, sql: str, params=()) -> int:
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run a statement; the number of rows it changed."""
         self.cursor.execute(self.dialect.sql(sql), params)
-        return self.cursor.rowcount
+        changed: int = self.cursor.rowcount
+        return changed
 
-    def many(self, sql: str, rows) -> None:
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run a statement once per parameter row."""
         self.cursor.executemany(self.dialect.sql(sql), rows)
 
-    def one(self, sql: str, params=()):
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first row of a query, or None."""
         self.cursor.execute(self.dialect.sql(sql), params)
         return self.cursor.fetchone()
 
-    def all(self, sql: str, params=()) -> list:
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """Every row of a query."""
         self.cursor.execute(self.dialect.sql(sql), params)
-        return self.cursor.fetchall()
+        found: list[Any] = self.cursor.fetchall()
+        return found
 
 
 class Link:
@@ -83,8 +95,10 @@ class Link:
     the first one, already open); without, ``connection`` is the caller's.
     """
 
-    def __init__(self, dialect, *, where: str, connect=None, connection=None,
-                 migrations=None) -> None:
+    def __init__(self, dialect: Dialect, *, where: str,
+                 connect: Callable[[], Connection] | None = None,
+                 connection: Connection = None,
+                 migrations: Sequence[_schema.Migration] | None = None) -> None:
         if connect is None and connection is None:
             raise ValueError("a Link needs a connection or a connect function")
         self.dialect = dialect
@@ -106,7 +120,7 @@ class Link:
                 else:  # the parent's, inherited through fork: never freed here
                     _INHERITED.append(conn)
 
-    def _connection(self):
+    def _connection(self) -> tuple[Connection, bool]:
         """(connection, whether it was opened just now)."""
         if self._pid != os.getpid():
             if self._connect is None:
@@ -119,7 +133,8 @@ class Link:
             self._pid = os.getpid()
         if self._conn is not None:
             return self._conn, False
-        self._conn = self._connect()
+        # only a store with a connect function ever drops its connection
+        self._conn = cast("Callable[[], Connection]", self._connect)()
         return self._conn, True
 
     def _drop(self) -> None:
@@ -132,14 +147,14 @@ class Link:
                 _quietly(conn.rollback)
                 _quietly(conn.close)
 
-    def run(self, body, *, write: bool, session_id=None):
+    def run(self, body: Callable[[Tx], T], *, write: bool, session_id: str | None = None) -> T:
         """Run ``body(tx)`` in one transaction and commit; return what it returns."""
         with self._lock:
             if not self._schema_ready:
                 self._prepare_schema()
             return self._run(body, write, session_id)
 
-    def _run(self, body, write: bool, session_id):
+    def _run(self, body: Callable[[Tx], T], write: bool, session_id: str | None) -> T:
         for attempt in range(MAX_ATTEMPTS):
             conn, fresh = self._connection()
             step = ["begin"]
@@ -158,7 +173,8 @@ class Link:
         raise ConnectionLostError("the connection kept breaking; nothing was written",
                                   session_id=session_id, path=self.where)
 
-    def _attempt(self, conn, body, write: bool, step: list):
+    def _attempt(self, conn: Connection, body: Callable[[Tx], T], write: bool,
+                 step: list[str]) -> T:
         """One run of the transaction; ``step[0]`` says how far it got."""
         cursor = conn.cursor()
         self.dialect.begin(conn, cursor, write=write)
@@ -168,8 +184,8 @@ class Link:
         conn.commit()
         return result
 
-    def _failed(self, exc: Exception, conn, step: str, fresh: bool, attempt: int,
-                session_id):
+    def _failed(self, exc: Exception, conn: Connection, step: str, fresh: bool, attempt: int,
+                session_id: str | None) -> Exception | None:
         """What a failed attempt comes to: None to run it again, else the error to raise."""
         kind = "retry" if isinstance(exc, Retry) else self.dialect.classify(exc, conn)
         if kind != "lost":
@@ -192,7 +208,7 @@ class Link:
                                  session_id=session_id, path=self.where)
         return exc
 
-    def _lost(self, step: str, session_id) -> ConnectionLostError:
+    def _lost(self, step: str, session_id: str | None) -> ConnectionLostError:
         if step == "commit":
             return ConnectionLostError(
                 "the database connection broke during the commit: the operation may or may "
@@ -209,7 +225,7 @@ class Link:
         self._schema_ready = True
 
 
-def _quietly(call) -> None:
+def _quietly(call: Callable[[], object]) -> None:
     try:
         call()
     except Exception:  # the connection is being abandoned; its error says nothing new

@@ -16,20 +16,23 @@ message. Most are empty (the unknown keys of a block, say): they are
 unchanged while ``any()`` finds none of them filled. The others are
 fingerprinted with :mod:`marshal` (version 2: no references, so the bytes
 depend only on the values, their types and their key order). Both checks
-are one C-level pass per save; if either sees a change, the whole history
-is written again. Values :mod:`marshal` cannot take (subclasses of
-``float`` or ``str``) leave the mirror without a fingerprint, so the next
-save writes everything: slower, never stale.
+are one C-level pass per save (``_parts``, shared with the file store's
+encoding cache); if either sees a change, the whole history is written
+again. Values :mod:`marshal` cannot take (subclasses of ``float`` or
+``str``) leave the mirror without a fingerprint, so the next save writes
+everything: slower, never stale.
 """
 
 from __future__ import annotations
 
-import marshal
 from collections import OrderedDict
 from dataclasses import dataclass
 from operator import is_
+from typing import Any
 
-from .._codec import _mutable_parts
+from .._parts import fingerprint as _fingerprint
+from .._parts import parts_of as _parts_of
+from ..records import Message
 from ._rows import encode_message
 
 __all__ = ["Mirror", "MirrorCache", "Plan", "plan_rows"]
@@ -38,42 +41,23 @@ __all__ = ["Mirror", "MirrorCache", "Plan", "plan_rows"]
 MAX_MIRRORS = 8
 
 
-def _fingerprint(parts: list) -> bytes | None:
-    """The marshal body of ``parts`` (the list header dropped, so fingerprints of
-    consecutive runs of parts concatenate); None when marshal refuses a value."""
-    try:
-        return marshal.dumps(parts, 2)[5:]
-    except ValueError:
-        return None
-
-
-def _parts_of(messages) -> tuple[list, list]:
-    """The mutable parts of ``messages``: (the empty ones, the others)."""
-    empty: list = []
-    filled: list = []
-    for message in messages:
-        for part in _mutable_parts(message):
-            (filled if part else empty).append(part)
-    return empty, filled
-
-
 @dataclass(slots=True)
 class Mirror:
     """The history of one session as the database holds it under ``token``."""
 
     token: str
-    messages: list
-    empty: list  # mutable parts that were empty: unchanged while they all still are
-    filled: list  # the other mutable parts, fingerprinted
+    messages: list[Message]
+    empty: list[Any]  # mutable parts that were empty: unchanged while they all still are
+    filled: list[Any]  # the other mutable parts, fingerprinted
     fingerprint: bytes | None
 
     @classmethod
-    def of(cls, token: str, messages: list) -> "Mirror":
+    def of(cls, token: str, messages: list[Message]) -> Mirror:
         """A mirror of ``messages`` as they are now (a load, a full write)."""
         empty, filled = _parts_of(messages)
         return cls(token, messages, empty, filled, _fingerprint(filled))
 
-    def unchanged_prefix(self, messages: list) -> int:
+    def unchanged_prefix(self, messages: list[Message]) -> int:
         """How many leading messages of ``messages`` are the mirrored rows, unchanged."""
         if (self.fingerprint is None or any(self.empty)
                 or _fingerprint(self.filled) != self.fingerprint):
@@ -84,7 +68,7 @@ class Mirror:
             return count
         return next(i for i in range(count) if messages[i] is not mirrored[i])
 
-    def extended(self, token: str, new: list) -> "Mirror":
+    def extended(self, token: str, new: list[Message]) -> Mirror:
         """This mirror with ``new`` messages appended (it is used up)."""
         empty, filled = _parts_of(new)
         fingerprint = self.fingerprint
@@ -109,7 +93,7 @@ class Plan:
 
     keep: int
     rows: list[tuple[int, str, int]]
-    messages: list
+    messages: list[Message]
     basis: str | None
     token: str | None = None
 
@@ -125,7 +109,7 @@ class Plan:
         return Mirror.of(self.token or "", list(self.messages))
 
 
-def plan_rows(messages: list, mirror: Mirror | None) -> Plan:
+def plan_rows(messages: list[Message], mirror: Mirror | None) -> Plan:
     """The rows to write so that the database holds ``messages``, assuming it
     holds what ``mirror`` says (the transaction checks the token)."""
     keep = 0 if mirror is None else mirror.unchanged_prefix(messages)

@@ -31,8 +31,8 @@ from __future__ import annotations
 from typing import overload
 
 from .. import _codec, _json
-from ..errors import A3SStoreError, CorruptDataError, InvalidDataError
-from ..records import SessionData
+from ..errors import A3SStoreError, CorruptDataError
+from ..records import Message, SessionData
 
 __all__ = ["MESSAGES_SLOT", "document", "encode_message", "file_size", "head_text", "key",
            "load_session", "unkey"]
@@ -50,7 +50,7 @@ def key(text: str) -> str: ...
 def key(text: None) -> None: ...
 
 
-def key(text):
+def key(text: str | None) -> str | None:
     """``text`` as stored in a text column: NUL becomes ``\\x01\\x01``, ``\\x01``
     becomes ``\\x01\\x02``; injective, and it keeps the order of code points."""
     if text is None or ("\x00" not in text and "\x01" not in text):
@@ -64,7 +64,7 @@ def unkey(text: str) -> str: ...
 def unkey(text: None) -> None: ...
 
 
-def unkey(text):
+def unkey(text: str | None) -> str | None:
     """The inverse of :func:`key`."""
     if text is None or "\x01" not in text:
         return text
@@ -83,19 +83,12 @@ def head_text(session: SessionData) -> str:
     return data.decode("utf-8")
 
 
-def encode_message(message, index: int) -> tuple[str, int]:
+def encode_message(message: Message, index: int) -> tuple[str, int]:
     """A message row's text and the bytes it takes in the session file.
 
     :raises InvalidDataError: naming ``messages[index]``.
     """
-    try:
-        data = _json.encode_bytes(message.to_dict())
-    except A3SStoreError as exc:
-        exc.key = f"messages[{index}]" + ("." + exc.key if exc.key else "")
-        raise
-    except AttributeError:
-        raise InvalidDataError(f"messages[{index}] is not a Message",
-                               key=f"messages[{index}]") from None
+    data = _codec.encode_message(message, index)
     return data.decode("utf-8"), len(data) + 4 * data.count(b"\n")
 
 

@@ -28,7 +28,13 @@ A database whose version is newer than this code knows is refused.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from ..errors import UnsupportedVersionError
+
+if TYPE_CHECKING:
+    from ._link import Tx
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "ensure_schema", "schema_version"]
 
@@ -70,7 +76,9 @@ _V1 = (
 
 #: (version, description, statements), oldest first. A new migration is a row
 #: here; it must not change the meaning of an existing one.
-MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
+#: One migration: (version, description, statements).
+Migration = tuple[int, str, tuple[str, ...]]
+MIGRATIONS: tuple[Migration, ...] = (
     (1, "sessions, messages, components, checkpoints", _V1),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -81,15 +89,17 @@ _VERSION_TABLE = """CREATE TABLE IF NOT EXISTS a3s_schema_version (
 )"""
 
 
-def schema_version(tx) -> int | None:
+def schema_version(tx: Tx) -> int | None:
     """The database's schema version, or None when no store was ever made there."""
     if tx.one(tx.dialect.table_exists, ("a3s_schema_version",)) is None:
         return None
     row = tx.one("SELECT max(version) FROM a3s_schema_version")
-    return row[0] if row is not None else None
+    version: int | None = row[0] if row is not None else None
+    return version
 
 
-def check_version(version: int | None, where: str, migrations=MIGRATIONS) -> bool:
+def check_version(version: int | None, where: str,
+                  migrations: Sequence[Migration] = MIGRATIONS) -> bool:
     """Whether the schema is current; :class:`UnsupportedVersionError` when newer."""
     target = migrations[-1][0]
     if version is not None and version > target:
@@ -99,7 +109,7 @@ def check_version(version: int | None, where: str, migrations=MIGRATIONS) -> boo
     return version == target
 
 
-def ensure_schema(tx, migrations=MIGRATIONS) -> list[int]:
+def ensure_schema(tx: Tx, migrations: Sequence[Migration] = MIGRATIONS) -> list[int]:
     """Apply the migrations the database lacks (in a write transaction); return them.
 
     Takes the schema lock first and reads the version again under it, so
@@ -111,7 +121,7 @@ def ensure_schema(tx, migrations=MIGRATIONS) -> list[int]:
     tx.execute(_VERSION_TABLE)
     version = schema_version(tx) or 0
     check_version(version, tx.where, migrations)
-    applied = []
+    applied: list[int] = []
     for number, description, statements in migrations:
         if number <= version:
             continue

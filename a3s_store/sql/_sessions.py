@@ -11,10 +11,12 @@ touch nothing, and the transaction runs again instead of writing over it.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import ConflictError, CorruptDataError, InvalidDataError
-from ._link import Retry
+from ._link import Retry, Tx
 from ._mirror import Plan, plan_rows
 from ._rows import file_size, key, unkey
 
@@ -68,20 +70,22 @@ class SessionWrite:
 
     session_id: str
     head: str
-    summary: dict
+    summary: dict[str, Any]
     plan: Plan
     expected_revision: str | None
     create_only: bool
-    components: dict | None  # component name -> document text, for a snapshot
+    components: dict[str, str] | None  # component name -> document text, for a snapshot
     max_file_bytes: int
 
 
-def read_state(tx, session_key: str, *, lock: bool):
+def read_state(tx: Tx, session_key: str, *, lock: bool) -> Any:
     """(revision, has a document, messages token, message count, messages bytes) or None."""
     return tx.one(_STATE + (tx.dialect.lock_row if lock else ""), (session_key,))
 
 
-def write_session(tx, w: SessionWrite, write_components) -> tuple[str, Plan]:
+def write_session(tx: Tx, w: SessionWrite,
+                  write_components: Callable[[Tx, str, dict[str, str]], None]
+                  ) -> tuple[str, Plan]:
     """Save the session row and its message rows; return (revision, the plan used)."""
     k = key(w.session_id)
     row = read_state(tx, k, lock=True)
@@ -119,7 +123,7 @@ def write_session(tx, w: SessionWrite, write_components) -> tuple[str, Plan]:
     return revision, plan
 
 
-def _message_bytes(tx, session_key: str, plan: Plan, stored: int, stored_bytes: int) -> int:
+def _message_bytes(tx: Tx, session_key: str, plan: Plan, stored: int, stored_bytes: int) -> int:
     """What the history will take in the session file once ``plan`` is written."""
     if plan.keep == 0:
         return plan.new_bytes()
@@ -128,7 +132,7 @@ def _message_bytes(tx, session_key: str, plan: Plan, stored: int, stored_bytes: 
     return stored_bytes + plan.new_bytes()
 
 
-def bump_revision(tx, session_key: str) -> str:
+def bump_revision(tx: Tx, session_key: str) -> str:
     """Give a session a new revision (side data saved), making its row if needed."""
     row = read_state(tx, session_key, lock=True)
     revision = new_revision()
@@ -140,7 +144,7 @@ def bump_revision(tx, session_key: str) -> str:
     return revision
 
 
-def read_session(tx, session_key: str):
+def read_session(tx: Tx, session_key: str) -> tuple[Any, list[Any]] | None:
     """((revision, head, token, count), [(position, message), ...]) or None."""
     row = tx.one(_READ, (session_key,))
     if row is None or row[1] is None:
@@ -148,7 +152,7 @@ def read_session(tx, session_key: str):
     return row, (tx.all(_MESSAGES, (session_key,)) if row[3] else [])
 
 
-def message_texts(session_id: str, count: int, rows: list, where: str) -> list[str]:
+def message_texts(session_id: str, count: int, rows: list[Any], where: str) -> list[str]:
     """The message texts of ``rows``, after checking they are positions 0..count-1."""
     if len(rows) != count or (count and (rows[0][0] != 0 or rows[-1][0] != count - 1)):
         raise CorruptDataError(
@@ -159,7 +163,7 @@ def message_texts(session_id: str, count: int, rows: list, where: str) -> list[s
     return [row[1] for row in rows]
 
 
-def delete_session(tx, session_key: str) -> None:
+def delete_session(tx: Tx, session_key: str) -> None:
     """Remove the session row, its messages and its components."""
     row = read_state(tx, session_key, lock=True)
     if row is None:
@@ -169,15 +173,16 @@ def delete_session(tx, session_key: str) -> None:
         tx.execute(f"DELETE FROM {table} WHERE {column} = ?", (session_key,))
 
 
-def list_ids(tx) -> list[str]:
+def list_ids(tx: Tx) -> list[str]:
     """Every stored session's id, sorted."""
     rows = tx.all("SELECT id FROM a3s_sessions WHERE document IS NOT NULL ORDER BY id")
     return [unkey(row[0]) for row in rows]
 
 
-def list_summaries(tx, limit: int | None, after: str | None) -> list[tuple]:
+def list_summaries(tx: Tx, limit: int | None, after: str | None) -> list[tuple[Any, ...]]:
     """Summary rows (id, name, state, model, messages, created, updated, size), by id."""
-    sql, params = _SUMMARY, []  # type: tuple[str, list]
+    sql = _SUMMARY
+    params: list[object] = []
     if after is not None:
         sql += " AND id > ?"
         params.append(key(after))

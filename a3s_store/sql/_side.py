@@ -9,6 +9,7 @@ session a new revision. Checkpoints are one row per (kind, id).
 from __future__ import annotations
 
 from .._components import CHECKPOINTS, SIDE
+from ._link import Tx
 from ._rows import key, unkey
 from ._sessions import bump_revision
 
@@ -29,12 +30,12 @@ SIDE_NAMES = frozenset(c.name for c in SIDE)
 CHECKPOINT_KINDS = frozenset(c.name for c in CHECKPOINTS)
 
 
-def write_components(tx, session_key: str, documents: dict[str, str]) -> None:
+def write_components(tx: Tx, session_key: str, documents: dict[str, str]) -> None:
     """Replace the rows of the given components (a snapshot gives all of them)."""
     tx.many(_UPSERT, [(session_key, name, text) for name, text in documents.items()])
 
 
-def write_component(tx, session_id: str, name: str, text: str) -> str:
+def write_component(tx: Tx, session_id: str, name: str, text: str) -> str:
     """Save one component of a session; return the session's new revision."""
     k = key(session_id)
     revision = bump_revision(tx, k)
@@ -42,32 +43,32 @@ def write_component(tx, session_id: str, name: str, text: str) -> str:
     return revision
 
 
-def read_component(tx, session_id: str, name: str) -> str | None:
+def read_component(tx: Tx, session_id: str, name: str) -> str | None:
     """The document of one component, or None when it was never saved."""
     row = tx.one(_ONE, (key(session_id), name))
     return None if row is None else row[0]
 
 
-def read_components(tx, session_key: str) -> dict[str, str]:
+def read_components(tx: Tx, session_key: str) -> dict[str, str]:
     """Every saved component of a session: name -> document."""
     return {name: text for name, text in tx.all(_ALL, (session_key,)) if name in SIDE_NAMES}
 
 
-def write_checkpoint(tx, kind: str, checkpoint_id: str, text: str) -> None:
+def write_checkpoint(tx: Tx, kind: str, checkpoint_id: str, text: str) -> None:
     tx.execute(_CHECKPOINT_UPSERT, (kind, key(checkpoint_id), text))
 
 
-def read_checkpoint(tx, kind: str, checkpoint_id: str) -> str | None:
+def read_checkpoint(tx: Tx, kind: str, checkpoint_id: str) -> str | None:
     row = tx.one(_CHECKPOINT, (kind, key(checkpoint_id)))
     return None if row is None else row[0]
 
 
-def delete_checkpoint(tx, kind: str, checkpoint_id: str) -> None:
+def delete_checkpoint(tx: Tx, kind: str, checkpoint_id: str) -> None:
     tx.execute("DELETE FROM a3s_checkpoints WHERE kind = ? AND checkpoint_id = ?",
                (kind, key(checkpoint_id)))
 
 
-def list_checkpoints(tx, kind: str) -> list[str]:
+def list_checkpoints(tx: Tx, kind: str) -> list[str]:
     rows = tx.all("SELECT checkpoint_id FROM a3s_checkpoints WHERE kind = ? "
                   "ORDER BY checkpoint_id", (kind,))
     return [unkey(row[0]) for row in rows]

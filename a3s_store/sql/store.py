@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import builtins  # the class has a list() method
 import os
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from .. import _codec
 from .._codec import _gc_paused
-from .._components import CHECKPOINTS, SIDE
+from .._components import CHECKPOINTS, SIDE, Checkpoint, Component
 from .._names import check_id
 from ..errors import InvalidDataError
 from ..file_store import DEFAULT_MAX_FILE_BYTES
+from ..records import SessionData
 from ..snapshot import SessionSnapshot, SessionSummary
 from ..store import (
     check_checkpoint,
@@ -27,7 +31,7 @@ from ..store import (
 from . import _sessions, _side
 from ._connect import postgres_connector, redacted, sqlite_connector
 from ._dialects import POSTGRESQL, SQLITE, dialect_of
-from ._link import Link
+from ._link import Connection, Link, Tx
 from ._mirror import Mirror, MirrorCache, plan_rows
 from ._rows import head_text, key, load_session
 
@@ -35,8 +39,15 @@ __all__ = ["SqlSessionStore"]
 
 _DIALECTS = {"sqlite": SQLITE, "postgresql": POSTGRESQL}
 
+if TYPE_CHECKING:
+    from ._generated import GeneratedMethods as _Generated
+    from ._generated import KeyCheck, LoadCheck, T
+else:
+    _Generated = object  # the generated methods are made below, at import
 
-def _check_arguments(connection, connect, dialect, max_file_bytes) -> None:
+
+def _check_arguments(connection: Connection, connect: Callable[[], Connection] | None,
+                     dialect: str | None, max_file_bytes: int) -> None:
     if connection is None and connect is None:
         raise ValueError("pass a connection or connect=<function returning one>")
     if connection is not None and connect is not None:
@@ -49,7 +60,7 @@ def _check_arguments(connection, connect, dialect, max_file_bytes) -> None:
         raise ValueError(f"max_file_bytes must be a positive int, not {max_file_bytes!r}")
 
 
-class SqlSessionStore:
+class SqlSessionStore(_Generated):
     """A :class:`~a3s_store.SessionStore` on a DB-API 2 connection (SQLite or PostgreSQL).
 
     :param connection: a connection to use (the caller keeps it and closes
@@ -76,7 +87,8 @@ class SqlSessionStore:
     (['tenant/s-1'], True)
     """
 
-    def __init__(self, connection=None, /, *, connect=None, dialect: str | None = None,
+    def __init__(self, connection: Connection = None, /, *,
+                 connect: Callable[[], Connection] | None = None, dialect: str | None = None,
                  location: str | None = None,
                  max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> None:
         _check_arguments(connection, connect, dialect, max_file_bytes)
@@ -96,8 +108,8 @@ class SqlSessionStore:
             raise
 
     @classmethod
-    def sqlite(cls, path: str | os.PathLike, /, *, busy_timeout: float = 30.0,
-               synchronous: str = "FULL", file_mode: int = 0o600) -> "SqlSessionStore":
+    def sqlite(cls, path: str | os.PathLike[str], /, *, busy_timeout: float = 30.0,
+               synchronous: str = "FULL", file_mode: int = 0o600) -> SqlSessionStore:
         """A store in the SQLite database file ``path`` (made 0600 when missing).
 
         WAL mode, ``synchronous=FULL`` (a save that returned survives a power
@@ -111,7 +123,7 @@ class SqlSessionStore:
         return cls(connect=connect, dialect="sqlite", location=f"sqlite://{path}")
 
     @classmethod
-    def postgres(cls, dsn: str, /, **connect_options) -> "SqlSessionStore":
+    def postgres(cls, dsn: str, /, **connect_options: Any) -> SqlSessionStore:
         """A store on the PostgreSQL server at ``dsn`` (a libpq URL or key=value
         string), in the first schema of its ``search_path``.
 
@@ -126,19 +138,20 @@ class SqlSessionStore:
         """Close the connection the store opened (a connection it was given stays open)."""
         self._link.close()
 
-    def __enter__(self) -> "SqlSessionStore":
+    def __enter__(self) -> SqlSessionStore:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def __repr__(self) -> str:
         return f"SqlSessionStore({self.location!r})"
 
-    def _run(self, body, *, write: bool, session_id=None):
+    def _run(self, body: Callable[[Tx], T], *, write: bool,
+             session_id: str | None = None) -> T:
         return self._link.run(body, write=write, session_id=session_id)
 
-    def _checked_size(self, size: int, session_id) -> None:
+    def _checked_size(self, size: int, session_id: str | None) -> None:
         if size > self.max_file_bytes:
             raise InvalidDataError(
                 f"document of {size} bytes exceeds the byte limit of {self.max_file_bytes}; "
@@ -146,7 +159,7 @@ class SqlSessionStore:
 
     # -- sessions -----------------------------------------------------------------
 
-    def save(self, session, /, *, expected_revision: str | None = None,
+    def save(self, session: SessionData, /, *, expected_revision: str | None = None,
              create_only: bool = False) -> str:
         """Save (replace) a session; return its new revision.
 
@@ -159,7 +172,8 @@ class SqlSessionStore:
         session = check_session_type(session)
         return self._save(session, expected_revision, create_only, None)
 
-    def _save(self, session, expected_revision, create_only, components) -> str:
+    def _save(self, session: SessionData, expected_revision: str | None, create_only: bool,
+              components: dict[str, str] | None) -> str:
         sid = session.id
         check_id(sid)
         head = head_text(session)
@@ -177,7 +191,7 @@ class SqlSessionStore:
         self._mirrors.put(sid, used.mirror(mirror))
         return revision
 
-    def load(self, session_id: str, /):
+    def load(self, session_id: str, /) -> SessionData | None:
         """The session, or None when it was never saved (or was deleted).
 
         :raises CorruptDataError: its rows cannot be read as this session.
@@ -188,7 +202,7 @@ class SqlSessionStore:
                             write=False, session_id=session_id)
             return None if got is None else self._session_of(session_id, *got)
 
-    def _session_of(self, session_id: str, row, message_rows):
+    def _session_of(self, session_id: str, row: Any, message_rows: list[Any]) -> SessionData:
         revision, head, token, count = row
         texts = _sessions.message_texts(session_id, count, message_rows, self.location)
         session = load_session(head, texts, session_id=session_id, where=self.location)
@@ -241,7 +255,7 @@ class SqlSessionStore:
         documents = {c.name: self._encoded(c, getattr(snapshot, c.attr), sid) for c in SIDE}
         return self._save(snapshot.session, expected_revision, create_only, documents)
 
-    def _encoded(self, component, value, session_id: str) -> str:
+    def _encoded(self, component: Component, value: Any, session_id: str) -> str:
         if not component.many and not isinstance(value, component.record):
             raise InvalidDataError(f"expected an {component.record.__name__}, got "
                                    f"{type(value).__name__}", session_id=session_id)
@@ -253,7 +267,7 @@ class SqlSessionStore:
         """The session and all its components from one transaction, or None."""
         check_id(session_id)
 
-        def read(tx):
+        def read(tx: Tx) -> tuple[tuple[Any, list[Any]], dict[str, str]] | None:
             got = _sessions.read_session(tx, key(session_id))
             return None if got is None else (got, _side.read_components(tx, key(session_id)))
 
@@ -262,7 +276,7 @@ class SqlSessionStore:
             if got is None:
                 return None
             session = self._session_of(session_id, *got[0])
-        parts = {}
+        parts: dict[str, Any] = {}
         for component in SIDE:
             value = self._decoded(component, got[1].get(component.name), session_id)
             parts[component.attr] = component.empty() if value is None else value
@@ -270,7 +284,7 @@ class SqlSessionStore:
         snap.revision = session.revision
         return snap
 
-    def _decoded(self, component, text: str | None, session_id: str):
+    def _decoded(self, component: Component, text: str | None, session_id: str) -> Any:
         if text is None:
             return None
         return component.decode(text.encode("utf-8"), strict=False, path=self.location,
@@ -278,13 +292,13 @@ class SqlSessionStore:
 
     # -- side data ----------------------------------------------------------------
 
-    def _save_component(self, component, session_id: str, value) -> None:
+    def _save_component(self, component: Component, session_id: str, value: Any) -> None:
         check_id(session_id)
         text = self._encoded(component, value, session_id)
         self._run(lambda tx: _side.write_component(tx, session_id, component.name, text),
                   write=True, session_id=session_id)
 
-    def _load_component(self, component, session_id: str):
+    def _load_component(self, component: Component, session_id: str) -> Any:
         check_id(session_id)
         text = self._run(lambda tx: _side.read_component(tx, session_id, component.name),
                          write=False, session_id=session_id)
@@ -292,7 +306,8 @@ class SqlSessionStore:
 
     # -- checkpoints --------------------------------------------------------------
 
-    def _save_checkpoint(self, kind, key_check, checkpoint_id: str, checkpoint) -> None:
+    def _put_checkpoint(self, kind: Checkpoint, key_check: KeyCheck, checkpoint_id: str,
+                        checkpoint: Any) -> None:
         check_id(checkpoint_id, kind.id_kind)  # InvalidIdError first: the key check hides why
         key_check(checkpoint_id, checkpoint)
         data = kind.encode(checkpoint)
@@ -300,7 +315,7 @@ class SqlSessionStore:
         self._run(lambda tx: _side.write_checkpoint(tx, kind.name, checkpoint_id,
                                                     data.decode("utf-8")), write=True)
 
-    def _load_checkpoint(self, kind, checked, checkpoint_id: str):
+    def _get_checkpoint(self, kind: Checkpoint, checked: LoadCheck, checkpoint_id: str) -> Any:
         check_id(checkpoint_id, kind.id_kind)
         text = self._run(lambda tx: _side.read_checkpoint(tx, kind.name, checkpoint_id),
                          write=False)
@@ -309,11 +324,11 @@ class SqlSessionStore:
         record = kind.decode(text.encode("utf-8"), strict=False, path=self.location)
         return checked(checkpoint_id, record, self.location)
 
-    def _delete_checkpoint(self, kind, checkpoint_id: str) -> None:
+    def _delete_checkpoint(self, kind: Checkpoint, checkpoint_id: str) -> None:
         check_id(checkpoint_id, kind.id_kind)
         self._run(lambda tx: _side.delete_checkpoint(tx, kind.name, checkpoint_id), write=True)
 
-    def _list_checkpoints(self, kind) -> builtins.list[str]:
+    def _list_checkpoints(self, kind: Checkpoint) -> builtins.list[str]:
         return self._run(lambda tx: _side.list_checkpoints(tx, kind.name), write=False)
 
     # -- diagnostics --------------------------------------------------------------
@@ -329,11 +344,11 @@ class SqlSessionStore:
         return self._dialect.name
 
 
-def _side_methods(component):
-    def save(self, session_id, value, /):
+def _side_methods(component: Component) -> tuple[Callable[..., None], Callable[..., Any]]:
+    def save(self: SqlSessionStore, session_id: str, value: Any, /) -> None:
         self._save_component(component, session_id, value)
 
-    def load(self, session_id, /):
+    def load(self: SqlSessionStore, session_id: str, /) -> Any:
         return self._load_component(component, session_id)
 
     save.__doc__ = f"Save (replace) the {component.label} of a session."
@@ -341,17 +356,18 @@ def _side_methods(component):
     return save, load
 
 
-def _checkpoint_methods(kind, key_check, checked):
-    def save(self, checkpoint_id, checkpoint, /):
-        self._save_checkpoint(kind, key_check, checkpoint_id, checkpoint)
+def _checkpoint_methods(kind: Checkpoint, key_check: KeyCheck, checked: LoadCheck
+                        ) -> tuple[Callable[..., Any], ...]:
+    def save(self: SqlSessionStore, checkpoint_id: str, checkpoint: Any, /) -> None:
+        self._put_checkpoint(kind, key_check, checkpoint_id, checkpoint)
 
-    def load(self, checkpoint_id, /):
-        return self._load_checkpoint(kind, checked, checkpoint_id)
+    def load(self: SqlSessionStore, checkpoint_id: str, /) -> Any:
+        return self._get_checkpoint(kind, checked, checkpoint_id)
 
-    def delete(self, checkpoint_id, /):
+    def delete(self: SqlSessionStore, checkpoint_id: str, /) -> None:
         self._delete_checkpoint(kind, checkpoint_id)
 
-    def list_ids(self):
+    def list_ids(self: SqlSessionStore) -> builtins.list[str]:
         return self._list_checkpoints(kind)
 
     what = f"the {kind.label} of a {kind.id_kind}"
@@ -370,9 +386,8 @@ def _install_methods() -> None:
             method.__name__ = method.__qualname__ = name
             setattr(SqlSessionStore, name, method)
     for kind in CHECKPOINTS:
-        methods = _checkpoint_methods(
-            kind, lambda key, cp, kind=kind: check_checkpoint(kind, key, cp),
-            lambda key, cp, path, kind=kind: checked_checkpoint(kind, key, cp, path))
+        methods = _checkpoint_methods(kind, partial(check_checkpoint, kind),
+                                      partial(checked_checkpoint, kind))
         names = (f"save_{kind.method}", f"load_{kind.method}", f"delete_{kind.method}",
                  f"list_{kind.method}s")
         for name, method in zip(names, methods):

@@ -9,11 +9,23 @@ from __future__ import annotations
 
 import inspect
 import re
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["CASES", "Case", "Skip", "case", "raises", "require_paging"]
+if TYPE_CHECKING:
+    from .backends import BackendInstance
+
+__all__ = ["CASES", "Case", "Reopen", "Skip", "Store", "case", "raises", "require_paging"]
+
+#: The store under test: any object that claims the SessionStore contract (the
+#: cases also call it with deliberately wrong arguments, to see them refused).
+Store = Any
+#: Opens another store object on the same data (what another process would open).
+Reopen = Callable[[], Any]
+#: A case: takes the store, and ``reopen`` when it has that second parameter.
+CaseFunc = Callable[..., None]
 
 
 class Skip(Exception):
@@ -30,7 +42,7 @@ class Case:
     """
 
     name: str
-    func: Callable
+    func: CaseFunc
     doc: str = field(default="", compare=False)
 
     @property
@@ -38,7 +50,7 @@ class Case:
         """Whether the case opens the same data a second time."""
         return "reopen" in inspect.signature(self.func).parameters
 
-    def run(self, instance) -> None:
+    def run(self, instance: BackendInstance) -> None:
         """Run the case on an opened backend (see ``BackendInstance``)."""
         if self.wants_reopen:
             self.func(instance.store, instance.reopen)
@@ -50,14 +62,15 @@ class Case:
 CASES: list[Case] = []
 
 
-def case(func: Callable) -> Callable:
+def case(func: CaseFunc) -> CaseFunc:
     """Register ``func`` as a case of the contract (its docstring says the promise)."""
     CASES.append(Case(func.__name__, func, inspect.getdoc(func) or ""))
     return func
 
 
 @contextmanager
-def raises(expected, match: str | None = None):
+def raises(expected: type[BaseException] | tuple[type[BaseException], ...],
+           match: str | None = None) -> Iterator[None]:
     """Check that the block raises ``expected`` (a class or a tuple of them), with
     ``match`` found in its text.
 
@@ -80,7 +93,7 @@ def raises(expected, match: str | None = None):
         raise AssertionError(f"expected {' or '.join(names)}, nothing was raised")
 
 
-def require_paging(store) -> None:
+def require_paging(store: Store) -> None:
     """Skip unless ``list_summaries`` takes ``limit`` and ``after``."""
     try:
         names = set(inspect.signature(store.list_summaries).parameters)

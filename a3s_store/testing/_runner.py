@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .. import _fs
-from ._registry import CASES, Skip
+from ._registry import CASES, Case, Skip
+from .backends import Backend
 
 __all__ = ["ContractReport", "run_contract"]
 
@@ -33,7 +35,8 @@ class ContractReport:
                 f"{len(self.skipped)} skipped")
 
 
-def run_contract(backend, folder: str, *, cases=None) -> ContractReport:
+def run_contract(backend: Backend, folder: str, *,
+                 cases: Iterable[Case] | None = None) -> ContractReport:
     """Run every case (or ``cases``) on ``backend``, each in a new subfolder of
     ``folder`` (an existing folder, which the caller removes afterwards)."""
     report = ContractReport(backend.name)

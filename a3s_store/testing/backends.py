@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ..file_store import FileSessionStore
 from ..memory_store import MemorySessionStore
@@ -31,7 +32,7 @@ class BackendInstance:
     store: Any
     reopen_store: Callable[[], Any] | None = None
     cleanup: Callable[[], None] | None = None
-    _opened: list = field(default_factory=list, repr=False)
+    _opened: list[Any] = field(default_factory=list, repr=False)
 
     def reopen(self) -> Any:
         """Another store object on the same data (the same object for a memory store)."""
@@ -105,10 +106,10 @@ def _postgres(folder: str) -> BackendInstance:
     with psycopg.connect(dsn, autocommit=True) as admin:
         admin.execute(f"CREATE SCHEMA {schema}")
 
-    def open_store():
+    def open_store() -> SqlSessionStore:
         return SqlSessionStore.postgres(dsn, options=f"-c search_path={schema}")
 
-    def drop():
+    def drop() -> None:
         with psycopg.connect(dsn, autocommit=True) as admin:
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
 

@@ -6,19 +6,20 @@ Paging (``list_summaries(limit=, after=)``) is skipped for a store whose
 
 from __future__ import annotations
 
+from ..records import SessionData
 from ..snapshot import SessionSummary
 from . import samples as s
-from ._registry import case, raises, require_paging
+from ._registry import Store, case, raises, require_paging
 
 
 @case
-def summaries_describe_each_session(store):
+def summaries_describe_each_session(store: Store) -> None:
     """One summary per session, sorted by id, with its name, state, model, message
     count and times."""
     store.save(s.session("b", messages=3, name="Bee", updated_at=1700000300))
     d = s.session_dict("a", messages=1, name="Ay")
     d["model_name"] = "openai/gpt-4o"
-    store.save(s.SessionData.from_dict(d))
+    store.save(SessionData.from_dict(d))
     rows = store.list_summaries()
     assert [type(r) for r in rows] == [SessionSummary, SessionSummary]
     a, b = rows
@@ -30,7 +31,7 @@ def summaries_describe_each_session(store):
 
 
 @case
-def summaries_follow_saves_and_deletes(store):
+def summaries_follow_saves_and_deletes(store: Store) -> None:
     """A listing shows the last save of each session and no deleted one."""
     store.save(s.session("x", messages=1))
     store.save(s.session("y"))
@@ -40,7 +41,7 @@ def summaries_follow_saves_and_deletes(store):
         ("x", "renamed", 4)]
 
 
-def _fill(store, n: int = 7) -> list[str]:
+def _fill(store: Store, n: int = 7) -> list[str]:
     ids = [f"s-{i:02d}" for i in range(n)]
     for sid in reversed(ids):
         store.save(s.session(sid, messages=1))
@@ -48,7 +49,7 @@ def _fill(store, n: int = 7) -> list[str]:
 
 
 @case
-def paging_walks_every_session_once_in_order(store):
+def paging_walks_every_session_once_in_order(store: Store) -> None:
     """Pages of ``limit`` after the last id of the previous page cover every session."""
     require_paging(store)
     ids = _fill(store)
@@ -65,7 +66,7 @@ def paging_walks_every_session_once_in_order(store):
 
 
 @case
-def paging_bounds(store):
+def paging_bounds(store: Store) -> None:
     """``after`` is exclusive and need not be a stored id; ``limit=0`` gives nothing."""
     require_paging(store)
     ids = _fill(store)
@@ -78,7 +79,7 @@ def paging_bounds(store):
 
 
 @case
-def paging_orders_by_code_point(store):
+def paging_orders_by_code_point(store: Store) -> None:
     """Pages follow Python's sort of ids (code points), whatever the database's collation."""
     require_paging(store)
     ids = ["B", "a", "\u00e9", "e", "Z", "_", "\u4e2d", "a-b", "a b"]
@@ -89,7 +90,7 @@ def paging_orders_by_code_point(store):
 
 
 @case
-def paging_refuses_a_bad_limit(store):
+def paging_refuses_a_bad_limit(store: Store) -> None:
     """A negative or non-integer limit raises ValueError (or TypeError)."""
     require_paging(store)
     for bad in (-1, 1.5, "3", True):

@@ -8,6 +8,8 @@ and histories edited between saves.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..errors import InvalidDataError, InvalidIdError
 from ..records import (
     ImageBlock,
@@ -21,11 +23,11 @@ from ..records import (
 )
 from ..store import SessionStore
 from . import samples as s
-from ._registry import case, raises
+from ._registry import Reopen, Store, case, raises
 
 
 @case
-def store_save_and_load(store):
+def store_save_and_load(store: Store) -> None:
     """A saved session loads with its fields."""
     store.save(s.session())
     loaded = store.load("test-session-1")
@@ -36,13 +38,13 @@ def store_save_and_load(store):
 
 
 @case
-def store_load_nonexistent_returns_none(store):
+def store_load_nonexistent_returns_none(store: Store) -> None:
     """Loading an id never saved gives None."""
     assert store.load("nonexistent") is None
 
 
 @case
-def store_delete(store):
+def store_delete(store: Store) -> None:
     """A deleted session no longer exists or loads."""
     store.save(s.session())
     assert store.exists("test-session-1")
@@ -52,13 +54,13 @@ def store_delete(store):
 
 
 @case
-def store_delete_unknown_id_is_not_an_error(store):
+def store_delete_unknown_id_is_not_an_error(store: Store) -> None:
     """Deleting an unknown id does nothing."""
     store.delete("never-saved")
 
 
 @case
-def store_list(store):
+def store_list(store: Store) -> None:
     """``list`` gives the ids of the sessions, sorted."""
     assert store.list() == []
     for i in (3, 1, 2):
@@ -67,7 +69,7 @@ def store_list(store):
 
 
 @case
-def store_overwrite(store):
+def store_overwrite(store: Store) -> None:
     """A save replaces the session."""
     store.save(s.session())
     store.save(s.session(messages=3, updated_at=1700000200))
@@ -77,7 +79,7 @@ def store_overwrite(store):
 
 
 @case
-def store_path_traversal_id_round_trips(store):
+def store_path_traversal_id_round_trips(store: Store) -> None:
     """An id shaped like a path is an id like any other."""
     sid = "../../../etc/passwd"
     store.save(s.session(sid))
@@ -86,7 +88,7 @@ def store_path_traversal_id_round_trips(store):
 
 
 @case
-def store_with_policies(store):
+def store_with_policies(store: Store) -> None:
     """Session policies survive a round trip."""
     d = s.session_dict()
     d["config"]["confirmation_policy"] = {"enabled": True, "default_timeout_ms": 30000,
@@ -102,7 +104,7 @@ def store_with_policies(store):
 
 
 @case
-def store_with_llm_config_never_persists_api_key(store):
+def store_with_llm_config_never_persists_api_key(store: Store) -> None:
     """The API key of an LLM configuration is never stored."""
     d = s.session_dict()
     d["llm_config"] = {"provider": "anthropic", "model": "claude", "api_key": "secret",
@@ -115,7 +117,7 @@ def store_with_llm_config_never_persists_api_key(store):
 
 
 @case
-def store_exists(store):
+def store_exists(store: Store) -> None:
     """``exists`` follows saves and deletes."""
     assert not store.exists("test-session-1")
     store.save(s.session())
@@ -125,7 +127,7 @@ def store_exists(store):
 
 
 @case
-def store_health_check_and_backend_name(store):
+def store_health_check_and_backend_name(store: Store) -> None:
     """A fresh store is healthy, names its backend and implements the protocol."""
     store.health_check()
     name = store.backend_name()
@@ -134,7 +136,7 @@ def store_health_check_and_backend_name(store):
 
 
 @case
-def ids_that_collide_in_the_rust_layout_stay_distinct(store):
+def ids_that_collide_in_the_rust_layout_stay_distinct(store: Store) -> None:
     """Ids that a3s-code would map to one file name stay distinct."""
     ids = ["tenant/session", "tenant_session", "tenant\\session", "tenant..session",
            "tenant_.session"]
@@ -157,7 +159,7 @@ AWKWARD_IDS = ("x\x00y", "\x01", "\x01\x01", "A", "a", "\u00e9", "e\u0301", "\u2
 
 
 @case
-def awkward_ids_round_trip_without_collision(store):
+def awkward_ids_round_trip_without_collision(store: Store) -> None:
     """Awkward ids round-trip, stay distinct and list in code-point order."""
     for i, sid in enumerate(AWKWARD_IDS):
         store.save(s.session(sid, messages=i % 3, name=f"n{i}"))
@@ -169,7 +171,7 @@ def awkward_ids_round_trip_without_collision(store):
 
 
 @case
-def invalid_ids_are_refused_before_any_io(store):
+def invalid_ids_are_refused_before_any_io(store: Store) -> None:
     """Ids that are not strings, not Unicode or too long raise InvalidIdError."""
     for bad in (None, 1, b"x", "\ud800", "x\udfff"):
         with raises(InvalidIdError):
@@ -182,7 +184,7 @@ def invalid_ids_are_refused_before_any_io(store):
 
 
 @case
-def bad_records_are_refused_before_writing(store):
+def bad_records_are_refused_before_writing(store: Store) -> None:
     """What is not a record raises InvalidDataError and writes nothing."""
     with raises(InvalidDataError):
         store.save("not a session")
@@ -190,15 +192,16 @@ def bad_records_are_refused_before_writing(store):
         store.save_trace_events("s", ["not a trace event"])
     assert store.load_trace_events("s") is None
     session = s.session()
-    session.messages.append("not a message")
+    session.messages.append("not a message")  # type: ignore[arg-type]  # deliberately wrong: refused
     with raises(InvalidDataError):
         store.save(session)
     assert store.load("test-session-1") is None
 
 
 @case
-def artifacts_of_the_wrong_type_are_refused(store):
+def artifacts_of_the_wrong_type_are_refused(store: Store) -> None:
     """Saving what is not an ArtifactStore as artifacts raises InvalidDataError."""
+    bad: object
     for bad in (["not an artifact store"], dict(artifacts=[]), None):
         with raises(InvalidDataError):
             store.save_artifacts("s", bad)
@@ -206,7 +209,7 @@ def artifacts_of_the_wrong_type_are_refused(store):
 
 
 @case
-def mutating_after_save_or_load_changes_nothing_stored(store):
+def mutating_after_save_or_load_changes_nothing_stored(store: Store) -> None:
     """Saves copy in and loads copy out."""
     session = s.session()
     store.save(session)
@@ -221,19 +224,20 @@ def mutating_after_save_or_load_changes_nothing_stored(store):
 
 
 @case
-def a_message_changed_in_place_is_saved_as_it_is_now(store, reopen):
+def a_message_changed_in_place_is_saved_as_it_is_now(store: Store, reopen: Reopen) -> None:
     """A save stores the session as it is, also what changed inside saved messages."""
     session = s.session(messages=0)
     use = ToolUseBlock(id="t1", name="bash", input={"command": "ls", "n": 1})
     unknown = UnknownBlock(data={"type": "thinking", "thinking": "hmm"})
     image = ImageBlock(source=ImageSource(source_type="base64", media_type="image/png",
                                           data="AAAA"))
-    result = ToolResultBlock(tool_use_id="t1", content=[TextBlock(text="out"), image])
+    out = TextBlock(text="out")
+    result = ToolResultBlock(tool_use_id="t1", content=[out, image])
     session.messages.extend([Message(role="user", content=[TextBlock(text="hi")]),
                              Message(role="assistant", content=[use, unknown]),
                              Message(role="user", content=[result])])
     store.save(session)
-    changes = [
+    changes: list[Callable[[], object]] = [
         lambda: use.input.__setitem__("n", 2),
         lambda: use.input.__setitem__("n", 2.0),  # equal in Python, not in JSON
         lambda: use.input.__setitem__("n", True),
@@ -242,7 +246,7 @@ def a_message_changed_in_place_is_saved_as_it_is_now(store, reopen):
         lambda: session.messages[0].extra.__setitem__("transcript_text", "new key"),
         lambda: unknown.data.__setitem__("thinking", "changed"),
         lambda: image.source.extra.__setitem__("detail", "high"),
-        lambda: result.content[0].extra.__setitem__("cache", True),
+        lambda: out.extra.__setitem__("cache", True),  # inside the tool result
         lambda: session.messages.append(Message(role="user", content=[TextBlock(text="x")])),
     ]
     for change in changes:
@@ -257,12 +261,12 @@ def a_message_changed_in_place_is_saved_as_it_is_now(store, reopen):
 
 
 @case
-def a_history_edited_between_saves_is_stored_as_given(store, reopen):
+def a_history_edited_between_saves_is_stored_as_given(store: Store, reopen: Reopen) -> None:
     """Appends, truncations, replacements and reorderings of the history are all kept."""
     session = s.session(messages=30)
     store.save(session)
     msgs = session.messages
-    edits = [
+    edits: list[Callable[[], object]] = [
         lambda: msgs.extend(Message(role="user", content=[TextBlock(text=f"more {i}")])
                             for i in range(5)),
         lambda: msgs.__delitem__(slice(20, None)),
@@ -283,7 +287,7 @@ def a_history_edited_between_saves_is_stored_as_given(store, reopen):
 
 
 @case
-def unknown_keys_and_blocks_are_kept(store):
+def unknown_keys_and_blocks_are_kept(store: Store) -> None:
     """Keys and block types a record does not know come back as they were."""
     d = s.session_dict()
     d["future_field"] = {"nested": [1, 2.5, None, "x"]}
@@ -298,7 +302,7 @@ def unknown_keys_and_blocks_are_kept(store):
 
 
 @case
-def another_store_on_the_same_data_sees_each_save(store, reopen):
+def another_store_on_the_same_data_sees_each_save(store: Store, reopen: Reopen) -> None:
     """What one store object saves, another one on the same data loads."""
     store.save(s.session(messages=3))
     other = reopen()
@@ -311,7 +315,8 @@ def another_store_on_the_same_data_sees_each_save(store, reopen):
 
 
 @case
-def a_save_after_another_writer_stores_exactly_the_session_given(store, reopen):
+def a_save_after_another_writer_stores_exactly_the_session_given(store: Store,
+                                                                 reopen: Reopen) -> None:
     """A store that saved a session before another writer replaced it still saves
     exactly what it is given next (no rows of the other writer's history survive)."""
     session = s.session(messages=3)

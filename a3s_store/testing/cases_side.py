@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from ..errors import InvalidDataError, UnsupportedVersionError
 from . import samples as s
-from ._registry import case, raises
+from ._registry import Store, case, raises
 
 
 @case
-def store_save_and_load_artifacts(store):
+def store_save_and_load_artifacts(store: Store) -> None:
     """Artifacts round-trip, also for an id with no session."""
     store.save_artifacts("session/a", s.artifact_store("artifact content"))
     loaded = store.load_artifacts("session/a")
@@ -18,7 +18,7 @@ def store_save_and_load_artifacts(store):
 
 
 @case
-def store_save_and_load_trace_events(store):
+def store_save_and_load_trace_events(store: Store) -> None:
     """Trace events round-trip."""
     events = [s.trace_event("bash"), s.trace_event("read", success=False, exit_code=1)]
     store.save_trace_events("session/a", events)
@@ -26,7 +26,7 @@ def store_save_and_load_trace_events(store):
 
 
 @case
-def store_save_and_load_run_records(store):
+def store_save_and_load_run_records(store: Store) -> None:
     """Run records round-trip with their events."""
     store.save_run_records("session/a", [s.run_record("session/a")])
     loaded = store.load_run_records("session/a")
@@ -36,7 +36,7 @@ def store_save_and_load_run_records(store):
 
 
 @case
-def store_save_and_load_verification_reports(store):
+def store_save_and_load_verification_reports(store: Store) -> None:
     """Verification reports round-trip."""
     reports = [s.verification_report()]
     store.save_verification_reports("session/a", reports)
@@ -44,7 +44,7 @@ def store_save_and_load_verification_reports(store):
 
 
 @case
-def store_save_and_load_subagent_tasks(store):
+def store_save_and_load_subagent_tasks(store: Store) -> None:
     """Subagent tasks round-trip."""
     tasks = [s.subagent_task("session/a")]
     store.save_subagent_tasks("session/a", tasks)
@@ -52,7 +52,7 @@ def store_save_and_load_subagent_tasks(store):
 
 
 @case
-def store_delete_removes_side_data(store):
+def store_delete_removes_side_data(store: Store) -> None:
     """Deleting a session removes every component with it."""
     sid = "test-session-1"
     store.save(s.session(sid))
@@ -70,7 +70,7 @@ def store_delete_removes_side_data(store):
 
 
 @case
-def store_side_data_missing_is_none(store):
+def store_side_data_missing_is_none(store: Store) -> None:
     """Components never saved load as None."""
     assert store.load_artifacts("x") is None
     assert store.load_trace_events("x") is None
@@ -80,7 +80,7 @@ def store_side_data_missing_is_none(store):
 
 
 @case
-def side_data_alone_is_not_a_session(store):
+def side_data_alone_is_not_a_session(store: Store) -> None:
     """An id with side data and no session is not listed and does not exist."""
     store.save_trace_events("only-traces", [s.trace_event()])
     assert store.list() == [] and not store.exists("only-traces")
@@ -91,7 +91,7 @@ def side_data_alone_is_not_a_session(store):
 
 
 @case
-def side_data_saves_leave_the_session_alone(store):
+def side_data_saves_leave_the_session_alone(store: Store) -> None:
     """Saving a component changes neither the session nor the other components."""
     sid = "test-session-1"
     store.save(s.session(sid, messages=4))
@@ -104,7 +104,7 @@ def side_data_saves_leave_the_session_alone(store):
 
 
 @case
-def opaque_json_is_copied_too(store):
+def opaque_json_is_copied_too(store: Store) -> None:
     """Opaque JSON (run events) is copied in: changing it after a save changes nothing."""
     record = s.run_record()
     store.save_run_records("test-session-1", [record])
@@ -113,7 +113,7 @@ def opaque_json_is_copied_too(store):
 
 
 @case
-def store_loop_checkpoint_save_load_delete(store):
+def store_loop_checkpoint_save_load_delete(store: Store) -> None:
     """A loop checkpoint round-trips; deleting it twice is fine."""
     store.save_loop_checkpoint("run-x", s.loop_checkpoint("run-x"))
     loaded = store.load_loop_checkpoint("run-x")
@@ -125,7 +125,7 @@ def store_loop_checkpoint_save_load_delete(store):
 
 
 @case
-def store_loop_checkpoint_overwrites(store):
+def store_loop_checkpoint_overwrites(store: Store) -> None:
     """A newer loop checkpoint replaces the older one."""
     store.save_loop_checkpoint("run-x", s.loop_checkpoint("run-x"))
     newer = s.loop_checkpoint("run-x")
@@ -135,7 +135,7 @@ def store_loop_checkpoint_overwrites(store):
 
 
 @case
-def store_workflow_checkpoint_roundtrip(store):
+def store_workflow_checkpoint_roundtrip(store: Store) -> None:
     """A workflow checkpoint round-trips and deletes."""
     cp = s.workflow_checkpoint("wf-1", steps=2)
     store.save_workflow_checkpoint("wf-1", cp)
@@ -148,7 +148,7 @@ def store_workflow_checkpoint_roundtrip(store):
 
 
 @case
-def store_rejects_future_workflow_checkpoint(store):
+def store_rejects_future_workflow_checkpoint(store: Store) -> None:
     """A workflow checkpoint of a newer schema version is refused on load."""
     store.save_workflow_checkpoint("wf-2", s.workflow_checkpoint("wf-2", schema_version=2))
     with raises(UnsupportedVersionError, match="schema version"):
@@ -156,7 +156,7 @@ def store_rejects_future_workflow_checkpoint(store):
 
 
 @case
-def store_rejects_future_loop_checkpoint(store):
+def store_rejects_future_loop_checkpoint(store: Store) -> None:
     """A loop checkpoint of a newer schema version is refused on load."""
     store.save_loop_checkpoint("run-f", s.loop_checkpoint("run-f", schema_version=2))
     with raises(UnsupportedVersionError, match="schema version"):
@@ -164,7 +164,7 @@ def store_rejects_future_loop_checkpoint(store):
 
 
 @case
-def checkpoint_under_another_run_id_is_refused(store):
+def checkpoint_under_another_run_id_is_refused(store: Store) -> None:
     """A checkpoint is saved only under its own run or workflow id."""
     with raises(InvalidDataError, match="run"):
         store.save_loop_checkpoint("run-a", s.loop_checkpoint("run-b"))
@@ -174,7 +174,7 @@ def checkpoint_under_another_run_id_is_refused(store):
 
 
 @case
-def checkpoints_of_the_wrong_type_are_refused(store):
+def checkpoints_of_the_wrong_type_are_refused(store: Store) -> None:
     """Only LoopCheckpoint and WorkflowCheckpoint records are saved as checkpoints."""
     with raises(InvalidDataError, match="LoopCheckpoint"):
         store.save_loop_checkpoint("run-1", object())
@@ -184,7 +184,7 @@ def checkpoints_of_the_wrong_type_are_refused(store):
 
 
 @case
-def deleting_a_session_leaves_its_checkpoints(store):
+def deleting_a_session_leaves_its_checkpoints(store: Store) -> None:
     """Checkpoints are keyed by run and workflow: deleting a session keeps them."""
     store.save(s.session())
     store.save_loop_checkpoint("run-x", s.loop_checkpoint("run-x"))

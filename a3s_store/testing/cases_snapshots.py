@@ -7,7 +7,7 @@ from ..errors import ConflictError, InvalidDataError
 from ..records import ArtifactStore
 from ..snapshot import SessionSnapshot
 from . import samples as s
-from ._registry import case, raises
+from ._registry import Reopen, Store, case, raises
 
 
 def _full_snapshot(sid: str = "test-session-1") -> SessionSnapshot:
@@ -22,7 +22,7 @@ def _full_snapshot(sid: str = "test-session-1") -> SessionSnapshot:
 
 
 @case
-def snapshot_round_trip(store):
+def snapshot_round_trip(store: Store) -> None:
     """A snapshot loads equal, with the revision its save returned."""
     snap = _full_snapshot()
     revision = store.save_snapshot(snap)
@@ -34,7 +34,7 @@ def snapshot_round_trip(store):
 
 
 @case
-def snapshot_replaces_every_component(store):
+def snapshot_replaces_every_component(store: Store) -> None:
     """A snapshot's empty components replace saved ones."""
     sid = "test-session-1"
     store.save_snapshot(SessionSnapshot(session=s.session(sid), trace_events=[s.trace_event()],
@@ -47,13 +47,13 @@ def snapshot_replaces_every_component(store):
 
 
 @case
-def load_snapshot_of_unknown_session_is_none(store):
+def load_snapshot_of_unknown_session_is_none(store: Store) -> None:
     """No session, no snapshot."""
     assert store.load_snapshot("nope") is None
 
 
 @case
-def snapshot_of_a_session_saved_alone_has_empty_components(store):
+def snapshot_of_a_session_saved_alone_has_empty_components(store: Store) -> None:
     """Components never saved come back empty in a snapshot."""
     store.save(s.session())
     snap = store.load_snapshot("test-session-1")
@@ -61,7 +61,7 @@ def snapshot_of_a_session_saved_alone_has_empty_components(store):
 
 
 @case
-def snapshot_artifacts_beyond_default_limits_survive(store):
+def snapshot_artifacts_beyond_default_limits_survive(store: Store) -> None:
     """Every artifact is kept, beyond the default limits of an ArtifactStore."""
     sid = "big"
     artifacts = ArtifactStore(max_artifacts=300)
@@ -75,12 +75,12 @@ def snapshot_artifacts_beyond_default_limits_survive(store):
 
 
 @case
-def a_refused_snapshot_writes_nothing(store):
+def a_refused_snapshot_writes_nothing(store: Store) -> None:
     """A snapshot with a bad component leaves the stored generation as it was."""
     store.save_snapshot(_full_snapshot())
     bad = _full_snapshot()
     bad.session.config.name = "new"
-    bad.trace_events = ["not a trace event"]
+    bad.trace_events = ["not a trace event"]  # type: ignore[list-item]  # deliberately wrong: refused
     with raises(InvalidDataError):
         store.save_snapshot(bad)
     assert store.load_snapshot("test-session-1") == _full_snapshot()
@@ -90,7 +90,7 @@ def a_refused_snapshot_writes_nothing(store):
 
 
 @case
-def revision_changes_on_every_save_and_is_not_a_timestamp(store):
+def revision_changes_on_every_save_and_is_not_a_timestamp(store: Store) -> None:
     """Every save, of the session or a component, gives a new revision."""
     r1 = store.save(s.session())
     r2 = store.save(s.session())
@@ -101,7 +101,7 @@ def revision_changes_on_every_save_and_is_not_a_timestamp(store):
 
 
 @case
-def stale_revision_is_a_conflict_and_writes_nothing(store):
+def stale_revision_is_a_conflict_and_writes_nothing(store: Store) -> None:
     """A save with an old revision raises ConflictError and writes nothing."""
     r1 = store.save(s.session())
     store.save(s.session(messages=3))
@@ -114,7 +114,7 @@ def stale_revision_is_a_conflict_and_writes_nothing(store):
 
 
 @case
-def matching_revision_saves(store):
+def matching_revision_saves(store: Store) -> None:
     """A save with the current revision goes through."""
     store.save(s.session())
     loaded = store.load("test-session-1")
@@ -127,7 +127,7 @@ def matching_revision_saves(store):
 
 
 @case
-def create_only_refuses_an_existing_session(store):
+def create_only_refuses_an_existing_session(store: Store) -> None:
     """``create_only`` saves only a session that does not exist yet."""
     store.save(s.session(), create_only=True)
     with raises(ConflictError, match="exists"):
@@ -138,7 +138,7 @@ def create_only_refuses_an_existing_session(store):
 
 
 @case
-def revision_is_not_reused_after_delete(store):
+def revision_is_not_reused_after_delete(store: Store) -> None:
     """A revision from before a delete never matches again."""
     r1 = store.save(s.session())
     store.delete("test-session-1")
@@ -149,7 +149,7 @@ def revision_is_not_reused_after_delete(store):
 
 
 @case
-def a_revision_read_by_another_store_detects_a_later_save(store, reopen):
+def a_revision_read_by_another_store_detects_a_later_save(store: Store, reopen: Reopen) -> None:
     """Two store objects on the same data: the second writer with a stale revision loses."""
     store.save(s.session())
     other = reopen()

@@ -11,6 +11,8 @@ they stand for. The repository's own tests use these builders too.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..records import (
     ArtifactStore,
     LoopCheckpoint,
@@ -28,13 +30,13 @@ __all__ = ["artifact_store", "loop_checkpoint", "message", "run_record", "sessio
            "workflow_checkpoint"]
 
 
-def message(role: str, text: str) -> dict:
+def message(role: str, text: str) -> dict[str, Any]:
     """A message's JSON: one text block."""
     return {"role": role, "content": [{"type": "text", "text": text}]}
 
 
 def session_dict(session_id: str = "test-session-1", *, messages: int = 2,
-                 name: str = "Test Session", updated_at: int = 1700000100) -> dict:
+                 name: str = "Test Session", updated_at: int = 1700000100) -> dict[str, Any]:
     """A session file's JSON with ``messages`` alternating user/assistant texts."""
     msgs = [message("user" if i % 2 == 0 else "assistant", f"message {i}")
             for i in range(messages)]
@@ -58,7 +60,7 @@ def session_dict(session_id: str = "test-session-1", *, messages: int = 2,
     }
 
 
-def session(session_id: str = "test-session-1", **kw) -> SessionData:
+def session(session_id: str = "test-session-1", **kw: Any) -> SessionData:
     """A :class:`SessionData` of :func:`session_dict`."""
     return SessionData.from_dict(session_dict(session_id, **kw))
 
@@ -78,7 +80,7 @@ def artifact_store(*contents: str) -> ArtifactStore:
     return store
 
 
-def trace_event(name: str = "bash", **extra) -> TraceEvent:
+def trace_event(name: str = "bash", **extra: Any) -> TraceEvent:
     """A tool-execution trace event; ``extra`` overrides its keys."""
     d = {
         "schema": "a3s.trace_event.v1",
