@@ -5,7 +5,7 @@ the layout and byte format of the Rust crate's ``FileSessionStore``; saves are
 all-or-nothing, durable by default, and safe to share between processes.
 
 >>> import tempfile
->>> from a3s_store import FileSessionStore, SessionData, SessionSnapshot
+>>> from . import FileSessionStore, SessionData, SessionSnapshot
 >>> store = FileSessionStore(tempfile.mkdtemp())
 >>> revision = store.save_snapshot(SessionSnapshot(session=SessionData(id="chat-1")))
 >>> store.list()
@@ -18,10 +18,11 @@ True
 
 Errors for bad input or bad data derive from :class:`A3SStoreError`:
 
->>> store.load(42)
-Traceback (most recent call last):
-    ...
-a3s_store.errors.InvalidIdError: session id must be a str, not int (session 42)
+>>> try:
+...     store.load(42)
+... except InvalidIdError as error:
+...     print(error)
+session id must be a str, not int (session 42)
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ them when the source can list them (``list_loop_checkpoints``); workflow
 checkpoints only when it can list them (``list_workflow_checkpoints``):
 the protocol has no other way to find them.
 
->>> from a3s_store import MemorySessionStore, SessionData
+>>> from . import MemorySessionStore, SessionData
 >>> src, dst = MemorySessionStore(), MemorySessionStore()
 >>> _ = src.save(SessionData(id="a")), src.save(SessionData(id="b"))
 >>> copy_store(src, dst)

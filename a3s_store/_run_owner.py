@@ -114,7 +114,7 @@ def stale_runs(run_records: Iterable[RunRecord], *, now_ms: int, this_host: str,
     here (another host, or no owner noted) is stale once unchanged for
     longer than ``idle_ms``. No I/O.
 
-    >>> from a3s_store import RunRecord, RunSnapshot
+    >>> from . import RunRecord, RunSnapshot
     >>> run = RunRecord(snapshot=RunSnapshot(id="r", session_id="s", status="executing",
     ...                 extra={"a3s_store": {"owner": {"host": "h", "pid": 7,
     ...                                                "alive_at_ms": 1000}}}))

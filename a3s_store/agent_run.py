@@ -17,7 +17,7 @@ workflow's checkpoint, so a resumed or repeated run skips the steps done.
 Each run notes its owner process in its record (``_run_owner``), so that
 runs left executing by a process that is gone can be told apart.
 
->>> from a3s_store import AgentSession, MemorySessionStore
+>>> from . import AgentSession, MemorySessionStore
 >>> store = MemorySessionStore()
 >>> live = AgentSession(session_id="s", store=store)
 >>> with live.start_run("list the files", run_id="run-1") as run:

@@ -9,7 +9,7 @@ agent loop drives it (appends messages, records runs and usage).
 Code that has its own session object can hand it to the helper instead: it
 needs the attributes of :class:`~a3s_store.PersistableSession`.
 
->>> from a3s_store import AgentSession, MemorySessionStore, Message, TextBlock
+>>> from . import AgentSession, MemorySessionStore, Message, TextBlock
 >>> store = MemorySessionStore()
 >>> live = AgentSession(session_id="notes", model="openai/gpt-4o", store=store)
 >>> live.history.append(Message(role="user", content=[TextBlock(text="Hi")]))
@@ -144,7 +144,7 @@ class AgentSession:
         (``api_key`` included, not saved). This session and what is stored
         for it are not touched.
 
-        >>> from a3s_store import MemorySessionStore
+        >>> from . import MemorySessionStore
         >>> store = MemorySessionStore()
         >>> main = AgentSession(session_id="main", store=store)
         >>> branch = main.fork("main-b")

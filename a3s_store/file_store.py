@@ -68,7 +68,7 @@ class FileSessionStore(ComponentMethods):
     removes temporary files left by dead writers.
 
     >>> import tempfile
-    >>> from a3s_store import FileSessionStore, SessionData
+    >>> from . import FileSessionStore, SessionData
     >>> root = tempfile.mkdtemp()
     >>> store = FileSessionStore(root)
     >>> revision = store.save(SessionData(id="tenant/s-1"))

@@ -54,7 +54,7 @@ def _decoded(component: Component, data: bytes) -> Any:
 class MemorySessionStore(ComponentMethods):
     """A :class:`~a3s_store.SessionStore` in memory, with copy-in/copy-out semantics.
 
-    >>> from a3s_store import MemorySessionStore, SessionData
+    >>> from . import MemorySessionStore, SessionData
     >>> store = MemorySessionStore()
     >>> session = SessionData(id="s-1")
     >>> _ = store.save(session)

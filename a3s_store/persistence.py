@@ -33,7 +33,7 @@ The pieces, each importing only those before it (no import cycle):
 ``agent_run.py`` (runs and their checkpoints), ``agent_session.py`` (the
 plain live session) and ``resume.py`` (load, check, build, restore).
 
->>> from a3s_store import AgentSession, MemorySessionStore, resume_session
+>>> from . import AgentSession, MemorySessionStore, resume_session
 >>> store = MemorySessionStore()
 >>> live = AgentSession(session_id="chat-1", model="openai/gpt-4o", store=store)
 >>> revision = live.save()
@@ -84,7 +84,7 @@ class SessionPersistence:
     from or last saved, and what was recorded since (usage, cost, cost
     records), so each save is the previous generation plus the live state.
 
-    >>> from a3s_store import AgentSession, MemorySessionStore, TokenUsage
+    >>> from . import AgentSession, MemorySessionStore, TokenUsage
     >>> store = MemorySessionStore()
     >>> live = AgentSession(session_id="s", store=store)
     >>> live.persistence.record_usage(TokenUsage(prompt_tokens=10, total_tokens=10))

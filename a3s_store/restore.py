@@ -7,7 +7,7 @@ own session object).
 ``_identity``: a backend is not trusted to enforce identity) and then
 replaces every component of the live session with it, all at once.
 
->>> from a3s_store import AgentSession, MemorySessionStore, Message, TextBlock
+>>> from . import AgentSession, MemorySessionStore, Message, TextBlock
 >>> store = MemorySessionStore()
 >>> saved = AgentSession(session_id="s-1", store=store)
 >>> saved.history.append(Message(role="user", content=[TextBlock(text="Hi")]))

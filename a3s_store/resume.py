@@ -9,16 +9,17 @@ Its two steps, :func:`~a3s_store.load_session_data` and
 :func:`~a3s_store.restore_persisted_session_state`, live in ``restore.py``,
 for code that builds its own session object.
 
->>> from a3s_store import AgentSession, MemorySessionStore, SessionOptions
+>>> from . import AgentSession, MemorySessionStore, SessionOptions
 >>> store = MemorySessionStore()
 >>> _ = AgentSession(session_id="s-1", model="openai/gpt-4o", store=store).save()
 >>> live = resume_session(store, "s-1", SessionOptions(api_key="sk-..."))
 >>> live.session_id, live.model, live.store is store
 ('s-1', 'openai/gpt-4o', True)
->>> resume_session(store, "nope")
-Traceback (most recent call last):
-    ...
-a3s_store.errors.SessionNotFoundError: session not found (session 'nope')
+>>> try:
+...     resume_session(store, "nope")
+... except SessionNotFoundError as error:
+...     print(error)
+session not found (session 'nope')
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ saved generation, the checkpoint it started from stays, so a resume that
 dies too is resumed again, from the same place: a run is resumed from its
 own checkpoint, else from that of the run it continues, and so on back.
 
->>> from a3s_store import AgentSession, MemorySessionStore, resume_session
+>>> from . import AgentSession, MemorySessionStore, resume_session
 >>> store = MemorySessionStore()
 >>> live = AgentSession(session_id="s", store=store, auto_save=True)
 >>> run = live.start_run("count to three", run_id="run-1")

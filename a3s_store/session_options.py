@@ -109,7 +109,7 @@ def apply_persisted_runtime_options(options: SessionOptions, data: SessionData) 
     session's name, state, tasks, thinking settings, usage and cost are not
     options: the restored generation carries them into the next save.
 
-    >>> from a3s_store import SessionData, SessionConfig
+    >>> from . import SessionData, SessionConfig
     >>> data = SessionData(id="s-1", model_name="openai/gpt-4o",
     ...                    config=SessionConfig(goal_tracking=True, max_context_length=8000))
     >>> opts = apply_persisted_runtime_options(SessionOptions(max_context_tokens=4000), data)

@@ -100,7 +100,7 @@ class SessionSnapshot:
     keeps them, :meth:`to_dict` writes them back); the stores save the
     components, not the envelope, so they do not keep ``extra``.
 
-    >>> from a3s_store import SessionSnapshot, SessionData
+    >>> from . import SessionSnapshot, SessionData
     >>> snap = SessionSnapshot(session=SessionData(id="s-1"))
     >>> (snap.session.id, len(snap.artifacts), snap.trace_events, snap.revision)
     ('s-1', 0, [], None)
@@ -126,7 +126,7 @@ class SessionSnapshot:
         manifest's ``retained_uris``), ``trace_events``, ``run_records``,
         ``verification_reports``, ``subagent_tasks``, then ``extra``.
 
-        >>> from a3s_store import SessionData
+        >>> from . import SessionData
         >>> d = SessionSnapshot(session=SessionData(id="s-1")).to_dict()
         >>> list(d)[:4], d["schema_version"], d["run_records"]
         (['schema_version', 'session', 'artifacts', 'retained_artifact_uris'], 1, [])
@@ -140,14 +140,15 @@ class SessionSnapshot:
     def from_dict(cls, data: Any) -> SessionSnapshot:
         """Read a ``SessionSnapshotV1`` envelope (missing lists read as empty).
 
-        >>> from a3s_store import SessionData
+        >>> from . import SessionData, UnsupportedVersionError
         >>> d = {"schema_version": 1, "session": SessionData(id="s-1").to_dict()}
         >>> SessionSnapshot.from_dict(d).session.id
         's-1'
-        >>> SessionSnapshot.from_dict({**d, "schema_version": 2})  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-            ...
-        a3s_store.errors.UnsupportedVersionError: schema_version: snapshot schema version 2 is ...
+        >>> try:
+        ...     SessionSnapshot.from_dict({**d, "schema_version": 2})  # doctest: +ELLIPSIS
+        ... except UnsupportedVersionError as error:
+        ...     print(error)
+        schema_version: snapshot schema version 2 is ...
 
         :raises UnsupportedVersionError: ``schema_version`` above 1.
         :raises CorruptDataError: not a version-1 envelope; ``key`` is the
@@ -166,7 +167,7 @@ class SessionSnapshot:
         generation, so a run or task of a third session fails here, as it
         would on resume. Cost records keep the session that paid for them.
 
-        >>> from a3s_store import SessionData
+        >>> from . import SessionData
         >>> fork = SessionSnapshot(session=SessionData(id="s-1")).fork_for_session("s-2", "/b")
         >>> fork.session.id, fork.session.config.workspace
         ('s-2', '/b')

@@ -26,3 +26,16 @@ def store(request, tmp_path):
 @pytest.fixture
 def file_store(tmp_path):
     return FileSessionStore(tmp_path / "store")
+
+
+def pytest_collection_modifyitems(config, items):
+    # The `slow` tests run with A3S_FULL=1 (as CI does) or when chosen with
+    # `-m slow`; the default run covers their behaviour with smaller samples.
+    import strength
+
+    if strength.FULL or "slow" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="slow: runs with A3S_FULL=1")
+    for item in items:
+        if item.get_closest_marker("slow"):
+            item.add_marker(skip)

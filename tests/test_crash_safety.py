@@ -25,6 +25,12 @@ and the case checks:
 * no parse error, no undocumented exception, no call after a crash, and
   nothing outside the root touched.
 
+That is the full strength (``A3S_FULL=1``). The default run keeps the crash
+at every k (k* is found from all of them) and tries the two error modes at
+the first call of each kind, at N+1 and at a few seeded k; the scenarios
+that differ from another only in the side file they write, and most
+``durable=False`` ones, are marked ``slow`` (see ``strength.py``).
+
 Errors are drawn (seeded) from EIO, ENOSPC, EDQUOT, EACCES and, on a rename,
 a Windows sharing violation. Violations are collected, not stopped at, and
 reported with the seed; the figures are printed (``-rP`` shows them).
@@ -65,6 +71,7 @@ from crashkit import (
     whole_tree,
 )
 from faults import CallCounter, SimulatedCrash, hooked
+from strength import sample
 
 MODES = ("transient", "persistent", "crash")
 ERRNOS = (errno.EIO, errno.ENOSPC, errno.EDQUOT, errno.EACCES)
@@ -423,6 +430,30 @@ def _point_of_no_return(op, root, scratch, n: int) -> int:
 
 SCENARIOS = _scenarios()
 
+# The scenarios that differ from one in the default run only in which side
+# file or checkpoint kind they write: the same code path under another name.
+# They run with A3S_FULL=1 (see strength.py).
+VARIANTS = {
+    *(f"snapshot-without-{part}" for part in ("artifacts", "runs", "verification",
+                                              "subagent_tasks")),
+    *(f"side-{part}-{when}" for part in ("runs", "verification", "subagent_tasks")
+      for when in ("overwrite", "first")),
+    "workflow-save-overwrite", "workflow-delete", "workflow-delete-missing",
+}
+# durable=False changes only whether fsync is called: one scenario of each
+# kind of operation shows it keeps all-or-nothing; the rest run with A3S_FULL=1.
+NOT_DURABLE_SAMPLE = {
+    "save-new", "save-overwrite", "save-legacy", "snapshot-new", "snapshot-all-present",
+    "snapshot-a3s-code", "side-artifacts-overwrite", "side-traces-first",
+    "loop-save-overwrite", "workflow-save-first-folder", "delete-full", "delete-a3s-code",
+    "repair-quarantine", "open-after-snapshot-crash-half-published",
+}
+
+
+def _params(scenarios: list[Scenario], slow: Callable[[str], bool]) -> list:
+    return [pytest.param(sc, id=sc.name, marks=[pytest.mark.slow] if slow(sc.name) else [])
+            for sc in scenarios]
+
 
 # -- running one scenario --------------------------------------------------------
 
@@ -432,6 +463,7 @@ class Tally:
     calls: int = 0
     cases: int = 0
     faults: int = 0  # cases in which the fault fired
+    error_points: int = 0  # calls (and the end) at which the error modes were tried
     violations: list = field(default_factory=list)
     labels: dict = field(default_factory=dict)  # (k, mode) -> "old" / "new"
     outcomes: dict = field(default_factory=dict)
@@ -440,6 +472,16 @@ class Tally:
 def _outside(case_dir) -> dict:
     return {name: whole_tree(os.path.join(case_dir, name)) if name == "outside" else None
             for name in os.listdir(case_dir)}
+
+
+def _error_points(calls: list[str], rng: random.Random) -> set[int]:
+    """Where the error modes are tried (a crash is tried at every call: the
+    point of no return is found from all of them). Every call and the end
+    under A3S_FULL=1; else the first call of each kind, the end, where no
+    fault is due, and a few more drawn with the seed."""
+    every = range(1, len(calls) + 2)
+    first_of_each_kind = {calls.index(kind) + 1 for kind in set(calls)}
+    return first_of_each_kind | {len(calls) + 1} | set(sample(every, 4, rng.randrange(2**32)))
 
 
 @dataclass
@@ -523,11 +565,14 @@ def run_scenario(tmp_path, sc: Scenario, *, modes=MODES, durable=True, seed=SEED
     ref = reference(tmp_path, sc, durable=durable)
     template, calls, outside_before = ref.template, ref.calls, ref.outside_before
     old_vis, old_obs, new_vis, new_obs = ref.old_vis, ref.old_obs, ref.new_vis, ref.new_obs
-    tally = Tally(calls=len(calls))
+    error_points = _error_points(calls, rng)
+    tally = Tally(calls=len(calls), error_points=len(error_points))
     template_before = whole_tree(template)
 
     for k in range(1, len(calls) + 2):
         for mode in modes:
+            if mode != "crash" and k not in error_points:
+                continue
             case = tmp_path / "case"
             copy_tree(template, case, link=True)
             fault = StoreFault(k, mode, rng)
@@ -647,10 +692,14 @@ def _report(tally: Tally) -> str:
     return f"{len(tally.violations)} violations in {tally.cases} cases (seed {SEED}):\n{shown}"
 
 
-@pytest.mark.parametrize("sc", SCENARIOS, ids=[sc.name for sc in SCENARIOS])
+@pytest.mark.parametrize("sc", _params(SCENARIOS, VARIANTS.__contains__))
 def test_fault_at_every_call_in_every_mode(work, sc):
     tally = run_scenario(work, sc)
-    assert tally.cases == 3 * (tally.calls + 1) and tally.faults == 3 * tally.calls
+    # A crash at every call and after the last; each error mode at the sampled
+    # points, the end (where no fault is due) among them.
+    errors = tally.error_points
+    assert tally.cases == tally.calls + 1 + 2 * errors
+    assert tally.faults == tally.calls + 2 * (errors - 1)
     assert not tally.violations, _report(tally)
 
 
@@ -721,7 +770,7 @@ def test_crash_in_a_save_then_at_every_point_of_recovery_then_recover(work):
 
 # -- durable=False ------------------------------------------------------------------
 
-@pytest.mark.parametrize("sc", SCENARIOS, ids=[sc.name for sc in SCENARIOS])
+@pytest.mark.parametrize("sc", _params(SCENARIOS, lambda name: name not in NOT_DURABLE_SAMPLE))
 def test_not_durable_still_all_or_nothing_under_crashes(work, sc):
     # The documented promise of durable=False: a crash of the process (not of
     # the OS) never leaves a torn or mixed session.

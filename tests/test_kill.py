@@ -16,10 +16,11 @@ import pytest
 from a3s_store import FileSessionStore
 from crashkit import gens_of, leftovers, seed_from_env, snapshot_gen
 from killer import KillLoop, calls_of_next_op, kill_at_call
+from strength import count
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
 
-RANDOM_KILLS = 500
+RANDOM_KILLS = count(100, 500)  # see strength.py
 
 
 def test_random_kills_lose_no_acknowledged_save(tmp_path):
@@ -33,7 +34,12 @@ def test_random_kills_lose_no_acknowledged_save(tmp_path):
     assert loop.figures.kills_mid_operation >= RANDOM_KILLS // 2, loop.figures.line()
 
 
-@pytest.mark.parametrize("durable", [True, False])
+# durable=False differs only in making no fsync; the random kills above
+# alternate both modes, so the sweep of it at every call is a `slow` variant.
+DURABLE_MODES = [True, pytest.param(False, marks=pytest.mark.slow)]
+
+
+@pytest.mark.parametrize("durable", DURABLE_MODES)
 @pytest.mark.parametrize("sid", ["k-full", "k-plain"])
 def test_a_kill_at_every_call_of_a_save(tmp_path, sid, durable):
     loop = KillLoop(tmp_path / "store", random.Random(0), durable_modes=(durable,))
@@ -51,7 +57,7 @@ def test_a_kill_at_every_call_of_a_save(tmp_path, sid, durable):
     assert not loop.figures.violations, loop.figures.violations[:10]
 
 
-@pytest.mark.parametrize("durable", [True, False])
+@pytest.mark.parametrize("durable", DURABLE_MODES)
 def test_a_kill_at_every_call_of_a_delete(tmp_path, durable):
     root = tmp_path / "store"
     store = FileSessionStore(root)

@@ -4,14 +4,14 @@ Each construct agent transcripts use is checked on the HTML it becomes;
 then hostile input: raw HTML, script and event handlers, links to
 ``javascript:`` and friends, images (never loaded), unclosed fences,
 nesting far past the limits, and long pathological texts, which must take
-linear time. A seeded fuzz run ends the file: every output parses as
+linear time (counted in executed steps, never timed). A seeded fuzz run ends the file: every output parses as
 well-formed HTML of the allowed elements and attributes only.
 """
 
 from __future__ import annotations
 
 import random
-import time
+import sys
 
 import pytest
 
@@ -276,22 +276,38 @@ PATHOLOGICAL = {
 }
 
 
-def _seconds(source: str) -> float:
-    best = float("inf")
-    for _ in range(2):
-        start = time.perf_counter()
-        markdown_html(source)
-        best = min(best, time.perf_counter() - start)
-    return best
+def _steps(work, source: str) -> int:
+    """The Python lines and calls ``work(source)`` executes: a count of the
+    work that does not depend on the machine's load, as a timer would."""
+    count = 0
+
+    def tracer(frame, event, arg):
+        nonlocal count
+        count += 1
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        work(source)
+    finally:
+        sys.settrace(None)
+    return count
 
 
 @pytest.mark.parametrize("name", sorted(PATHOLOGICAL))
 def test_pathological_input_takes_linear_time(name):
     make = PATHOLOGICAL[name]
-    small, large = _seconds(make(2000)), _seconds(make(8000))
-    # Four times the input: linear work takes about 4x, quadratic 16x. The
-    # constant covers timer noise on tiny inputs.
-    assert large < 8 * small + 0.05, (name, small, large)
+    small, large = _steps(markdown_html, make(500)), _steps(markdown_html, make(2000))
+    # Four times the input: linear work takes about 4x the steps, quadratic 16x.
+    assert large < 6 * small, (name, small, large)
+
+
+def test_the_step_count_sees_quadratic_work():
+    """The measure can fail: a quadratic loop over the input is caught."""
+    def quadratic(text: str) -> int:
+        return sum(1 for i in range(len(text)) for _ in range(i // 50))
+
+    assert _steps(quadratic, "x" * 2000) > 6 * _steps(quadratic, "x" * 500)
 
 
 # -- fuzz --------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """Many processes on one SQL database: no lost update, no mixed generation.
 
-* **Counter**: 8 processes x 500 read-modify-write increments of one
-  session, each saved with ``expected_revision`` and retried on
-  ConflictError: the end value is exactly 4,000, and the history each
-  increment appended (trimmed to its last 8 messages) is the last 8 saved.
+* **Counter**: 8 processes x 500 read-modify-write increments (60 in the
+  default run, see ``strength.py``) of one session, each saved with
+  ``expected_revision`` and retried on ConflictError: the end value is
+  exactly 8 x increments, and the history each increment appended (trimmed
+  to its last 8 messages) is the last 8 saved.
 * **Readers and writers**: writers save whole generations (the same marker
   in the session and every component); readers must only ever load one
   generation at a time, never older than one they saw before.
@@ -23,13 +24,13 @@ import pytest
 import factories as f
 from a3s_store import ConflictError, Message, TextBlock
 from crashkit import gens_of, seed_from_env, snapshot_gen
+from strength import count
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
+pytestmark = [pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
                                  reason="needs the fork start method")]
 
 WORKERS = 8
-INCREMENTS = 500
+INCREMENTS = count(60, 500)
 KEEP = 8
 START = 1_000_000
 
@@ -90,7 +91,7 @@ def _write_generations(target, worker: int, seed: int, barrier, results) -> None
         rng = random.Random(f"{seed}-w{worker}")
         store = target.open()
         barrier.wait()
-        for i in range(150):
+        for i in range(count(40, 150)):
             store.save_snapshot(snapshot_gen(rng.choice(IDS), (worker + 1) * 10_000 + i))
         results.put((worker, None))
     except BaseException:  # reported to the parent
@@ -103,7 +104,7 @@ def _read_generations(target, worker: int, seed: int, barrier, results) -> None:
         store = target.open()
         last: dict = {}
         barrier.wait()
-        for _ in range(300):
+        for _ in range(count(80, 300)):
             sid = rng.choice(IDS)
             snap = store.load_snapshot(sid)
             if snap is None:

@@ -6,7 +6,7 @@ presence rules (``null`` versus omitted), and ``from_dict()`` applies serde's
 defaults, aliases and type rules. Pair them with :mod:`a3s_store._json` to
 get the crate's bytes:
 
->>> from a3s_store._json import decode, encode
+>>> from .._json import decode, encode
 >>> text = b'''{"enabled": true, "autoParallel": false, "minConfidence": 0.72, "maxTasks": 4}'''
 >>> cfg = AutoDelegationConfig.from_dict(decode(text))
 >>> cfg.auto_parallel, cfg.min_confidence
@@ -23,14 +23,16 @@ Bad data raises :class:`~a3s_store.errors.CorruptDataError` naming the
 dotted path of the bad value; a bad record raises
 :class:`~a3s_store.errors.InvalidDataError` from ``to_dict()``:
 
->>> SessionData.from_dict({"id": "s", "messages": []})
-Traceback (most recent call last):
-    ...
-a3s_store.errors.CorruptDataError: config: missing required key
->>> Message.from_dict({"role": "user", "content": [{"type": "text", "text": 1}]})
-Traceback (most recent call last):
-    ...
-a3s_store.errors.CorruptDataError: content[0].text: expected a string, found an integer
+>>> try:
+...     SessionData.from_dict({"id": "s", "messages": []})
+... except CorruptDataError as error:
+...     print(error)
+config: missing required key
+>>> try:
+...     Message.from_dict({"role": "user", "content": [{"type": "text", "text": 1}]})
+... except CorruptDataError as error:
+...     print(error)
+content[0].text: expected a string, found an integer
 
 Rules that hold for every record:
 

@@ -8,10 +8,11 @@ by ``from_dict`` and by ``ensure_loadable``:
 >>> old = {"workflow_id": "wf", "steps": [], "checkpoint_ms": 0}
 >>> WorkflowCheckpoint.from_dict(old).schema_version
 0
->>> WorkflowCheckpoint(workflow_id="wf", schema_version=2).ensure_loadable()  # doctest: +ELLIPSIS
-Traceback (most recent call last):
-    ...
-a3s_store.errors.UnsupportedVersionError: schema_version: checkpoint schema version 2 is ...
+>>> try:
+...     WorkflowCheckpoint(workflow_id="wf", schema_version=2).ensure_loadable()
+... except UnsupportedVersionError as error:
+...     print(error)  # doctest: +ELLIPSIS
+schema_version: checkpoint schema version 2 is ...
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ inside a JSON document a raw newline is only ever layout (newlines in
 strings are escaped), so re-indenting is a plain replace and the spliced
 text is, byte for byte, what the file store writes.
 
->>> from a3s_store import Message, SessionData, TextBlock
->>> from a3s_store import _codec
+>>> from .. import Message, SessionData, TextBlock
+>>> from .. import _codec
 >>> s = SessionData(id="s-1", created_at=1, updated_at=2,
 ...                 messages=[Message(role="user", content=[TextBlock(text="hi")])])
 >>> head = head_text(s)

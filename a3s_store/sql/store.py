@@ -79,7 +79,7 @@ class SqlSessionStore(_Generated):
     :meth:`postgres`:
 
     >>> import os, tempfile
-    >>> from a3s_store import SqlSessionStore, SessionData
+    >>> from .. import SqlSessionStore, SessionData
     >>> path = os.path.join(tempfile.mkdtemp(), "sessions.db")
     >>> with SqlSessionStore.sqlite(path) as store:
     ...     revision = store.save(SessionData(id="tenant/s-1"))

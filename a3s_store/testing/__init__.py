@@ -8,8 +8,8 @@ backends (memory, file, SQLite, and PostgreSQL when
 itself by describing how to open it:
 
 >>> import tempfile
->>> from a3s_store import MemorySessionStore
->>> from a3s_store.testing import Backend, BackendInstance, run_contract
+>>> from .. import MemorySessionStore
+>>> from . import Backend, BackendInstance, run_contract
 >>> mine = Backend("mine", lambda folder: BackendInstance(MemorySessionStore()))
 >>> report = run_contract(mine, tempfile.mkdtemp())
 >>> report.ok, report.failed
