@@ -52,7 +52,7 @@ from ._layout import INTERNAL, Layout
 from .errors import CorruptDataError
 
 __all__ = ["Put", "Remove", "Move", "RemoveTree", "Transaction", "write_one", "remove_one",
-           "probe", "apply", "is_journal_name", "journal_id", "LEGACY_FOLDERS"]
+           "probe", "apply", "is_journal_name", "journal_id", "temp_name", "LEGACY_FOLDERS"]
 
 #: Where older versions kept journal files (still recovered, then removed).
 LEGACY_FOLDERS = ("tx", "tmp")
@@ -111,6 +111,12 @@ Step = Put | Remove | Move | RemoveTree
 
 def _new_txid() -> str:
     return f"{time.time_ns():x}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def temp_name() -> str:
+    """A unique temporary file name (one left in the cache folder by a reader
+    that died is swept by the next index write, as ``_listing`` does)."""
+    return _new_txid() + ".tmp"
 
 
 def _journal_dir(layout: Layout) -> _fs.Dir:

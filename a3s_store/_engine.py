@@ -26,11 +26,12 @@ this module < ``file_store`` (the public API).
 from __future__ import annotations
 
 import errno
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, cast
 
-from . import _commit, _fs, _recovery
+from . import _changes, _clock, _commit, _fs, _recovery
 from ._components import CATEGORY_FOLDERS, COMPONENTS, SESSION, Checkpoint, Component
 from ._layout import INTERNAL, LOCK, META, Layout, Options
 from ._names import own_stem
@@ -253,6 +254,7 @@ class Operation:
         components not in ``docs`` are not carried over by a migration, and
         side files that hold their new bytes already are not written again.
         """
+        before = _fs.stat_dir(self.layout.root)
         steps = check_write(files, expected_revision, create_only,
                             writes_session=SESSION.name in docs,
                             max_bytes=self.options.max_bytes)
@@ -267,13 +269,26 @@ class Operation:
             puts = {where: put for where, put in puts.items()
                     if not self._holds(files, *put)}
         if steps or len(puts) > 1 or SESSION.name not in docs or files.read_stem != stem:
-            return self._commit(files, steps, puts, summary)
-        ((folder, name), (component, data)), = puts.items()
-        mode = self.layout.mode_for(folder, name, st=files.stat(component, stem))
-        sig = _commit.write_one(self.layout, folder, name, data, mode=mode)
-        record, token = meta_record(files, {component.name: sig}, summary)
-        self._write_meta(files, record)
+            token, written = self._commit(files, steps, puts, summary)
+        else:
+            ((folder, name), (component, data)), = puts.items()
+            mode = self.layout.mode_for(folder, name, st=files.stat(component, stem))
+            sig = _commit.write_one(self.layout, folder, name, data, mode=mode)
+            written = {component.name: sig}
+            record, token = meta_record(files, written, summary)
+            self._write_meta(files, record)
+        at_root = {SESSION.where(stem)[1]: written[SESSION.name]} \
+            if written.get(SESSION.name) is not None else {}
+        self._log(before, _changes.root_rows(steps, at_root, files.session_id, summary),
+                  [[files.session_id, True]] if at_root else [])
         return token
+
+    def _log(self, before: os.stat_result, rows: list[Any] | None, ids: list[Any]) -> None:
+        """Tell later listings what this operation changed in the root (``_changes``);
+        ``before``: the root's status before the operation's first change."""
+        if rows is not None:
+            window = _clock.window_ns(self.layout, before.st_dev)
+            _changes.record(self.layout, before.st_mtime_ns, rows, ids, window)
 
     def _holds(self, files: SessionFiles, component: Component, data: bytes) -> bool:
         """Whether a side file is the one this store wrote and holds ``data``
@@ -289,7 +304,7 @@ class Operation:
 
     def _commit(self, files: SessionFiles, steps: list[_commit.Step],
                 puts: dict[tuple[tuple[str, ...], str], tuple[Component, bytes]],
-                summary: dict[str, Any] | None) -> str:
+                summary: dict[str, Any] | None) -> tuple[str, dict[str, _fs.Sig | None]]:
         written: dict[str, _fs.Sig | None] = {}
         with _commit.Transaction(self.layout) as tx:
             for step in steps:
@@ -302,7 +317,7 @@ class Operation:
             record, token = meta_record(files, written, summary)
             tx.add(meta_step(files, record))
             tx.commit()
-        return token
+        return token, written
 
     def _write_meta(self, files: SessionFiles, record: bytes) -> None:
         """Record a single-file write. Not fsynced: a lost or torn record only
@@ -335,6 +350,7 @@ class Operation:
 
     def delete(self, files: SessionFiles) -> None:
         """Remove every file of a session (every copy of it) and its metadata."""
+        before = _fs.stat_dir(self.layout.root)
         steps: list[_commit.Step] = []
         for stem in dict.fromkeys([files.read_stem, *files.others]):
             if stem is None:
@@ -348,6 +364,8 @@ class Operation:
                 for step in steps:
                     tx.add(step)
                 tx.commit()
+            self._log(before, _changes.root_rows(steps, {}, None, None),
+                      [[files.session_id, False]])
 
     def health_check(self) -> None:
         """Every category folder that exists is a real folder, and a file can be

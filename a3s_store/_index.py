@@ -9,12 +9,18 @@ a session) and the summary a listing shows. It is a cache, never the truth:
   So when the root's mtime is the one the index was built against, the rows
   are current and a listing reads one small file instead of the folder.
   As git does for its index ("racily clean" entries), an index built less
-  than :data:`RACY_NS` after the folder last changed is not trusted, since a
-  change within the same timestamp tick would not show.
+  than a freshness window after the folder last changed is not trusted,
+  since a change within the same timestamp tick would not show; the window
+  is measured on the store's file system (``_clock``) and kept in the file.
+* **The store's own saves** log what they changed (``_changes``): a listing
+  after them applies those rows instead of scanning.
 * **Refresh.** Otherwise the folder is scanned and each file's size, mtime
   and inode compared with its row; only new or changed files are looked at
   (through the store's per-session metadata when it matches, by parsing the
-  file otherwise), and the index is rewritten.
+  file otherwise), and the index is rewritten, only if it changed.
+* **In place.** A file rewritten in place (same inode, no rename) does not
+  move the folder's mtime: only a listing with ``check=True`` (which
+  compares every file's signature) or a scan sees it.
 
 A lost, torn or foreign index is simply rebuilt. The index is written without
 fsync under the shared lock (atomic rename of a uniquely named file made in
@@ -25,54 +31,109 @@ correct.
 
 from __future__ import annotations
 
+import array
 import itertools
 import time
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
 
 from . import _json
+from ._clock import DEFAULT_WINDOW_NS
 from ._layout import CACHE, Layout
 from .errors import CorruptDataError, UnsafePathError
 
-__all__ = ["RACY_NS", "INDEX_NAME", "IDS_NAME", "Row", "load_columns", "load_rows",
-           "load_ids", "rows_are_fresh", "encode_rows", "encode_ids", "needs_rewrite"]
+__all__ = ["RACY_NS", "INDEX_NAME", "IDS_NAME", "Row", "Cached", "COLUMNS", "load_columns",
+           "load_rows", "load_ids", "encode_rows", "encode_ids", "row_ok"]
 
-#: An index built less than this long after the folder changed is re-checked.
-RACY_NS = 2_000_000_000
+#: The longest the freshness window can be (scripts that must see an index
+#: trusted wait this long after the last change).
+RACY_NS = DEFAULT_WINDOW_NS
 INDEX_NAME = "index.json"
 #: The sorted ids alone, so that ``list()`` reads a small file.
 IDS_NAME = "ids.json"
-_VERSION = 2  # 2: the index is stored by columns (about twice as fast to read)
+# 2: the index is stored by columns (about twice as fast to read); 3: the
+# problem column, the freshness window in the file.
+_VERSION = 3
 
 # A row: [file name, id or None, name, state, model, messages, created_at,
-#         updated_at, size, mtime_ns, ino]. The file holds the rows as 11
-# columns, rows with an id first (sorted by id), then the other files.
+#         updated_at, size, problem, mtime_ns, ino]; row[1:10] are the fields
+# of a SessionSummary. The file holds the rows as 12 columns, rows with an id
+# first (sorted by id), then the other files.
 Row = list[Any]
+COLUMNS = 12
 
 
-def _load(layout: Layout, name: str, key: str) -> tuple[int, int, list[Any]] | None:
+class Cached(NamedTuple):
+    """A listing cache file as read: what it was built for, and its data."""
+
+    root_mtime_ns: int
+    built_ns: int
+    window_ns: int
+    data: list[Any]
+
+    def vouches_for(self, root_mtime_ns: int) -> bool:
+        """Whether its data is current for a root of this mtime without a scan."""
+        return self.root_mtime_ns == root_mtime_ns and self.trusted
+
+    @property
+    def trusted(self) -> bool:
+        """Built a freshness window after the mtime it was built for, so that
+        any later change moved the mtime."""
+        return self.built_ns - self.root_mtime_ns > self.window_ns
+
+
+#: The cache files this process parsed last, by path: (their bytes, what they
+#: held). A file read again with the very same bytes is not parsed again
+#: (comparing bytes costs a fraction of parsing them); the data is shared,
+#: so callers never change it.
+_parsed: dict[str, tuple[bytes, Cached]] = {}
+_PARSED_MAX = 8
+
+
+def _load(layout: Layout, name: str, key: str,
+          valid: Callable[[Any, bytes], bool]) -> Cached | None:
+    """The cache file ``name`` whose ``key`` holds data that ``valid(data, raw
+    bytes)`` accepts, or None."""
     try:
         data = layout.read_small(CACHE, name, layout.options.max_bytes)
     except (UnsafePathError, CorruptDataError):
         return None  # a link or a file where the cache folder should be: never used
     if data is None:
         return None
+    path = layout.path(CACHE, name)
+    known = _parsed.get(path)
+    if known is not None and known[0] == data:
+        return known[1]
     try:
         doc = _json.decode(data, strict=False)
     except CorruptDataError:
         return None
     if (type(doc) is not dict or doc.get("version") != _VERSION
             or type(doc.get(key)) is not list or type(doc.get("root_mtime_ns")) is not int
-            or type(doc.get("built_ns")) is not int):
+            or type(doc.get("built_ns")) is not int or type(doc.get("window_ns")) is not int
+            or not valid(doc[key], data)):
         return None
-    return doc["root_mtime_ns"], doc["built_ns"], doc[key]
+    cached = Cached(doc["root_mtime_ns"], doc["built_ns"], doc["window_ns"], doc[key])
+    if len(_parsed) >= _PARSED_MAX:
+        _parsed.clear()  # (one call: safe with threads)
+    _parsed[path] = (data, cached)
+    return cached
 
 
 _NONE = type(None)
 # The type of each field of a row; a damaged index whose rows differ is
 # rebuilt, never used (a row is served as a summary, its name used as a key).
-_ROW_TYPES: tuple[set[type], ...] = ({str}, {str, _NONE}, {str}, {str}, {str, _NONE}, {int},
-                                     {int}, {int}, {int}, {int}, {int})
+_ROW_TYPES: tuple[set[type], ...] = (
+    {str}, {str, _NONE}, {str}, {str}, {str, _NONE}, {int}, {int}, {int},
+    {int}, {str, _NONE}, {int}, {int})
+
+
+def row_ok(row: object) -> bool:
+    """Whether ``row`` has the fields of a row, each of its type (a row read
+    from the change log is checked as the index's columns are)."""
+    return (type(row) is list and len(row) == COLUMNS
+            and all(type(v) in t for v, t in zip(row, _ROW_TYPES, strict=True))
+            and row[0].endswith(".json") and (row[1] is None or _are_ids([row[1]])))
 
 
 def _are_ids(values: Iterable[Any]) -> bool:
@@ -92,65 +153,61 @@ def _are_ids(values: Iterable[Any]) -> bool:
     return True
 
 
-def _columns_ok(columns: list[Any]) -> bool:
-    if len(columns) != 11 or set(map(type, columns)) != {list} \
+def _columns_ok(columns: list[Any], raw: bytes) -> bool:
+    if len(columns) != COLUMNS or set(map(type, columns)) != {list} \
             or len(set(map(len, columns))) != 1:
         return False
-    if not all([set(map(type, col)) <= t for col, t in zip(columns, _ROW_TYPES)]):
+    if not all(_column_ok(col, types) for col, types in zip(columns, _ROW_TYPES, strict=True)):
         return False
     return (all(map(str.endswith, columns[0], itertools.repeat(".json")))
             and _are_ids([i for i in columns[1] if i is not None]))
 
 
-def load_columns(layout: Layout) -> tuple[int, int, list[Any]] | None:
-    """(root mtime it was built for, build time, the 11 columns), or None when
-    unusable (missing, damaged, of another version or with fields of the
-    wrong type: a damaged index is rebuilt, never used)."""
-    index = _load(layout, INDEX_NAME, "columns")
-    if index is None or not _columns_ok(index[2]):
-        return None
-    return index
+def _column_ok(col: list[Any], types: set[type]) -> bool:
+    """Whether every value of ``col`` is of ``types``, at C speed (a bool
+    passes for an int, which it is: harmless in a count or a time)."""
+    if _NONE in types:
+        col = [v for v in col if v is not None]
+    try:
+        if int in types:
+            array.array("q", col)  # refuses floats, strings, None, big ints
+        else:
+            "".join(col)  # refuses anything but str
+    except (TypeError, OverflowError):
+        return False
+    return True
 
 
-def load_rows(layout: Layout) -> tuple[int, int, list[Row]] | None:
-    """(root mtime it was built for, build time, rows), or None when unusable."""
+def load_columns(layout: Layout) -> Cached | None:
+    """The index with its 12 columns as data, or None when unusable (missing,
+    damaged, of another version or with fields of the wrong type: a damaged
+    index is rebuilt, never used)."""
+    return _load(layout, INDEX_NAME, "columns", _columns_ok)
+
+
+def load_rows(layout: Layout) -> Cached | None:
+    """The index with its rows as data, or None when unusable."""
     index = load_columns(layout)
     if index is None:
         return None
-    return index[0], index[1], [list(row) for row in zip(*index[2])]
+    return index._replace(data=[list(row) for row in zip(*index.data)])
 
 
-def load_ids(layout: Layout) -> tuple[int, int, list[str]] | None:
-    """(root mtime, build time, sorted ids), or None when unusable."""
-    index = _load(layout, IDS_NAME, "ids")
-    if index is None or not _are_ids(index[2]):
-        return None
-    return index
+def load_ids(layout: Layout) -> Cached | None:
+    """The ids file with the sorted ids as data, or None when unusable."""
+    return _load(layout, IDS_NAME, "ids", lambda ids, raw: _are_ids(ids))
 
 
-def rows_are_fresh(index: tuple[int, int, object] | None, root_mtime_ns: int) -> bool:
-    """Whether the index may be used without scanning the folder."""
-    return (index is not None and index[0] == root_mtime_ns
-            and index[1] - root_mtime_ns > RACY_NS)
-
-
-def encode_rows(root_mtime_ns: int, rows: list[Row]) -> bytes:
+def encode_rows(root_mtime_ns: int, window_ns: int, rows: list[list[Any]]) -> bytes:
     """The index file for ``rows``, built now against ``root_mtime_ns``."""
-    columns = [list(col) for col in zip(*rows)] if rows else [[] for _ in range(11)]
+    columns = [list(col) for col in zip(*rows)] if rows else [[] for _ in range(COLUMNS)]
     return _json.encode_compact({"version": _VERSION, "root_mtime_ns": root_mtime_ns,
-                                 "built_ns": time.time_ns(), "columns": columns})
+                                 "built_ns": time.time_ns(), "window_ns": window_ns,
+                                 "columns": columns})
 
 
-def encode_ids(root_mtime_ns: int, ids: list[str]) -> bytes:
+def encode_ids(root_mtime_ns: int, window_ns: int, ids: list[str]) -> bytes:
     """The ids file for ``ids``, built now against ``root_mtime_ns``."""
     return _json.encode_compact({"version": _VERSION, "root_mtime_ns": root_mtime_ns,
-                                 "built_ns": time.time_ns(), "ids": ids})
-
-
-def needs_rewrite(index: tuple[int, int, list[Row]] | None, root_mtime_ns: int,
-                  rows: list[Row]) -> bool:
-    """Whether to write the index back: it changed, or it can now be trusted."""
-    if index is None or index[2] != rows or index[0] != root_mtime_ns:
-        return True
-    return not rows_are_fresh(index, root_mtime_ns) and \
-        time.time_ns() - root_mtime_ns > RACY_NS
+                                 "built_ns": time.time_ns(), "window_ns": window_ns,
+                                 "ids": ids})

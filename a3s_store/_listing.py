@@ -1,65 +1,171 @@
 """Listing a store's sessions through the listing index (see ``_index``).
 
-:func:`rows` returns one row per JSON file in the root, refreshed when the
-folder changed: unchanged files keep their row, new or changed ones are
-looked up (through the store's metadata when it matches the file, by parsing
-the file otherwise).
+:func:`rows` returns one row per JSON file in the root, from the first of
+these that can vouch for the root as it is now:
+
+1. the index, built against the root's current mtime (one small file read);
+2. the index plus the changes the store's own saves logged since
+   (``_changes``): their rows are applied, no folder is read;
+3. a scan: every file's signature is compared with its row, and only new or
+   changed files are looked at (``_listing_rows``).
+
+``check=True`` always scans, which also notices a file rewritten in place.
+The index and the ids file are written back only when what they hold
+changed (or they become trustworthy, once the freshness window passed).
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
+import gc
 import time
-from typing import cast
+from collections.abc import Iterable
+from typing import Any
 
-from . import _codec, _commit, _fs, _index
+from . import _changes, _clock, _commit, _fs, _index
 from ._commit import is_journal_name
-from ._components import SESSION
-from ._index import Row
 from ._layout import CACHE, INTERNAL, Layout
-from ._resolve import may_hold, read_meta
+from ._listing_rows import finish, row_of
 from ._v1 import list_v1, read_v1
 from .errors import CorruptDataError, UnsafePathError
 from .snapshot import SessionSummary
 
-__all__ = ["ids", "ids_of", "rows", "summaries"]
+__all__ = ["ids", "ids_of", "rows", "summaries", "CACHE_TEMP_GRACE_NS"]
 
 _new_summary = functools.partial(tuple.__new__, SessionSummary)
+_UNREAD = object()
 
 
-def ids_of(index_rows: list[Row]) -> list[str]:
+def ids_of(index_rows: list[Any]) -> list[str]:
     """The sorted, distinct session ids of index rows."""
     return sorted({row[1] for row in index_rows if row[1] is not None})
 
 
 def ids(layout: Layout) -> list[str]:
-    """The sorted ids of the store's sessions, from the small ids file when fresh."""
+    """The sorted ids of the store's sessions, from the small ids file when it
+    (with the changes logged since) can vouch for the root."""
+    root_mtime = _fs.stat_dir(layout.root).st_mtime_ns
     cached = _index.load_ids(layout)
-    if cached is not None and _index.rows_are_fresh(cached, _fs.stat_dir(layout.root).st_mtime_ns):
-        found = cached[2]
-    else:
-        found = ids_of(rows(layout, ids_stale=True))
+    found = None
+    if cached is not None and cached.trusted:
+        if cached.root_mtime_ns == root_mtime:
+            found = list(cached.data)  # shared with the next listing: the caller's copy
+        else:
+            steps = _changes.chain(_changes.read(layout), cached.root_mtime_ns, root_mtime)
+            if steps is not None:
+                found = _apply_ids(cached.data, steps)
+    if found is None:
+        found = ids_of(rows(layout))
     envelopes = list_v1(layout)
     if not envelopes:
         return found
     return sorted(set(found).union(identifier for identifier, _ in envelopes))
 
 
-def summaries(layout: Layout) -> list[SessionSummary]:
+def _apply_ids(known: list[str], steps: list[dict[str, Any]]) -> list[str]:
+    present = set(known)
+    for entry in steps:
+        for identifier, stored in entry["ids"]:
+            if stored:
+                present.add(identifier)
+            else:
+                present.discard(identifier)
+    return sorted(present)
+
+
+def summaries(layout: Layout, *, check: bool = False) -> list[SessionSummary]:
     """A summary of every session, sorted by id; straight from the index's
-    columns when it is fresh (no file but the index is read)."""
+    columns when it (with the changes logged since) can vouch for the root:
+    no file but the index and the log is read. A damaged session is listed
+    with its ``problem``."""
     index = _index.load_columns(layout)
-    if index is not None and _index.rows_are_fresh(index, _fs.stat_dir(layout.root).st_mtime_ns):
-        columns = index[2]
-        count = len(columns[1]) - columns[1].count(None)  # sessions come first
-        # tuple.__new__ through C-level map/zip: a named tuple's own __new__
-        # is a Python function, and this runs 10,000 times per listing.
-        found = list(map(_new_summary, zip(*(col[:count] for col in columns[1:9]))))
-    else:
-        make = SessionSummary._make
-        found = [make(r[1:9]) for r in rows(layout) if r[1] is not None]
+    found = None
+    if not check and index is not None and index.trusted:
+        root_mtime = _fs.stat_dir(layout.root).st_mtime_ns
+        if index.root_mtime_ns == root_mtime:
+            found = list(_summaries_of_index(index))
+        else:
+            entries = _changes.read(layout)
+            steps = _changes.chain(entries, index.root_mtime_ns, root_mtime)
+            if steps is not None and len(entries) < _changes.FOLD_AFTER:
+                found = _patched(index, steps)
+    if found is None:
+        as_rows = None if index is None else index._replace(
+            data=[list(row) for row in zip(*index.data)])
+        found = _summaries_of(rows(layout, check=check, index=as_rows))
     envelopes = list_v1(layout)
     return _with_envelopes(layout, found, envelopes) if envelopes else found
+
+
+#: The summaries made last from an index this process parsed (``_index`` hands
+#: out the same object for the same bytes): (that index, its summaries), one
+#: tuple[Any, ...] so that threads always see a matching pair.
+_last_made: tuple[Any, ...] = (None, [])
+
+
+def _summaries_of_index(index: _index.Cached) -> list[SessionSummary]:
+    """The summaries of an index's sessions (shared: copy before changing)."""
+    global _last_made
+    made_from, made = _last_made
+    if made_from is not index:
+        made = _from_columns(index.data)
+        _last_made = (index, made)
+    return made  # type: ignore[no-any-return]  # (the tuple's parts are typed by use)
+
+
+def _from_columns(columns: list[Any]) -> list[SessionSummary]:
+    count = len(columns[1]) - columns[1].count(None)  # sessions come first
+    return _made(zip(*(col[:count] for col in columns[1:10])))
+
+
+def _summaries_of(index_rows: list[Any]) -> list[SessionSummary]:
+    return _made(row[1:10] for row in index_rows if row[1] is not None)
+
+
+def _made(fields: Iterable[Any]) -> list[SessionSummary]:
+    """A summary of each tuple of fields, through C-level ``map`` and
+    ``tuple.__new__`` (a named tuple's own ``__new__`` is a Python function,
+    and this runs 10,000 times per listing). The collector is paused
+    meanwhile: the new tuples cannot form cycles, and its passes over them
+    took half the time."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return list(map(_new_summary, fields))
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _patched(index: _index.Cached, steps: list[dict[str, Any]]) -> list[SessionSummary] | None:
+    """The summaries of the index's columns with the logged rows applied in
+    place (a few list edits), or None for a change that needs the whole rows
+    (a file that hid another copy of its id, a file that was not a session)."""
+    columns = index.data
+    found = list(_summaries_of_index(index))
+    count = len(found)
+    if count != len(columns[0]):
+        return None  # files without an id: a removal may uncover a hidden copy
+    ids = columns[1][:count]  # sorted: the sessions come first, by id
+    holder = dict(zip(columns[0], ids))
+    for entry in steps:
+        for name, row in entry["rows"]:
+            old = holder.pop(name, None)
+            if old is not None:
+                at = bisect.bisect_left(ids, old)
+                del ids[at], found[at]
+            if row is None:
+                continue
+            if not _index.row_ok(row) or row[0] != name or row[1] is None:
+                return None
+            at = bisect.bisect_left(ids, row[1])
+            if at < len(ids) and ids[at] == row[1]:
+                return None  # another file holds this id too: the newer one is listed
+            ids.insert(at, row[1])
+            found.insert(at, _new_summary(row[1:10]))
+            holder[name] = row[1]
+    return found
 
 
 def _with_envelopes(layout: Layout, found: list[SessionSummary],
@@ -80,47 +186,98 @@ def _with_envelopes(layout: Layout, found: list[SessionSummary],
     return found
 
 
-def rows(layout: Layout, *, ids_stale: bool = False) -> list[Row]:
-    """The listing index rows, refreshed if the folder changed.
+def rows(layout: Layout, *, check: bool = False,
+         index: _index.Cached | None | object = _UNREAD) -> list[Any]:
+    """The listing index rows, current for the root (see the module docstring).
 
-    ``ids_stale``: the ids file needs writing even if the rows are current.
+    ``index``: the index as :func:`_index.load_rows` gives it, when already read.
     """
     root_mtime = _fs.stat_dir(layout.root).st_mtime_ns
-    index = _index.load_rows(layout)
-    if index is not None and _index.rows_are_fresh(index, root_mtime) and not ids_stale:
-        return index[2]
-    old = {row[0]: row for row in index[2]} if index else {}
-    entries = [e for e in _fs.list_dir(layout.root)
-               if e.name.endswith(".json") and e.is_file(follow_symlinks=False)]
-    out: list[Row] = []
-    for entry in entries:
-        sig = list(_fs.Sig.of(_fs.entry_stat(entry)))
-        row = old.get(entry.name)
-        if row is None or row[8:] != sig:
-            row = _row_of(layout, entry.name, sig)
-        out.append(row)
-    newest: dict[str, Row] = {}  # of two files holding one id, the newer is listed
-    for row in out:
-        if row[1] is not None:
-            other = newest.get(row[1])
-            if other is None or other[9] < row[9]:
-                if other is not None:
-                    other[1] = None
-                newest[row[1]] = row
-            else:
-                row[1] = None
-    out.sort(key=lambda r: (r[1] is None, r[1] or "", r[0]))
-    if _index.needs_rewrite(index, root_mtime, out) or ids_stale:
+    if not isinstance(index, _index.Cached):
+        index = _index.load_rows(layout) if index is _UNREAD else None
+    if not check and index is not None and index.trusted:
+        if index.root_mtime_ns == root_mtime:
+            _keep_ids(layout, root_mtime, index)
+            return list(index.data)
+        entries = _changes.read(layout)
+        steps = _changes.chain(entries, index.root_mtime_ns, root_mtime)
+        applied = None if steps is None else _apply_rows(index.data, steps)
+        if applied is not None:
+            if len(entries) >= _changes.FOLD_AFTER:
+                _write_index(layout, root_mtime, applied)
+            return applied
+    out = _scan(layout, index)
+    if _stale(layout, index, root_mtime, out):
         _write_index(layout, root_mtime, out)
+    else:
+        _keep_ids(layout, root_mtime, index)
     return out
 
 
-def _write_index(layout: Layout, root_mtime: int, rows: list[Row]) -> None:
-    """Write the listing index (a cache: no fsync) where the store is writable.
+def _scan(layout: Layout, index: _index.Cached | None) -> list[Any]:
+    """Every JSON file of the root, each compared with its row by signature."""
+    old = {row[0]: row for row in index.data} if index is not None else {}
+    out = []
+    for entry in _fs.list_dir(layout.root):
+        name = entry.name
+        if not name.endswith(".json") or not entry.is_file(follow_symlinks=False):
+            continue
+        st = _fs.entry_stat(entry)
+        row = old.get(name)
+        # A row without an id is looked at again: the newer copy that hid it may be gone.
+        if row is None or row[1] is None or row[8] != st.st_size \
+                or row[10] != st.st_mtime_ns or row[11] != st.st_ino:
+            row = row_of(layout, name, (st.st_size, st.st_mtime_ns, st.st_ino), row)
+        out.append(row)
+    return finish(out)
 
-    Readers write it too, under the shared lock, so its temporary files live
-    in the cache folder, never beside a writer's journal files; one left by a
-    reader that died is removed here once it is :data:`CACHE_TEMP_GRACE_NS`
+
+def _apply_rows(known: list[Any], steps: list[dict[str, Any]]) -> list[Any] | None:
+    """The rows after the logged changes, or None when they cannot be applied
+    alone (a removal where an older copy may have been hidden by the removed one)."""
+    by_name = {row[0]: row for row in known}
+    hidden = any(row[1] is None for row in known)
+    for entry in steps:
+        for name, row in entry["rows"]:
+            if row is None:
+                if hidden:
+                    return None
+                by_name.pop(name, None)
+            elif _index.row_ok(row) and row[0] == name:
+                by_name[name] = row
+            else:
+                return None  # not a row this version writes
+    return finish(list(by_name.values()))
+
+
+def _window(layout: Layout) -> int:
+    return _clock.window_ns(layout, _fs.stat_dir(layout.root).st_dev)
+
+
+def _stale(layout: Layout, cached: _index.Cached | None, root_mtime: int,
+           data: list[Any]) -> bool:
+    """Whether a cache file must be written: it holds other data, or was built
+    for another mtime, or it can be trusted now (the window passed) and is not."""
+    if cached is None or cached.data != data or cached.root_mtime_ns != root_mtime:
+        return True
+    return not cached.trusted and time.time_ns() - root_mtime > _window(layout)
+
+
+def _keep_ids(layout: Layout, root_mtime: int, index: _index.Cached | None) -> None:
+    """Write the ids file when it does not hold what the index does."""
+    known = ids_of(index.data) if index is not None else []
+    if _stale(layout, _index.load_ids(layout), root_mtime, known):
+        _write_index(layout, root_mtime, index.data if index is not None else [], ids_only=True)
+
+
+def _write_index(layout: Layout, root_mtime: int, rows: list[Any], *,
+                 ids_only: bool = False) -> None:
+    """Write the listing index and the ids file (caches: no fsync) where the
+    store is writable, and drop the change log they now include.
+
+    Readers write them too, under the shared lock, so their temporary files
+    live in the cache folder, never beside a writer's journal files; one left
+    by a reader that died is removed here once it is :data:`CACHE_TEMP_GRACE_NS`
     old (writing the index takes milliseconds).
     """
     try:
@@ -128,37 +285,17 @@ def _write_index(layout: Layout, root_mtime: int, rows: list[Row]) -> None:
             return  # not a store yet: a reader never makes its folder
         if layout.folder(CACHE, create=True, durable=False) is None:
             return
+        window = _window(layout)
         _sweep_dead_readers(layout)
-        for name, data in ((_index.INDEX_NAME, _index.encode_rows(root_mtime, rows)),
-                           (_index.IDS_NAME, _index.encode_ids(root_mtime, ids_of(rows)))):
+        files = [(_index.IDS_NAME, _index.encode_ids(root_mtime, window, ids_of(rows)))]
+        if not ids_only:
+            files.insert(0, (_index.INDEX_NAME, _index.encode_rows(root_mtime, window, rows)))
+        for name, data in files:
             _commit.write_one(layout, CACHE, name, data, durable=False, staging=CACHE)
+        if not ids_only:
+            _changes.forget(layout)
     except (OSError, UnsafePathError, CorruptDataError):
         pass  # a read-only store (or a link in our folder) lists all the same, more slowly
-
-
-def _row_of(layout: Layout, name: str, sig: list[int]) -> Row:
-    """The index row of one root file: its session id and summary, or id None."""
-    stem = name[:-5]
-    blank = [name, None, "", "", None, 0, 0, 0] + sig
-    meta = read_meta(layout, stem)
-    if meta is not None and (meta.get("files") or {}).get("session") == sig \
-            and type(meta.get("summary")) is dict \
-            and may_hold(layout, SESSION.where, stem, meta["id"]):
-        sm = meta["summary"]
-        return [name, meta.get("id"), sm.get("name"), sm.get("state"), sm.get("model"),
-                sm.get("messages"), sm.get("created_at"), sm.get("updated_at")] + sig
-    try:
-        got = layout.read((), name)
-        if got is None:
-            return blank
-        session = _codec.decode_session(got[0], strict=True, path=layout.path((), name))
-    except (CorruptDataError, UnsafePathError):
-        return blank  # not a session: skipped here, reported by verify
-    if not may_hold(layout, SESSION.where, stem, session.id):
-        return blank  # a copy under a name that is not the id's: verify reports it
-    sm = _codec.summary_of(session)
-    return [name, session.id, sm["name"], sm["state"], sm["model"], sm["messages"],
-            sm["created_at"], sm["updated_at"]] + sig
 
 
 #: A temporary file in the cache folder older than this belongs to a reader that died.
@@ -168,6 +305,7 @@ CACHE_TEMP_GRACE_NS = 60 * 1_000_000_000
 def _sweep_dead_readers(layout: Layout) -> None:
     now = time.time_ns()
     for entry in layout.entries(CACHE):
-        if (is_journal_name(entry.name) and entry.is_file(follow_symlinks=False)
-                and now - _fs.entry_stat(entry).st_mtime_ns > CACHE_TEMP_GRACE_NS):
-            _fs.unlink(cast(_fs.Dir, layout.folder(CACHE)), entry.name)  # listed: not None
+        if is_journal_name(entry.name) and entry.is_file(follow_symlinks=False):
+            cache = layout.folder(CACHE)
+            if cache is not None and now - _fs.entry_stat(entry).st_mtime_ns > CACHE_TEMP_GRACE_NS:
+                _fs.unlink(cache, entry.name)

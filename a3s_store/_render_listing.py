@@ -42,7 +42,9 @@ def _number(value: object, fmt: Callable[[int], str]) -> str:
 
 
 def _row(s: SessionSummary) -> str:
-    cells = (f"<code>{esc(s.id)}</code>", esc(s.name), esc(s.state), esc(s.model or "-"),
+    problem = getattr(s, "problem", None)  # a damaged session: say so, with why
+    state = f'<b title="{esc(problem)}">DAMAGED</b>' if problem else esc(s.state)
+    cells = (f"<code>{esc(s.id)}</code>", esc(s.name), state, esc(s.model or "-"),
              _number(s.messages, "{:,}".format), esc(clock(s.updated_at)),
              _number(s.size_bytes, human_size))
     return "<tr>" + "".join(

@@ -181,26 +181,36 @@ class FileSessionStore(ComponentMethods):
     def list(self) -> builtins.list[str]:
         """The ids of every stored session, sorted (real ids, not file names).
 
-        Files in the root that are not sessions (a stray ``notes.json``, a
-        damaged file, a temporary file) are skipped; ``verify`` reports them.
+        A damaged session file is listed (its summary says what is wrong);
+        other files in the root that are not sessions (a stray ``notes.json``,
+        a temporary file) are skipped; ``verify`` reports them.
         Served from the listing index when the folder has not changed.
         """
         with self._engine.operation(exclusive=False) as op:
             return _listing.ids(op.layout)
 
-    def list_summaries(self, *, limit: int | None = None,
-                       after: str | None = None) -> SessionSummaries:
+    def list_summaries(self, *, limit: int | None = None, after: str | None = None,
+                       check: bool = False) -> SessionSummaries:
         """A :class:`~a3s_store.SessionSummary` of every session, sorted by id.
 
         ``after`` (the last id of the previous page) and ``limit`` give one
         page. Served from the listing index (see ``_index``): no session file
         is read unless it changed since the last listing, and a session
         written or changed by a3s-code is parsed once, so the listing stays
-        current.
+        current. A session file that cannot be read is listed with its
+        ``problem`` set, never left out.
+
+        What the index cannot see is a file rewritten *in place* (same inode,
+        no rename: a3s-code and this store never do that, an editor or a
+        damaged disk may), since that leaves the folder as it was. ``check``
+        compares every file's size, mtime and inode with its row first (one
+        ``stat`` per file) and reads those that changed; ``verify`` and the
+        CLI's ``list`` do that too.
         """
         check_page(limit, after)
         with self._engine.operation(exclusive=False) as op:
-            return SessionSummaries(page(_listing.summaries(op.layout), limit, after))
+            return SessionSummaries(page(_listing.summaries(op.layout, check=check), limit,
+                                         after))
 
     # -- snapshots --------------------------------------------------------------
 

@@ -35,7 +35,9 @@ class SessionSummary(NamedTuple):
     name, ``to_dict()`` gives a JSON-ready dict. ``state`` is the state's name
     (``"Active"``...), ``model`` may be None, times are epoch seconds as in
     the session file, ``size_bytes`` is the size of the session file (0 for a
-    memory store).
+    memory store). ``problem`` is None for a session that reads well; for a
+    session file that is damaged it says what is wrong (the other fields are
+    then the last ones known, or blank), so a listing shows it, never hides it.
 
     >>> s = SessionSummary("s-1", "Chat", "Active", None, 2, 1700000000, 1700000100, 512)
     >>> s.messages, s.to_dict()["updated_at"]
@@ -50,6 +52,7 @@ class SessionSummary(NamedTuple):
     created_at: int
     updated_at: int
     size_bytes: int = 0
+    problem: str | None = None
 
     @classmethod
     def of(cls, session: SessionData, size_bytes: int = 0) -> SessionSummary:

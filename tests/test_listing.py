@@ -7,15 +7,16 @@ import os
 import pytest
 
 import factories as f
-from a3s_store import FileSessionStore, _fs, _index, _json
+from a3s_store import FileSessionStore, _clock, _fs, _json
 
 INTERNAL = ".a3s_store"
 
 
 @pytest.fixture
 def trusting(monkeypatch):
-    """Trust an index at once (in real use it is trusted 2 s after the last change)."""
-    monkeypatch.setattr(_index, "RACY_NS", -1)
+    """Trust an index at once (in real use it is trusted a measured freshness
+    window after the last change)."""
+    monkeypatch.setattr(_clock, "window_ns", lambda layout, dev: -1)
 
 
 def _write_like_a3s_code(root, name: str, doc: dict) -> None:
@@ -153,9 +154,10 @@ def test_a_reader_that_dies_writing_the_index_leaves_nothing_like_a_writers_left
     assert leftovers(root) == []
     with Checker(str(root)) as checker:
         assert checker.scan().problems == []
-    store.save(f.session("b"))  # the index is stale again: the next listing rewrites it
+    # A change the store did not log: the next listing scans and rewrites the index.
+    _write_like_a3s_code(root, "b.json", f.session_dict("b"))
     assert store.list() == ["a", "b"] and cache_leftovers(root) == [dead]  # too young
     old = (root / INTERNAL / "cache" / dead).stat().st_mtime_ns - _listing.CACHE_TEMP_GRACE_NS
     os.utime(root / INTERNAL / "cache" / dead, ns=(old, old))
-    store.save(f.session("c"))
+    _write_like_a3s_code(root, "c.json", f.session_dict("c"))
     assert store.list() == ["a", "b", "c"] and cache_leftovers(root) == []

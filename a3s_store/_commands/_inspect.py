@@ -14,6 +14,7 @@ from .._export import FORMATS, SUFFIXES, export_bytes, format_of, write_export
 from .._render_text import render_show, snapshot_dict
 from .._term import ago, clock, human_int, human_size, safe, table
 from ..demo import run_demo
+from ..file_store import FileSessionStore
 from ..snapshot import SessionSnapshot
 from ._common import (
     Command,
@@ -36,6 +37,9 @@ __all__ = ["LIST", "SHOW", "EXPORT", "STATS", "DEMO"]
 def _list_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON array (for scripts, jq)")
     p.add_argument("-n", "--limit", type=_count, metavar="N", help="only the N newest")
+    p.add_argument("--no-check", dest="check", action="store_false",
+                   help="trust the listing index for files that were not replaced (skips "
+                        "one stat per file; a file rewritten in place then shows as it was)")
 
 
 def _count(text: str) -> int:
@@ -50,9 +54,13 @@ def _count(text: str) -> int:
 
 
 def _list(args: argparse.Namespace, root: str, out: TextIO, err: TextIO) -> int:
-    """A table of the sessions, newest first (``--json``: an array)."""
+    """A table of the sessions, newest first (``--json``: an array); a damaged
+    session is listed as DAMAGED (``problem`` in JSON), never left out."""
     with open_store(root) as store:
-        summaries = store.list_summaries()
+        # A folder's listing compares every file with its index (an in-place
+        # edit shows); the other backends have no index to distrust.
+        summaries = store.list_summaries(check=args.check) \
+            if isinstance(store, FileSessionStore) else store.list_summaries()
     if not summaries and not args.json:
         if tty(out):  # a person is looking: say so; a pipe gets nothing
             out.write(f"no sessions in {safe(where(store))}\n")
@@ -64,11 +72,15 @@ def _list(args: argparse.Namespace, root: str, out: TextIO, err: TextIO) -> int:
         write_json(out, [s.to_dict() for s in summaries])
         return 0
     now = time.time()
-    rows = [[safe(s.id), cut(safe(s.name), 32), safe(s.state), cut(safe(s.model or "-"), 28),
-             human_int(s.messages), ago(s.updated_at, now=now), human_size(s.size_bytes)]
-            for s in summaries]
+    rows = [[safe(s.id), cut(safe(s.name), 32), "DAMAGED" if s.problem else safe(s.state),
+             cut(safe(s.model or "-"), 28), human_int(s.messages), ago(s.updated_at, now=now),
+             human_size(s.size_bytes)] for s in summaries]
     out.write(table(["ID", "NAME", "STATE", "MODEL", "MESSAGES", "UPDATED", "SIZE"], rows,
                     right={4, 6}) + "\n")
+    damaged = [s for s in summaries if s.problem]
+    if damaged:
+        out.write(f"\n{len(damaged)} damaged (a3s-store verify {safe(root)} says more):\n")
+        out.writelines(f"  {safe(s.id)}: {safe(s.problem)}\n" for s in damaged)
     return 0
 
 

@@ -239,7 +239,7 @@ class SqlSessionStore(_Generated):
         """
         check_page(limit, after)
         rows = self._run(lambda tx: _sessions.list_summaries(tx, limit, after), write=False)
-        return [SessionSummary._make(row) for row in rows]
+        return [SessionSummary(*row) for row in rows]  # problem None: rows come whole
 
     # -- snapshots ----------------------------------------------------------------
 
