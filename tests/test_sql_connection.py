@@ -184,3 +184,41 @@ def test_an_interrupted_call_leaves_no_transaction_open(target):
         store.save(f.session("second", messages=3))
     store.save(f.session("third", messages=1))
     assert target.open().list() == ["first", "third"]
+
+
+class _SwitchingConnection:
+    """A connection whose switch to WAL mode is refused ``refusals`` times with
+    SQLite's immediate "database is locked" (several processes switching a
+    new database at once: SQLite does not wait for its busy timeout there)."""
+
+    def __init__(self, refusals: int, error: str = "database is locked") -> None:
+        self.refusals, self.error, self.mode, self.tries = refusals, error, "delete", 0
+
+    def execute(self, sql: str):
+        import sqlite3
+
+        if sql == "PRAGMA journal_mode=WAL":
+            self.tries += 1
+            if self.tries <= self.refusals:
+                raise sqlite3.OperationalError(self.error)
+            self.mode = "wal"
+        return self
+
+    def fetchone(self):
+        return (self.mode,)
+
+
+def test_a_refused_switch_to_wal_mode_is_retried_until_the_busy_timeout():
+    import sqlite3
+
+    from a3s_store.sql._connect import _wal_mode
+
+    conn = _SwitchingConnection(refusals=3)
+    _wal_mode(conn, busy_timeout=5.0)
+    assert conn.mode == "wal" and conn.tries == 4
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        _wal_mode(_SwitchingConnection(refusals=10**9), busy_timeout=0.05)
+    other = _SwitchingConnection(refusals=1, error="disk I/O error")
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        _wal_mode(other, busy_timeout=5.0)
+    assert other.tries == 1  # only a lock is waited out

@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import time
 from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -63,7 +64,7 @@ def sqlite_connector(path: str, *, busy_timeout: float, synchronous: str, file_m
         conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None,
                                check_same_thread=False)
         try:
-            conn.execute("PRAGMA journal_mode=WAL").fetchone()
+            _wal_mode(conn, busy_timeout)
             conn.execute(f"PRAGMA synchronous={synchronous}")
         except BaseException:
             conn.close()
@@ -71,6 +72,33 @@ def sqlite_connector(path: str, *, busy_timeout: float, synchronous: str, file_m
         return conn
 
     return connect
+
+
+def _wal_mode(conn: sqlite3.Connection, busy_timeout: float) -> None:
+    """Put the database in WAL mode (kept in the file: only its first opener
+    changes it). SQLite answers "database is locked" at once, without waiting
+    for its busy timeout, when several processes switch a new database at the
+    same moment, so the switch is retried here until ``busy_timeout``."""
+    import sqlite3
+
+    deadline = time.monotonic() + busy_timeout
+    pause = 0.001
+    while True:
+        try:
+            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+            if mode.lower() != "wal":
+                mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if mode.lower() == "wal":
+                return
+            if time.monotonic() + pause > deadline:  # another opener holds it still
+                raise sqlite3.OperationalError(f"cannot put the database in WAL mode ({mode})")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 def import_psycopg() -> ModuleType:
