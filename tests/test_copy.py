@@ -205,3 +205,17 @@ def test_open_store_opens_postgresql_urls(tmp_path):
 def test_open_store_refuses_what_is_not_a_path():
     with pytest.raises(TypeError, match="path or a store URL"):
         open_store(42)
+
+
+@pytest.mark.parametrize("url", ["folder", "memory:", "sqlite"])
+def test_every_store_open_store_gives_works_in_a_with_block(tmp_path, url):
+    from a3s_store import SessionSummaries
+
+    location = {"folder": str(tmp_path / "sessions"),
+                "sqlite": f"sqlite:///{tmp_path / 'store.db'}"}.get(url, url)
+    with open_store(location) as store:
+        store.save(f.session("chat-1"))
+        summaries = store.list_summaries()
+        assert [s.id for s in summaries] == ["chat-1"]
+        assert isinstance(summaries, SessionSummaries)  # a table in a notebook
+        assert "<table" in summaries._repr_html_()

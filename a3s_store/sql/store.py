@@ -20,7 +20,7 @@ from .._names import check_id
 from ..errors import InvalidDataError
 from ..file_store import DEFAULT_MAX_FILE_BYTES
 from ..records import SessionData
-from ..snapshot import SessionSnapshot, SessionSummary
+from ..snapshot import SessionSnapshot, SessionSummaries, SessionSummary
 from ..store import (
     check_checkpoint,
     check_page,
@@ -230,7 +230,7 @@ class SqlSessionStore(_Generated):
         return self._run(_sessions.list_ids, write=False)
 
     def list_summaries(self, *, limit: int | None = None,
-                       after: str | None = None) -> builtins.list[SessionSummary]:
+                       after: str | None = None) -> SessionSummaries:
         """A :class:`~a3s_store.SessionSummary` of each session, sorted by id,
         from the summary columns (no document is read).
 
@@ -239,7 +239,8 @@ class SqlSessionStore(_Generated):
         """
         check_page(limit, after)
         rows = self._run(lambda tx: _sessions.list_summaries(tx, limit, after), write=False)
-        return [SessionSummary(*row) for row in rows]  # problem None: rows come whole
+        # problem None: rows come whole
+        return SessionSummaries(SessionSummary(*row) for row in rows)
 
     # -- snapshots ----------------------------------------------------------------
 
