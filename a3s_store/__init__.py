@@ -27,7 +27,7 @@ session id must be a str, not int (session 42)
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 TYPE_CHECKING = False  # (not typing's: importing typing alone takes longer than this module)
 if TYPE_CHECKING:  # type checkers see every name; nothing is imported at run time

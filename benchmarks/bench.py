@@ -218,6 +218,19 @@ def row(name: str, ours: list[float], base: list[float], target: float | None,
             "others": {k: statistics.median(v) for k, v in (others or {}).items()}}
 
 
+def listing_row(r: dict) -> dict:
+    """A row of ``listing_rows`` in this script's shape (its reference: ``os.scandir``
+    names, or scandir plus a stat per file for ``check=True``)."""
+    target = None if r["target"] == float("inf") else r["target"]
+    ours = {"median_ms": r["store_ms"], "min_ms": r["store_min_ms"],
+            "max_ms": r["store_max_ms"], "runs": r["rounds"]}
+    base = {"median_ms": r["baseline_ms"], "runs": r["rounds"]}
+    return {"name": r["name"], "ours": ours, "baseline": base,
+            "reference": "scandir + stat" if "check=True" in r["name"] else "os.scandir names",
+            "ratio": r["ratio"], "target": target, "ok": target is None or r["ok"],
+            "others": {}}
+
+
 def message_dicts(rng: random.Random, start: int, count: int) -> list[dict]:
     return [make_message_dict(rng, start + i) for i in range(count)]
 
@@ -532,7 +545,7 @@ def main() -> int:
             bench_load(tmp, n, 5 if n >= 10_000 else 9, rows)
         bench_snapshot(tmp, 1000, 9, rows)
         if listing_rows is not None:
-            rows.extend(listing_rows.measure(args.quick))
+            rows.extend(listing_row(r) for r in listing_rows.measure(args.quick))
         else:
             bench_list(tmp, 1000 if args.quick else 10_000, rows)
     finally:

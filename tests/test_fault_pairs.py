@@ -18,10 +18,10 @@ recovery itself):
 
 **Budget.** By default each operation's k1 are its folder fsyncs (where a
 write fails just before or after its point of no return) and one seeded
-random call, each k1's k2 the first three changes of its clean-up
+random call, each k1's k2 the first two changes of its clean-up
 (removals, renames, folder fsyncs) and one random call, and each k1's
-recovery is cut at one random point. A longer sweep takes N times as many
-(``A3S_FAULT_PAIRS=all`` takes every pair: hours)::
+recovery is cut at one random point. ``A3S_FULL=1`` takes four times as
+many, ``A3S_FAULT_PAIRS=N`` N times (``all``: every pair, hours)::
 
     A3S_FAULT_PAIRS=8 python3 -m pytest -q -rP tests/test_fault_pairs.py
 
@@ -38,6 +38,7 @@ import shutil
 
 import pytest
 
+import strength
 import test_crash_safety as cs
 from a3s_store import FileSessionStore, _commit, _fs, _recovery
 from a3s_store._layout import INTERNAL
@@ -45,7 +46,7 @@ from crashkit import copy_tree, leftovers
 from faults import SimulatedCrash, hooked
 
 #: ``A3S_FAULT_PAIRS=N`` takes N times the default sample of each level; ``all``, every pair.
-_SCALE = os.environ.get("A3S_FAULT_PAIRS") or "1"
+_SCALE = os.environ.get("A3S_FAULT_PAIRS") or ("4" if strength.FULL else "1")
 FULL = _SCALE == "all"
 SCALE = 1 if FULL else int(_SCALE)
 SEED = cs.SEED
@@ -96,7 +97,7 @@ def _first_faults(calls: list[str], rng: random.Random) -> list[int]:
 def _clean_up_faults(names: list[str], k1: int, rng: random.Random) -> list[int]:
     positions = list(range(k1 + 1, len(names) + 1))
     changes = [k for k in positions if names[k - 1] in cs.MUTATIONS | {"fsync_dir"}]
-    return _pick(positions, changes, 3, rng)
+    return _pick(positions, changes, 2, rng)
 
 
 def _reopened(case, sc, ref, old_rev, returned, problems) -> str | None:

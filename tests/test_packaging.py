@@ -66,6 +66,10 @@ def test_the_changelog_keeps_an_unreleased_section_with_known_headings():
     released = re.findall(r"^## \[(\d+\.\d+\.\d+)\]", text, re.M)
     if released:  # the newest release heading is the package version
         assert released[0] == a3s_store.__version__
+    for version in released:  # each with its date and its link reference
+        assert re.search(rf"^## \[{re.escape(version)}\] - \d{{4}}-\d\d-\d\d$", text, re.M)
+        assert re.search(rf"^\[{re.escape(version)}\]: \S+$", text, re.M)
+    assert re.search(r"^\[Unreleased\]: \S+$", text, re.M) or not released
 
 
 def test_a_vendored_copy_under_another_name_works(tmp_path):
