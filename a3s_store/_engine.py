@@ -39,7 +39,7 @@ from ._resolve import CheckpointFiles, SessionFiles, resolve, resolve_checkpoint
 from ._session_files import check_write, meta_record, meta_step, remove_steps, revision
 from ._v1 import V1_SESSIONS, v1_name
 from ._verified import is_verified, record_verified
-from .errors import CorruptDataError, InvalidDataError, NameCollisionError
+from .errors import A3SStoreError, CorruptDataError, InvalidDataError, NameCollisionError
 from .records import SessionData
 
 __all__ = ["Engine", "Operation"]
@@ -98,7 +98,7 @@ class Engine:
                 stuck = _recovery.blocked_ids(entries)
                 if stuck:
                     blocked = _recovery.read_blocked(layout, stuck)
-            yield Operation(layout, exclusive, blocked)
+            yield Operation(layout, exclusive, blocked, locked=fd is not None)
         finally:
             if fd is not None:
                 _fs.unlock(fd)
@@ -118,15 +118,22 @@ class Engine:
 class Operation:
     """One locked, recovered view of the store (see :class:`Engine`)."""
 
-    __slots__ = ("layout", "exclusive", "blocked")
+    __slots__ = ("layout", "exclusive", "blocked", "locked")
 
     def __init__(self, layout: Layout, exclusive: bool,
-                 blocked: list[dict[str, Any]] | None = None) -> None:
+                 blocked: list[dict[str, Any]] | None = None, *, locked: bool = True) -> None:
         self.layout = layout
         self.exclusive = exclusive
+        #: False for a read in a folder without ``.a3s_store`` (no lock to take).
+        self.locked = locked
         #: Interrupted transactions recovery could not finish (``_recovery``):
         #: the files they name are refused, everything else works.
         self.blocked = blocked or []
+
+    def became_a_store(self) -> bool:
+        """Whether a writer made ``.a3s_store`` during this unlocked read: its
+        first save may have been published between two of the read's files."""
+        return not self.locked and _fs.stat_entry(self.layout.root, INTERNAL) is not None
 
     @property
     def options(self) -> Options:
@@ -286,9 +293,13 @@ class Operation:
     def _log(self, before: os.stat_result, rows: list[Any] | None, ids: list[Any]) -> None:
         """Tell later listings what this operation changed in the root (``_changes``);
         ``before``: the root's status before the operation's first change."""
-        if rows is not None:
+        if rows is None:
+            return
+        try:
             window = _clock.window_ns(self.layout, before.st_dev)
             _changes.record(self.layout, before.st_mtime_ns, rows, ids, window)
+        except (OSError, A3SStoreError):
+            return  # the save is published; without its entry a listing scans
 
     def _holds(self, files: SessionFiles, component: Component, data: bytes) -> bool:
         """Whether a side file is the one this store wrote and holds ``data``

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import array
 import itertools
-import time
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
@@ -198,16 +197,18 @@ def load_ids(layout: Layout) -> Cached | None:
     return _load(layout, IDS_NAME, "ids", lambda ids, raw: _are_ids(ids))
 
 
-def encode_rows(root_mtime_ns: int, window_ns: int, rows: list[list[Any]]) -> bytes:
-    """The index file for ``rows``, built now against ``root_mtime_ns``."""
+def encode_rows(root_mtime_ns: int, window_ns: int, rows: list[list[Any]],
+                built_ns: int) -> bytes:
+    """The index file for ``rows``, current as of ``built_ns`` (taken before the
+    folder was read) against ``root_mtime_ns``."""
     columns = [list(col) for col in zip(*rows)] if rows else [[] for _ in range(COLUMNS)]
     return _json.encode_compact({"version": _VERSION, "root_mtime_ns": root_mtime_ns,
-                                 "built_ns": time.time_ns(), "window_ns": window_ns,
+                                 "built_ns": built_ns, "window_ns": window_ns,
                                  "columns": columns})
 
 
-def encode_ids(root_mtime_ns: int, window_ns: int, ids: list[str]) -> bytes:
-    """The ids file for ``ids``, built now against ``root_mtime_ns``."""
+def encode_ids(root_mtime_ns: int, window_ns: int, ids: list[str], built_ns: int) -> bytes:
+    """The ids file for ``ids``, current as of ``built_ns`` against ``root_mtime_ns``."""
     return _json.encode_compact({"version": _VERSION, "root_mtime_ns": root_mtime_ns,
-                                 "built_ns": time.time_ns(), "window_ns": window_ns,
+                                 "built_ns": built_ns, "window_ns": window_ns,
                                  "ids": ids})

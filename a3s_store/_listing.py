@@ -192,25 +192,28 @@ def rows(layout: Layout, *, check: bool = False,
 
     ``index``: the index as :func:`_index.load_rows` gives it, when already read.
     """
+    # The rows are vouched for as of this moment, before anything is read: a
+    # change after it moves the root's mtime once the window has passed.
+    seen_ns = time.time_ns()
     root_mtime = _fs.stat_dir(layout.root).st_mtime_ns
     if not isinstance(index, _index.Cached):
         index = _index.load_rows(layout) if index is _UNREAD else None
     if not check and index is not None and index.trusted:
         if index.root_mtime_ns == root_mtime:
-            _keep_ids(layout, root_mtime, index)
+            _keep_ids(layout, root_mtime, index, seen_ns)
             return list(index.data)
         entries = _changes.read(layout)
         steps = _changes.chain(entries, index.root_mtime_ns, root_mtime)
         applied = None if steps is None else _apply_rows(index.data, steps)
         if applied is not None:
             if len(entries) >= _changes.FOLD_AFTER:
-                _write_index(layout, root_mtime, applied)
+                _write_index(layout, root_mtime, applied, seen_ns)
             return applied
     out = _scan(layout, index)
-    if _stale(layout, index, root_mtime, out):
-        _write_index(layout, root_mtime, out)
+    if _stale(layout, index, root_mtime, out, seen_ns):
+        _write_index(layout, root_mtime, out, seen_ns)
     else:
-        _keep_ids(layout, root_mtime, index)
+        _keep_ids(layout, root_mtime, index, seen_ns)
     return out
 
 
@@ -255,22 +258,24 @@ def _window(layout: Layout) -> int:
 
 
 def _stale(layout: Layout, cached: _index.Cached | None, root_mtime: int,
-           data: list[Any]) -> bool:
+           data: list[Any], seen_ns: int) -> bool:
     """Whether a cache file must be written: it holds other data, or was built
     for another mtime, or it can be trusted now (the window passed) and is not."""
     if cached is None or cached.data != data or cached.root_mtime_ns != root_mtime:
         return True
-    return not cached.trusted and time.time_ns() - root_mtime > _window(layout)
+    return not cached.trusted and seen_ns - root_mtime > _window(layout)
 
 
-def _keep_ids(layout: Layout, root_mtime: int, index: _index.Cached | None) -> None:
+def _keep_ids(layout: Layout, root_mtime: int, index: _index.Cached | None,
+              seen_ns: int) -> None:
     """Write the ids file when it does not hold what the index does."""
     known = ids_of(index.data) if index is not None else []
-    if _stale(layout, _index.load_ids(layout), root_mtime, known):
-        _write_index(layout, root_mtime, index.data if index is not None else [], ids_only=True)
+    if _stale(layout, _index.load_ids(layout), root_mtime, known, seen_ns):
+        _write_index(layout, root_mtime, index.data if index is not None else [], seen_ns,
+                     ids_only=True)
 
 
-def _write_index(layout: Layout, root_mtime: int, rows: list[Any], *,
+def _write_index(layout: Layout, root_mtime: int, rows: list[Any], seen_ns: int, *,
                  ids_only: bool = False) -> None:
     """Write the listing index and the ids file (caches: no fsync) where the
     store is writable, and drop the change log they now include.
@@ -287,9 +292,11 @@ def _write_index(layout: Layout, root_mtime: int, rows: list[Any], *,
             return
         window = _window(layout)
         _sweep_dead_readers(layout)
-        files = [(_index.IDS_NAME, _index.encode_ids(root_mtime, window, ids_of(rows)))]
+        files = [(_index.IDS_NAME,
+                  _index.encode_ids(root_mtime, window, ids_of(rows), seen_ns))]
         if not ids_only:
-            files.insert(0, (_index.INDEX_NAME, _index.encode_rows(root_mtime, window, rows)))
+            files.insert(0, (_index.INDEX_NAME,
+                             _index.encode_rows(root_mtime, window, rows, seen_ns)))
         for name, data in files:
             _commit.write_one(layout, CACHE, name, data, durable=False, staging=CACHE)
         if not ids_only:

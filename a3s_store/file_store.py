@@ -30,7 +30,7 @@ from typing import Any
 
 from . import _codec, _listing
 from ._components import COMPONENTS, SESSION, SIDE, Checkpoint, Component
-from ._engine import Engine
+from ._engine import Engine, Operation
 from ._layout import DEFAULT_MAX_FILE_BYTES, Options
 from ._message_cache import MessageCache
 from ._names import check_id
@@ -250,18 +250,26 @@ class FileSessionStore(ComponentMethods):
         Components that were never saved come back empty.
         """
         check_id(session_id)
-        with self._engine.operation(exclusive=False) as op:
-            files = op.session(session_id, reading=True)
-            session = op.load(files, SESSION, seed=self._messages.seed)
-            if session is None:
-                return None
-            parts: dict[str, Any] = {}
-            for component in SIDE:
-                value = op.load(files, component)
-                parts[component.attr] = component.empty() if value is None else value
-            snap = SessionSnapshot(session=session, **parts)
-            snap.revision = session.revision
-            return snap
+        while True:
+            with self._engine.operation(exclusive=False) as op:
+                snap = self._read_snapshot(op, session_id)
+                if not op.became_a_store():
+                    return snap
+            # A first save in this folder ran during the unlocked read: read again,
+            # under the lock its writer made, so the files are of one generation.
+
+    def _read_snapshot(self, op: Operation, session_id: str) -> SessionSnapshot | None:
+        files = op.session(session_id, reading=True)
+        session: SessionData | None = op.load(files, SESSION, seed=self._messages.seed)
+        if session is None:
+            return None
+        parts: dict[str, Any] = {}
+        for component in SIDE:
+            value = op.load(files, component)
+            parts[component.attr] = component.empty() if value is None else value
+        snap = SessionSnapshot(session=session, **parts)
+        snap.revision = session.revision
+        return snap
 
     # -- the primitives of ComponentMethods ----------------------------------------
 

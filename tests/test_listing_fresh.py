@@ -283,3 +283,54 @@ def test_a_failing_change_log_never_fails_a_save_and_the_listing_stays_right(tmp
         assert fault.fired, k
         assert store.list_summaries() == store.list_summaries(check=True), k
         assert {s.id: s.messages for s in store.list_summaries()}["s01"] == k
+
+
+def test_a_cache_that_cannot_be_read_never_fails_a_published_save(tmp_path, monkeypatch):
+    """Found in review: an EIO reading cache/clock.json in a process that had not
+    measured the window escaped the save after it was published."""
+    import errno
+
+    from a3s_store import _layout
+
+    store = FileSessionStore(tmp_path)
+    store.save(f.session("s1"))
+    store.list()  # the clock is measured and kept in cache/clock.json
+    real = _layout.Layout.read_small
+
+    def failing(self, folder, name, limit):
+        if name == "clock.json":
+            raise OSError(errno.EIO, "injected I/O error", name)
+        return real(self, folder, name, limit)
+
+    monkeypatch.setattr(_layout.Layout, "read_small", failing)
+    monkeypatch.setattr(_clock, "_known", {})  # a fresh process
+    session = f.session("s1", messages=5)
+    revision = store.save(session)
+    reopened = FileSessionStore(tmp_path)
+    assert len(reopened.load("s1").messages) == 5 and reopened.load("s1").revision == revision
+    assert [s.messages for s in reopened.list_summaries()] == [5]
+
+
+def test_the_index_vouches_for_the_folder_as_of_before_it_was_read(tmp_path, monkeypatch):
+    """Found in review: the index was stamped when encoded, after the scan, so
+    a scan slower than the freshness window vouched for changes it never saw."""
+    import time
+
+    from a3s_store import _listing
+
+    store = FileSessionStore(tmp_path)
+    store.save(f.session("s1"))
+    (tmp_path / "a.json").write_bytes((tmp_path / "s1.json").read_bytes().replace(b'"s1"', b'"a"'))
+    started: list[int] = []
+    real = _listing._scan
+
+    def slow_scan(layout, index):
+        started.append(time.time_ns())
+        out = real(layout, index)
+        time.sleep(0.01)  # parsing many changed files takes a while
+        return out
+
+    monkeypatch.setattr(_listing, "_scan", slow_scan)
+    assert "a" in store.list()
+    built = json.loads((tmp_path / ".a3s_store" / "cache" / "index.json").read_bytes())["built_ns"]
+    assert started and built <= started[0]

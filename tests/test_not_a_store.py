@@ -24,6 +24,7 @@ from a3s_store.cli import main
 
 PROJECT = {
     "package.json": b'{"name": "web", "version": "1.0.0"}\n',
+    "schema.json": b'{"id": "http://example.com/schema#", "type": "object"}\n',
     "tsconfig.json": b'{broken\n',
     "notes.json": b'[1, 2, 3]\n',
 }
@@ -157,7 +158,9 @@ def test_repair_works_in_an_a3s_code_folder(tmp_path):
     (b"{", True),
     (b'{\n  "i', True),
     (b'{\n  "id": "chat-1",\n  "config": {', True),
-    (b'{"id": 3}', True),
+    (b'{"id": 3, "messages": []}', False),
+    (b'{"id": "chat-1", "messages": []}', True),
+    (b'{"id": "http://example.com/schema#", "type": "object"}', False),
     (b'{"name": "web"}', False),
     (b"[1, 2]", False),
     (b"{broken", False),
@@ -166,3 +169,60 @@ def test_repair_works_in_an_a3s_code_folder(tmp_path):
 def test_what_looks_like_a_session(data, session_like):
     from a3s_store._shape import looks_like_session
     assert looks_like_session(data) is session_like
+
+
+def test_gc_refuses_a_project_folder_and_never_removes_its_artifacts(project):
+    (project / "artifacts" / "build").mkdir(parents=True)
+    (project / "artifacts" / "build" / "app.js").write_bytes(b"x")
+    before = tree(project)
+    code, out, err = cli(project, "gc", "--yes")
+    assert code == 2 and "not a session store" in err
+    assert tree(project) == before
+
+
+def test_gc_in_a_store_leaves_an_artifacts_folder_holding_other_files(tmp_path):
+    store = FileSessionStore(tmp_path)
+    store.save(factories.session("chat-1"))
+    (tmp_path / "artifacts" / "build").mkdir(parents=True)
+    (tmp_path / "artifacts" / "build" / "app.js").write_bytes(b"x")
+    code, out, err = cli(tmp_path, "gc", "--yes")
+    assert code == 0, err
+    assert (tmp_path / "artifacts" / "build" / "app.js").read_bytes() == b"x"
+
+
+def test_a_first_save_during_an_unlocked_read_never_mixes_generations(tmp_path, monkeypatch):
+    """Found in review: a reader of a folder without .a3s_store reads without a
+    lock; the store's first save there, published between the reader's session
+    file and its side files, made load_snapshot return a mix of both."""
+    import shutil
+    import threading
+
+    from a3s_store import SessionSnapshot, _engine
+    from a3s_store._components import SESSION
+
+    root = tmp_path / "sessions"
+    FileSessionStore(root).save_snapshot(SessionSnapshot(
+        session=factories.session("s1", messages=2), trace_events=[factories.trace_event()]))
+    shutil.rmtree(root / ".a3s_store")  # a folder the store has not written to yet
+    paused, go_on = threading.Event(), threading.Event()
+    real = _engine.Operation.load
+
+    def load(self, files, component, **kw):
+        value = real(self, files, component, **kw)
+        if component is SESSION and threading.current_thread().name == "reader":
+            paused.set()
+            go_on.wait(10)
+        return value
+
+    monkeypatch.setattr(_engine.Operation, "load", load)
+    got = {}
+    reader = threading.Thread(name="reader", target=lambda: got.setdefault(
+        "snap", FileSessionStore(root).load_snapshot("s1")))
+    reader.start()
+    assert paused.wait(10)
+    new = SessionSnapshot(session=factories.session("s1", messages=4), trace_events=[])
+    FileSessionStore(root).save_snapshot(new)  # the first save: it makes .a3s_store
+    go_on.set()
+    reader.join(10)
+    snap = got["snap"]
+    assert (len(snap.session.messages), len(snap.trace_events)) == (4, 0)

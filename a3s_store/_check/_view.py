@@ -10,7 +10,7 @@ from .. import _fs
 from .._components import CHECKPOINTS, SIDE
 from .._engine import Operation
 from .._layout import INTERNAL, QUARANTINE
-from .._shape import looks_like_session
+from .._shape import is_session_document
 from ..errors import CorruptDataError, UnsafePathError
 from ._findings import RUST_TMP, Finding, quarantined_stem
 
@@ -86,7 +86,7 @@ class View:
 
     def is_store(self) -> bool:
         """Whether the root is a store: it has the store's own folder, a root
-        ``*.json`` file that is (or was) a session, or nothing at all yet.
+        ``*.json`` file that parses as a session, or nothing at all yet.
 
         A project folder (a ``package.json``, a broken ``tsconfig.json``) is
         not: the checker must not repair or clean it.
@@ -97,7 +97,7 @@ class View:
         for entry in entries:
             if entry.name.endswith(".json") and entry.is_file(follow_symlinks=False):
                 got = self.read((), entry.name, [])
-                if got is not None and looks_like_session(got[0]):
+                if got is not None and is_session_document(got[0]):
                     return True
         return False
 
@@ -177,10 +177,14 @@ class View:
                     findings.append(Finding("problem", "unsafe", self.path(folder, entry.name),
                                             "a link where an artifacts folder should be"))
                 continue
-            inv.artifact_dirs.add(entry.name)
+            foreign = False  # a file that is not the manifest: the folder is not ours alone
             for sub in self.entries((*folder, entry.name), findings):
                 if sub.name == file_name or RUST_TMP.match(sub.name):
                     self._side_entry((*folder, entry.name), sub, inv, findings, entry.name)
+                else:
+                    foreign = True
+            if not foreign:
+                inv.artifact_dirs.add(entry.name)
 
     def _side_entry(self, folder: Folder, entry: os.DirEntry[str], inv: Inventory,
                     findings: list[Finding], stem: str) -> None:
