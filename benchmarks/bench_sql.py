@@ -31,6 +31,7 @@ Prints a table; writes ``benchmarks/results/sql-latest.json``.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -47,7 +48,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, HERE)
 
-from bench import baseline_read, baseline_write, make_message_dict, session_dict, timed  # noqa
+from bench import baseline_read, baseline_write, make_message_dict, session_dict  # noqa
 from a3s_store import FileSessionStore, Message, SessionData, SqlSessionStore, _index  # noqa
 
 PG_VARIABLE = "A3S_TEST_POSTGRES_DSN"
@@ -152,6 +153,17 @@ def sql_pair(side: SqlSide, n: int, sd: dict, rng) -> list[Contender]:
                       load=lambda: fresh.load(session.id)),
             Contender(f"bare {side.dialect}", append=append_bare, load=load_bare),
             Contender(f"{side.dialect} check", append=check)]
+
+
+def timed(fn, repeat: int) -> list[float]:
+    """Milliseconds of ``repeat`` calls of ``fn``, each after a collection."""
+    out = []
+    for _ in range(repeat):
+        gc.collect()
+        t0 = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
 
 
 def rounds(contenders: list[Contender], op: str, repeat: int) -> dict[str, list[float]]:

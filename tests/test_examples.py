@@ -79,3 +79,16 @@ def test_transcript_renders_the_markdown_of_agents_and_refuses_script(tmp_path):
     assert "Content-Security-Policy\" content=\"default-src 'none';" in html
     markdown = pathlib.Path(md_path).read_text(encoding="utf-8")
     assert "\\<script>" in markdown and "](javascript:" not in markdown
+
+
+def test_every_benchmark_script_imports():
+    """The benchmarks are never run by the tests (speed is not asserted), but a
+    script that no longer imports (a helper renamed in another one) is caught."""
+    bench = EXAMPLES.parent / "benchmarks"
+    names = sorted(p.stem for p in bench.glob("*.py"))
+    code = ("import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]\n"
+            "for name in sys.argv[3:]: __import__(name)")
+    done = subprocess.run([sys.executable, "-c", code, str(bench), str(bench.parent), *names],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert {"bench", "bench_sql", "listing_rows"} <= set(names)
