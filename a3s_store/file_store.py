@@ -250,13 +250,14 @@ class FileSessionStore(ComponentMethods):
         Components that were never saved come back empty.
         """
         check_id(session_id)
-        while True:
-            with self._engine.operation(exclusive=False) as op:
-                snap = self._read_snapshot(op, session_id)
-                if not op.became_a_store():
-                    return snap
-            # A first save in this folder ran during the unlocked read: read again,
-            # under the lock its writer made, so the files are of one generation.
+        with self._engine.operation(exclusive=False) as op:
+            snap = self._read_snapshot(op, session_id)
+            if not op.became_a_store():
+                return snap
+        # A first save in this folder ran during the unlocked read: read again,
+        # under the lock its writer made, so the files are of one generation.
+        with self._engine.operation(exclusive=False) as op:
+            return self._read_snapshot(op, session_id)
 
     def _read_snapshot(self, op: Operation, session_id: str) -> SessionSnapshot | None:
         files = op.session(session_id, reading=True)
