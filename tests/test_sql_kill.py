@@ -91,7 +91,19 @@ def _kill_once(target, first: int, delay: float | None, kill_at: int | None = No
     return acknowledged, started
 
 
+def _settled(target) -> None:
+    """Wait until the killed writer's transaction is over. PostgreSQL ends it
+    when it notices the closed socket, and a COMMIT it had received already
+    still lands: found by CI (seed 1323237828), where a save the test had seen
+    as not stored was committed after the check. A SHARE lock on the tables
+    waits for every transaction that writes them."""
+    if target.dialect == "postgresql":
+        target.sql("BEGIN; LOCK TABLE a3s_sessions, a3s_messages, a3s_components "
+                   "IN SHARE MODE; COMMIT")
+
+
 def _stored_generation(target) -> int | None:
+    _settled(target)
     store = target.open()
     try:
         snap = store.load_snapshot(SID)
