@@ -178,16 +178,6 @@ class FileSessionStore(ComponentMethods):
         with self._engine.operation(exclusive=True) as op:
             op.delete(op.session(session_id))
 
-    def close(self) -> None:
-        """Nothing to release (no file or connection stays open between calls);
-        there so that ``with open_store(url) as store:`` works for every store."""
-
-    def __enter__(self) -> FileSessionStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def list(self) -> builtins.list[str]:
         """The ids of every stored session, sorted (real ids, not file names).
 

@@ -144,16 +144,6 @@ class MemorySessionStore(ComponentMethods):
                     summaries.append(SessionSummary.of(session))
             return SessionSummaries(summaries)
 
-    def close(self) -> None:
-        """Nothing to release (no file or connection stays open between calls);
-        there so that ``with open_store(url) as store:`` works for every store."""
-
-    def __enter__(self) -> MemorySessionStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def list(self) -> builtins.list[str]:
         """The ids of the stored sessions, sorted."""
         with self._lock:

@@ -23,7 +23,7 @@ both) and which a third-party backend should pass too:
 from __future__ import annotations
 
 import builtins
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from ._components import (
     ARTIFACTS,
@@ -101,6 +101,9 @@ class SessionStore(Protocol):
     def list(self) -> builtins.list[str]: ...
 
 
+_Store = TypeVar("_Store", bound="ComponentMethods")
+
+
 class ComponentMethods:
     """The per-component methods of a store, written once on five primitives.
 
@@ -113,6 +116,16 @@ class ComponentMethods:
     (The primitives return Any; each method's annotated ``loaded`` says
     which record type its component holds.)
     """
+
+    def close(self) -> None:
+        """Nothing to release (no file or connection stays open between calls);
+        there so that ``with open_store(url) as store:`` works for every store."""
+
+    def __enter__(self: _Store) -> _Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _save_component(self, component: Component, session_id: str, value: Any) -> None:
         raise NotImplementedError
