@@ -86,6 +86,7 @@ def test_a_vendored_copy_under_another_name_works(tmp_path):
         "store.save_snapshot(SessionSnapshot(session=SessionData(id='v/1')))\n"
         "print(store.list(), store.load('v/1').id)\n")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # a host's plugins are not ours to load
     done = subprocess.run([sys.executable, "-s", "-E", str(script)], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
@@ -200,6 +201,7 @@ def test_a_vendored_copy_passes_its_doctests_under_another_name(tmp_path):
                     ignore=shutil.ignore_patterns("__pycache__"))
     (tmp_path / "conftest.py").write_text("import sys\nsys.modules['a3s_store'] = None\n")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # a host's plugins are not ours to load
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--doctest-modules",
          "vendored/agentstore"], cwd=tmp_path, env=env, capture_output=True, text=True,
@@ -208,7 +210,8 @@ def test_a_vendored_copy_passes_its_doctests_under_another_name(tmp_path):
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
     ours = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--doctest-modules",
-         "--collect-only", "a3s_store"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+         "--collect-only", "a3s_store"], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=300)
     expected = sum(1 for line in ours.stdout.splitlines() if "::" in line)
     assert re.match(rf"{expected} passed\b", summary), (summary, expected)
 

@@ -7,11 +7,12 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 import strength
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-SLOW_CASE = ("tests/test_crash_safety.py::"
-             "test_not_durable_still_all_or_nothing_under_crashes[read-list]")
+SLOW_CASE = "tests/test_strength.py::test_a_slow_test_runs_only_at_full_strength_or_when_chosen"
 
 
 def test_a_sample_keeps_both_ends_and_is_drawn_from_the_seed(monkeypatch):
@@ -32,9 +33,16 @@ def test_full_strength_takes_every_item_and_the_full_count(monkeypatch):
     assert strength.count(3, 30) == 30
 
 
-def _run(case: str, **env: str) -> str:
+@pytest.mark.slow
+def test_a_slow_test_runs_only_at_full_strength_or_when_chosen(request):
+    # The subject of the next test: if conftest failed to skip it, this fails.
+    assert strength.FULL or "slow" in (request.config.getoption("markexpr") or "")
+
+
+def _run(*args: str, **env: str) -> str:
     clean = {k: v for k, v in os.environ.items() if k != "A3S_FULL"}
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", case],
+    clean["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the check needs no plugin; each costs ~1 s
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
                           cwd=ROOT, env={**clean, **env}, capture_output=True, text=True,
                           timeout=300)
     return done.stdout.strip().splitlines()[-1]
@@ -44,3 +52,4 @@ def test_a_slow_test_is_skipped_by_default_and_runs_with_a3s_full():
     assert _run(SLOW_CASE).startswith("1 skipped")
     assert _run(SLOW_CASE, A3S_FULL="1").startswith("1 passed")
     assert _run(SLOW_CASE, A3S_FULL="0").startswith("1 skipped")
+    assert _run("-m", "slow", SLOW_CASE).startswith("1 passed")
