@@ -1,8 +1,10 @@
-"""The command line, run as users run it: ``python -m a3s_store`` in a subprocess.
+"""The command line, run as users run it: ``python -m a3s_store``.
 
 Each test builds a store in a temporary folder with the library, runs a
 command against it (``--root`` or ``A3S_STORE_ROOT``) and checks what it
-prints and its exit code. Error cases first.
+prints and its exit code. Error cases first. ``run`` starts a process at
+full strength and calls ``main`` in this process in the default run
+(``clirun.py``); the first test checks that both give the same answers.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import errno
 import json
 import os
 import pathlib
+import re
 import stat
 import subprocess
 import sys
@@ -28,23 +31,9 @@ from a3s_store import (
 )
 from a3s_store._term import display_width
 from a3s_store.cli import main
+from clirun import REPO, in_a_process, in_this_process, run
 
-REPO = pathlib.Path(__file__).resolve().parent.parent
 COMMANDS = ["list", "show", "export", "delete", "verify", "gc", "stats", "copy", "demo"]
-
-
-def run(*args: str, env_root=None, check_clean_stderr: bool = True):
-    """Run ``python -m a3s_store ARGS``; return (code, stdout, stderr)."""
-    env = {k: v for k, v in os.environ.items() if k != "A3S_STORE_ROOT"}
-    env["PYTHONPATH"] = str(REPO)
-    if env_root is not None:
-        env["A3S_STORE_ROOT"] = str(env_root)
-    proc = subprocess.run([sys.executable, "-m", "a3s_store", *args], capture_output=True,
-                          env=env, cwd=REPO, timeout=120)
-    out = proc.stdout.decode("utf-8")
-    err = proc.stderr.decode("utf-8")
-    assert "Traceback" not in err, err
-    return proc.returncode, out, err
 
 
 LONG_OUTPUT = "\n".join(f"line {i}" for i in range(200))
@@ -82,6 +71,42 @@ def root(tmp_path) -> pathlib.Path:
 
 
 # -- errors ------------------------------------------------------------------------
+
+
+
+# What a user types, on the two-session store of `root`: answers, errors and usage. The
+# default run tries the first six, a process each.
+SAME_EITHER_WAY = [
+    "list --json", "show chat-1", "export chat-1 -f json", "show nope", "",
+    "--root {missing} list",
+    "list", "list -n 1", "show chat-1 --full", "show ch", "export chat-1 -f markdown",
+    "export chat-2 -f html", "stats --json", "verify", "verify --json", "list -n -1",
+    "--version", "show --help", "gc --older-than soon",
+]
+
+
+def _untimed(answer: tuple[int, str, str]) -> tuple[int, str, str]:
+    """An answer with the export's "Exported by a3s_store on <time>" blanked."""
+    code, out, err = answer
+    return code, re.sub(r"on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d", "on <time>", out), err
+
+
+def _either_way() -> list:
+    """(command, via the environment?) pairs; the default run tries each of
+    the first six one way, alternating."""
+    return [pytest.param(command, via_env, id=f"{command or '(none)'}-{via}",
+                         marks=[] if i < 6 and via_env == (i % 2 == 1) else [pytest.mark.slow])
+            for i, command in enumerate(SAME_EITHER_WAY)
+            for via_env, via in ((False, "root"), (True, "env"))]
+
+
+@pytest.mark.parametrize(("command", "via_env"), _either_way())
+def test_main_in_this_process_answers_as_a_process_does(root, tmp_path, command, via_env):
+    args = command.format(missing=tmp_path / "missing").split()
+    env_root = root if via_env else None
+    if not via_env:
+        args = ["--root", str(root), *args]
+    assert _untimed(in_this_process(args, env_root)) == _untimed(in_a_process(args, env_root))
 
 
 @pytest.mark.parametrize("command", ["list", "show x", "export x", "delete x", "verify", "gc",
