@@ -25,11 +25,12 @@ and the case checks:
 * no parse error, no undocumented exception, no call after a crash, and
   nothing outside the root touched.
 
-That is the full strength (``A3S_FULL=1``). The default run keeps the crash
-at every k (k* is found from all of them) and tries the two error modes at
-the first call of each kind, at N+1 and at a few seeded k; the scenarios
-that differ from another only in the side file they write, and most
-``durable=False`` ones, are marked ``slow`` (see ``strength.py``).
+That is the full strength (``A3S_FULL=1``). The default run tries a crash at
+every change and at the call after it (so k* is still found exactly), and a
+crash and the two error modes at the first call of each kind, at N+1 and at
+a few seeded k; the scenarios that differ from another only in the side
+file they write, and most ``durable=False`` ones, are marked ``slow`` (see
+``strength.py``).
 
 Errors are drawn (seeded) from EIO, ENOSPC, EDQUOT, EACCES and, on a rename,
 a Windows sharing violation. Violations are collected, not stopped at, and
@@ -71,7 +72,7 @@ from crashkit import (
     whole_tree,
 )
 from faults import CallCounter, SimulatedCrash, hooked
-from strength import sample
+from strength import FULL, sample
 
 MODES = ("transient", "persistent", "crash")
 ERRNOS = (errno.EIO, errno.ENOSPC, errno.EDQUOT, errno.EACCES)
@@ -464,6 +465,7 @@ class Tally:
     cases: int = 0
     faults: int = 0  # cases in which the fault fired
     error_points: int = 0  # calls (and the end) at which the error modes were tried
+    crash_points: int = 0  # calls (and the end) at which a crash was tried
     violations: list = field(default_factory=list)
     labels: dict = field(default_factory=dict)  # (k, mode) -> "old" / "new"
     outcomes: dict = field(default_factory=dict)
@@ -475,13 +477,23 @@ def _outside(case_dir) -> dict:
 
 
 def _error_points(calls: list[str], rng: random.Random) -> set[int]:
-    """Where the error modes are tried (a crash is tried at every call: the
-    point of no return is found from all of them). Every call and the end
-    under A3S_FULL=1; else the first call of each kind, the end, where no
-    fault is due, and a few more drawn with the seed."""
+    """Where the error modes are tried. Every call and the end under
+    A3S_FULL=1; else the first call of each kind, the end, where no fault is
+    due, and a few more drawn with the seed."""
     every = range(1, len(calls) + 2)
     first_of_each_kind = {calls.index(kind) + 1 for kind in set(calls)}
     return first_of_each_kind | {len(calls) + 1} | set(sample(every, 4, rng.randrange(2**32)))
+
+
+def _crash_points(calls: list[str], rng: random.Random) -> set[int]:
+    """Where a crash is tried. Every call and the end under A3S_FULL=1; else
+    every change and the call after it (the point of no return is one of
+    them, so it is still found exactly), the first call of each kind, the end
+    and a few more drawn with the seed."""
+    changes = {k for k, kind in enumerate(calls, 1) if kind in MUTATIONS}
+    return ({k + d for k in changes for d in (0, 1)} | _error_points(calls, rng)
+            | set(sample(range(1, len(calls) + 2), len(calls) + 1 if FULL else 4,
+                         rng.randrange(2**32))))
 
 
 @dataclass
@@ -566,12 +578,14 @@ def run_scenario(tmp_path, sc: Scenario, *, modes=MODES, durable=True, seed=SEED
     template, calls, outside_before = ref.template, ref.calls, ref.outside_before
     old_vis, old_obs, new_vis, new_obs = ref.old_vis, ref.old_obs, ref.new_vis, ref.new_obs
     error_points = _error_points(calls, rng)
-    tally = Tally(calls=len(calls), error_points=len(error_points))
+    crash_points = _crash_points(calls, rng)
+    tally = Tally(calls=len(calls), error_points=len(error_points),
+                  crash_points=len(crash_points))
     template_before = whole_tree(template)
 
     for k in range(1, len(calls) + 2):
         for mode in modes:
-            if mode != "crash" and k not in error_points:
+            if k not in (crash_points if mode == "crash" else error_points):
                 continue
             case = tmp_path / "case"
             copy_tree(template, case, link=True)
@@ -662,18 +676,11 @@ def _check_point_of_no_return(sc, calls, tally: Tally, unchanged: bool) -> None:
     in the other modes follow the same k*."""
     if unchanged or sc.on_open:
         return
-    crash = [tally.labels.get((k, "crash")) for k in range(1, len(calls) + 2)]
-    if "crash" not in {m for (_, m) in tally.labels}:
-        crash = None
-    if crash is not None:
-        k_star = sum(1 for lab in crash if lab == "old")
-        if crash != ["old"] * k_star + ["new"] * (len(crash) - k_star):
-            tally.violations.append(f"{sc.name}: crash outcomes do not switch once from old "
-                                    f"to new: {''.join((lab or '?')[0] for lab in crash)}")
-            return
-        if not 1 <= k_star <= len(calls) or calls[k_star - 1] not in MUTATIONS:
-            tally.violations.append(f"{sc.name}: point of no return at call {k_star} "
-                                    f"({calls[k_star - 1] if k_star else '-'}) is not a change")
+    crashes = {k: label for (k, mode), label in tally.labels.items() if mode == "crash"}
+    if crashes:
+        k_star, problem = _point_of_no_return(crashes, calls)
+        if problem:
+            tally.violations.append(f"{sc.name}: {problem}")
             return
     else:
         k_star = None
@@ -687,19 +694,53 @@ def _check_point_of_no_return(sc, calls, tally: Tally, unchanged: bool) -> None:
                 f"seed={SEED}: raised and left {label}, expected {want} (k*={k_star})")
 
 
+def _point_of_no_return(crashes: dict[int, str | None], calls: list[str]) -> tuple[int, str]:
+    """k*, from the generation (old or new) each crash point k left, and what is wrong:
+    crashes at 1..k* must leave old, the rest new, and call k* must be a change.
+    Sampled, the crash points bracket every change (``_crash_points``), so k* is exact."""
+    tried = sorted(crashes)
+    labels = [crashes[k] for k in tried]
+    olds = labels.count("old")
+    k_star = max((k for k in tried if crashes[k] == "old"), default=0)
+    if labels != ["old"] * olds + ["new"] * (len(labels) - olds):
+        shown = "".join((crashes.get(k) or "?")[0] if k in crashes else "."
+                        for k in range(1, len(calls) + 2))
+        return k_star, f"crash outcomes do not switch once from old to new: {shown} (. = not tried)"
+    if not 1 <= k_star <= len(calls) or calls[k_star - 1] not in MUTATIONS:
+        return k_star, (f"point of no return at call {k_star} "
+                        f"({calls[k_star - 1] if k_star else '-'}) is not a change")
+    return k_star, ""
+
+
 def _report(tally: Tally) -> str:
     shown = "\n".join(tally.violations[:15])
     return f"{len(tally.violations)} violations in {tally.cases} cases (seed {SEED}):\n{shown}"
 
 
+def test_the_point_of_no_return_is_found_exactly_from_the_sampled_crashes():
+    calls = ["write", "fsync", "replace", "write", "fsync", "replace"]
+    points = _crash_points(calls, random.Random(0))
+    assert {3, 4, 6, 7} <= points  # each change and the call after it
+
+    def left(k_star: int) -> dict:  # what crashes at the points leave if k* is k_star
+        return {k: "old" if k <= k_star else "new" for k in points}
+
+    assert _point_of_no_return(left(3), calls) == (3, "")
+    assert _point_of_no_return(left(6), calls) == (6, "")
+    assert "is not a change" in _point_of_no_return(left(4), calls)[1]  # after a plain write
+    assert "is not a change" in _point_of_no_return(left(0), calls)[1]
+    assert "switch once" in _point_of_no_return({**left(3), 1: "new"}, calls)[1]
+    assert "switch once" in _point_of_no_return({**left(6), 4: None}, calls)[1]
+
+
 @pytest.mark.parametrize("sc", _params(SCENARIOS, VARIANTS.__contains__))
 def test_fault_at_every_call_in_every_mode(work, sc):
     tally = run_scenario(work, sc)
-    # A crash at every call and after the last; each error mode at the sampled
-    # points, the end (where no fault is due) among them.
-    errors = tally.error_points
-    assert tally.cases == tally.calls + 1 + 2 * errors
-    assert tally.faults == tally.calls + 2 * (errors - 1)
+    # A crash and each error mode at their points (every call and the end at
+    # full strength); the end, where no fault is due, is among both.
+    errors, crashes = tally.error_points, tally.crash_points
+    assert tally.cases == crashes + 2 * errors
+    assert tally.faults == crashes - 1 + 2 * (errors - 1)  # none at the end, where none is due
     assert not tally.violations, _report(tally)
 
 
@@ -723,8 +764,9 @@ def test_crash_in_a_save_then_at_every_point_of_recovery_then_recover(work):
     before = whole_tree(template)
     pairs = 0
     violations = []
-    labels = []
-    for k1 in range(1, len(calls) + 1):
+    labels = {}
+    rng = random.Random(f"{SEED}-compound")
+    for k1 in sorted(_crash_points(calls, rng) - {len(calls) + 1}):
         base = work / "base"
         copy_tree(template, base, link=True)
         store = FileSessionStore(base)
@@ -738,8 +780,8 @@ def test_crash_in_a_save_then_at_every_point_of_recovery_then_recover(work):
         with hooked(counter):
             FileSessionStore(decided)
         want = _state(decided)
-        labels.append("o" if want == old else "n" if want == new else "?")
-        for k2 in range(1, len(counter.calls) + 1):
+        labels[k1] = "old" if want == old else "new" if want == new else None
+        for k2 in sorted(_crash_points(counter.calls, rng) - {len(counter.calls) + 1}):
             case = work / "case"
             copy_tree(base, case, link=True)
             fault = StoreFault(k2, "crash", random.Random(0))
@@ -756,10 +798,9 @@ def test_crash_in_a_save_then_at_every_point_of_recovery_then_recover(work):
                                   f"{'differs from' if got != want else 'same as'} the first "
                                   f"recovery, {len(fault.after_crash)} calls after the crash")
             pairs += 1
-    shown = "".join(labels)
-    k_star = shown.count("o")
-    if shown != "o" * k_star + "n" * (len(shown) - k_star) or calls[k_star - 1] not in MUTATIONS:
-        violations.append(f"recovered states by crash point (o=old, n=new): {shown}")
+    problem = _point_of_no_return(labels, calls)[1]
+    if problem:
+        violations.append(f"recovered states by the save's crash point: {problem}")
     if whole_tree(template) != before:
         violations.append("a file was changed in place")
     print(f"compound: {len(calls)} save crash points x recovery crash points = {pairs} pairs, "
@@ -775,7 +816,7 @@ def test_not_durable_still_all_or_nothing_under_crashes(work, sc):
     # The documented promise of durable=False: a crash of the process (not of
     # the OS) never leaves a torn or mixed session.
     tally = run_scenario(work, sc, modes=("crash",), durable=False)
-    assert tally.cases == tally.calls + 1 and tally.faults == tally.calls
+    assert tally.cases == tally.crash_points and tally.faults == tally.crash_points - 1
     assert not tally.violations, _report(tally)
 
 
