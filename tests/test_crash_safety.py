@@ -678,7 +678,7 @@ def _check_point_of_no_return(sc, calls, tally: Tally, unchanged: bool) -> None:
         return
     crashes = {k: label for (k, mode), label in tally.labels.items() if mode == "crash"}
     if crashes:
-        k_star, problem = _point_of_no_return(crashes, calls)
+        k_star, problem = _switch_point(crashes, calls)
         if problem:
             tally.violations.append(f"{sc.name}: {problem}")
             return
@@ -694,7 +694,7 @@ def _check_point_of_no_return(sc, calls, tally: Tally, unchanged: bool) -> None:
                 f"seed={SEED}: raised and left {label}, expected {want} (k*={k_star})")
 
 
-def _point_of_no_return(crashes: dict[int, str | None], calls: list[str]) -> tuple[int, str]:
+def _switch_point(crashes: dict[int, str | None], calls: list[str]) -> tuple[int, str]:
     """k*, from the generation (old or new) each crash point k left, and what is wrong:
     crashes at 1..k* must leave old, the rest new, and call k* must be a change.
     Sampled, the crash points bracket every change (``_crash_points``), so k* is exact."""
@@ -717,7 +717,7 @@ def _report(tally: Tally) -> str:
     return f"{len(tally.violations)} violations in {tally.cases} cases (seed {SEED}):\n{shown}"
 
 
-def test_the_point_of_no_return_is_found_exactly_from_the_sampled_crashes():
+def test_the_switch_point_is_found_exactly_from_the_sampled_crashes():
     calls = ["write", "fsync", "replace", "write", "fsync", "replace"]
     points = _crash_points(calls, random.Random(0))
     assert {3, 4, 6, 7} <= points  # each change and the call after it
@@ -725,12 +725,12 @@ def test_the_point_of_no_return_is_found_exactly_from_the_sampled_crashes():
     def left(k_star: int) -> dict:  # what crashes at the points leave if k* is k_star
         return {k: "old" if k <= k_star else "new" for k in points}
 
-    assert _point_of_no_return(left(3), calls) == (3, "")
-    assert _point_of_no_return(left(6), calls) == (6, "")
-    assert "is not a change" in _point_of_no_return(left(4), calls)[1]  # after a plain write
-    assert "is not a change" in _point_of_no_return(left(0), calls)[1]
-    assert "switch once" in _point_of_no_return({**left(3), 1: "new"}, calls)[1]
-    assert "switch once" in _point_of_no_return({**left(6), 4: None}, calls)[1]
+    assert _switch_point(left(3), calls) == (3, "")
+    assert _switch_point(left(6), calls) == (6, "")
+    assert "is not a change" in _switch_point(left(4), calls)[1]  # after a plain write
+    assert "is not a change" in _switch_point(left(0), calls)[1]
+    assert "switch once" in _switch_point({**left(3), 1: "new"}, calls)[1]
+    assert "switch once" in _switch_point({**left(6), 4: None}, calls)[1]
 
 
 @pytest.mark.parametrize("sc", _params(SCENARIOS, VARIANTS.__contains__))
@@ -798,7 +798,7 @@ def test_crash_in_a_save_then_at_every_point_of_recovery_then_recover(work):
                                   f"{'differs from' if got != want else 'same as'} the first "
                                   f"recovery, {len(fault.after_crash)} calls after the crash")
             pairs += 1
-    problem = _point_of_no_return(labels, calls)[1]
+    problem = _switch_point(labels, calls)[1]
     if problem:
         violations.append(f"recovered states by the save's crash point: {problem}")
     if whole_tree(template) != before:
