@@ -1,7 +1,7 @@
 """Several processes and threads on one store: isolation and no lost updates.
 
 * **Mixed workload**: 8 processes (then 8 threads sharing one store object)
-  x 500 operations (100 in the default run, see ``strength.py``):
+  x 500 operations (50 in the default run, see ``strength.py``):
   save_snapshot, save, load, load_snapshot, list, delete, on 5 shared ids
   and one private id each. Every load must be a complete generation that
   some writer wrote (one generation marker across all of a
@@ -29,7 +29,7 @@ from crashkit import gens_of, seed_from_env, snapshot_gen
 from strength import count
 
 WORKERS = 8
-OPS = count(100, 500)
+OPS = count(50, 500)
 SNAPSHOT_IDS = ("h0", "h1", "h2")  # written with save_snapshot
 SESSION_IDS = ("h3", "h4")  # written with save (session file only)
 INCREMENTS = 25
@@ -274,7 +274,7 @@ def _writer(root, w, stop, barrier, queue):
 
 @_fork
 def test_reads_during_writes_are_all_whole(tmp_path):
-    readers, writers, per_reader = 6, 2, count(300, 1700)  # 10,200 reads at full strength
+    readers, writers, per_reader = 6, 2, count(150, 1700)  # 10,200 reads at full strength
     root = str(tmp_path / "store")
     first = FileSessionStore(root)
     for sid in SNAPSHOT_IDS:  # so that every read has a generation to check

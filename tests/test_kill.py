@@ -20,7 +20,7 @@ from strength import count
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
 
-RANDOM_KILLS = count(100, 500)  # see strength.py
+RANDOM_KILLS = count(60, 500)  # see strength.py
 
 
 def test_random_kills_lose_no_acknowledged_save(tmp_path):

@@ -18,6 +18,7 @@ import pytest
 import factories as f
 from a3s_store import FileSessionStore, MemorySessionStore, SessionSnapshot, _codec
 from a3s_store._message_cache import MessageCache
+from strength import count
 
 THREADS = 8
 ROUNDS = 40
@@ -57,7 +58,7 @@ def test_the_message_cache_shared_by_threads_never_breaks(preempting):
 
     def encode(thread: int) -> None:
         try:
-            for n in range(300):
+            for n in range(count(100, 300)):
                 session = sessions[(thread + n) % IDS]
                 data = cache.encode_session(session)
                 assert data == _codec.encode_session(session)
