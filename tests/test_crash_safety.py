@@ -72,7 +72,7 @@ from crashkit import (
     whole_tree,
 )
 from faults import CallCounter, SimulatedCrash, hooked
-from strength import FULL, sample
+from strength import sample
 
 MODES = ("transient", "persistent", "crash")
 ERRNOS = (errno.EIO, errno.ENOSPC, errno.EDQUOT, errno.EACCES)
@@ -491,9 +491,9 @@ def _crash_points(calls: list[str], rng: random.Random) -> set[int]:
     them, so it is still found exactly), the first call of each kind, the end
     and a few more drawn with the seed."""
     changes = {k for k, kind in enumerate(calls, 1) if kind in MUTATIONS}
+    every = range(1, len(calls) + 2)  # all of them under A3S_FULL=1 (strength.sample)
     return ({k + d for k in changes for d in (0, 1)} | _error_points(calls, rng)
-            | set(sample(range(1, len(calls) + 2), len(calls) + 1 if FULL else 4,
-                         rng.randrange(2**32))))
+            | set(sample(every, 4, rng.randrange(2**32))))
 
 
 @dataclass
