@@ -70,9 +70,7 @@ def root(tmp_path) -> pathlib.Path:
     return path
 
 
-# -- errors ------------------------------------------------------------------------
-
-
+# -- main() in this process answers as a process does -------------------------------
 
 # What a user types, on the two-session store of `root`: answers, errors and usage. The
 # default run tries the first six, a process each.
@@ -107,6 +105,9 @@ def test_main_in_this_process_answers_as_a_process_does(root, tmp_path, command,
     if not via_env:
         args = ["--root", str(root), *args]
     assert _untimed(in_this_process(args, env_root)) == _untimed(in_a_process(args, env_root))
+
+
+# -- errors ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("command", ["list", "show x", "export x", "delete x", "verify", "gc",

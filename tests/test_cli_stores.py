@@ -5,8 +5,9 @@
 idempotent and resumable, show progress only on a terminal, and name every
 session it could not copy. ``list``, ``show``, ``export``, ``delete`` and
 ``verify`` take a database URL as ``--root``; the folder-only commands
-refuse one clearly. Run in a subprocess where the exit and the streams
-matter, through ``main(argv)`` where a fault or a terminal is simulated.
+refuse one clearly. Run through ``clirun.run`` (a process each at full
+strength) where the exit and the streams matter, through ``main(argv)``
+where a fault or a terminal is simulated.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import pytest
 import factories
 from a3s_store import FileSessionStore, SessionSnapshot, SqlSessionStore, _fs
 from a3s_store.cli import main
-from test_cli import _Stream, run, sample_snapshot
+from clirun import run
+from test_cli import _Stream, sample_snapshot
 
 
 def url_of(t) -> str:
