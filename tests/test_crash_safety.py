@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 import pytest
 
 import factories as f
-from a3s_store import A3SStoreError, FileSessionStore, SessionSnapshot, _codec, _fs
+from a3s_store import A3SStoreError, FileSessionStore, SessionSnapshot, _codec, _fs, _recovery
 from crashkit import (
     SIDE_PARTS,
     copy_tree,
@@ -487,13 +487,20 @@ def _error_points(calls: list[str], rng: random.Random) -> set[int]:
 
 def _crash_points(calls: list[str], rng: random.Random) -> set[int]:
     """Where a crash is tried. Every call and the end under A3S_FULL=1; else
-    every change and the call after it (the point of no return is one of
-    them, so it is still found exactly), the first call of each kind, the end
-    and a few more drawn with the seed."""
+    every point whose files differ from the point before it: after each
+    change (a rename, unlink, rmdir or mkdir), each new file or folder (at
+    its ``fchmod``, right after it is made), each write and each truncation.
+    So every state a crash can leave is tried. Each change itself is tried
+    too, so that the point of no return (a change) is found exactly; and a
+    seeded sample, the first call of each kind and the end among it."""
+    def after(kinds: set[str]) -> set[int]:
+        return {k + 1 for k, kind in enumerate(calls, 1) if kind in kinds}
+
     changes = {k for k, kind in enumerate(calls, 1) if kind in MUTATIONS}
+    made = {k for k, kind in enumerate(calls, 1) if kind == "fchmod"}
     every = range(1, len(calls) + 2)  # all of them under A3S_FULL=1 (strength.sample)
-    return ({k + d for k in changes for d in (0, 1)} | _error_points(calls, rng)
-            | set(sample(every, 4, rng.randrange(2**32))))
+    return (changes | after(MUTATIONS | {"write", "ftruncate"}) | made | after({"fchmod"})
+            | _error_points(calls, rng) | set(sample(every, 4, rng.randrange(2**32))))
 
 
 @dataclass
@@ -733,6 +740,24 @@ def test_the_switch_point_is_found_exactly_from_the_sampled_crashes():
     assert "switch once" in _switch_point({**left(6), 4: None}, calls)[1]
 
 
+def test_the_sampled_crashes_reach_a_commit_record_made_but_still_empty(work, monkeypatch):
+    # A recovery bug that shows only in that state (a crash between the
+    # record's creation and its write): the first sampling, changes only,
+    # let it through at some seeds (found in review); it must be caught at all.
+    decide = _recovery._decide
+
+    def planted(layout, staging, txid):
+        found = _fs.stat_entry(staging, txid + ".commit")
+        if found is not None and found.st_size == 0:
+            raise RuntimeError("planted: recovery fails on an empty commit record")
+        return decide(layout, staging, txid)
+
+    monkeypatch.setattr(_recovery, "_decide", planted)
+    sc = next(s for s in SCENARIOS if s.name == "snapshot-legacy")
+    tally = run_scenario(work, sc, modes=("crash",))
+    assert any("planted" in v for v in tally.violations), (SEED, tally.violations[:3])
+
+
 @pytest.mark.parametrize("sc", _params(SCENARIOS, VARIANTS.__contains__))
 def test_fault_at_every_call_in_every_mode(work, sc):
     tally = run_scenario(work, sc)
@@ -803,7 +828,8 @@ def test_crash_in_a_save_then_at_every_point_of_recovery_then_recover(work):
         violations.append(f"recovered states by the save's crash point: {problem}")
     if whole_tree(template) != before:
         violations.append("a file was changed in place")
-    print(f"compound: {len(calls)} save crash points x recovery crash points = {pairs} pairs, "
+    print(f"compound: {len(labels)} of the save's {len(calls)} crash points x recovery crash "
+          f"points = {pairs} pairs, "
           f"{len(violations)} violations")
     assert pairs > len(calls)
     assert not violations, f"seed {SEED}: {violations[:10]}"
