@@ -261,8 +261,10 @@ class Transaction:
 
         Two barriers: the staged files' names are made durable before the
         record is written (else a power cut could keep the record and lose a
-        staged name, which recovery cannot tell from a finished rename), and
-        the record is made durable before the first step.
+        staged name; recovery tells that from a finished rename by the
+        target's size and SHA-256, so this one is a second line of defence,
+        and the power-loss sweep finds no loss without it), and the record is
+        made durable before the first step.
         """
         layout = self.layout
         staging = _journal_dir(layout)

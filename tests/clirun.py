@@ -4,7 +4,7 @@ At full strength (``A3S_FULL=1``, as CI runs it) every call starts
 ``python -m a3s_store ARGS`` as users run it. The default run calls
 :func:`a3s_store.cli.main` in this process instead, with its own streams,
 environment and working folder: a process costs about half a second here
-and the command line tests make some 150 calls (see ``strength.py``).
+and the command line tests make some 150 calls.
 ``test_cli`` checks that both ways give the same answers, and the tests
 that need a real process (a closed stdout, a reader that leaves, a lock
 held by another process) start one themselves.

@@ -4,8 +4,9 @@ The default run (``python3 -m pytest -q``) keeps a bounded, seeded sample of
 every exhaustive sweep, random run and kill or thread storm, so that each
 behaviour is still checked once, in about two and a half minutes on 2
 cores. ``A3S_FULL=1`` raises every count to its full strength and runs the
-tests marked ``slow`` (which the default run skips); CI runs both. A sample is drawn from the test's seed,
-which the test prints on failure; ``A3S_SEED=<n>`` replays it.
+tests marked ``slow`` (which the default run skips); CI runs both. A sample
+is drawn from the test's seed, which the test prints on failure;
+``A3S_SEED=<n>`` replays it.
 """
 
 from __future__ import annotations

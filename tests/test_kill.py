@@ -45,8 +45,9 @@ def test_a_kill_at_every_call_of_a_save(tmp_path, sid, durable):
     loop = KillLoop(tmp_path / "store", random.Random(0), durable_modes=(durable,))
     # The number of calls depends on the state a kill leaves (folders made,
     # metadata current or not), so it is counted again before each kill.
-    # The default run kills the full snapshot save at every other call (the
-    # in-process crash sweep covers each call); full strength at every call.
+    # The default run kills the full snapshot save at every other call and at
+    # its last (the in-process crash sweep tries every state a crash can
+    # leave, in-process); full strength at every call.
     every_call = FULL or sid == "k-plain"
     k, tried = 0, 0
     while True:

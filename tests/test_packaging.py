@@ -86,7 +86,6 @@ def test_a_vendored_copy_under_another_name_works(tmp_path):
         "store.save_snapshot(SessionSnapshot(session=SessionData(id='v/1')))\n"
         "print(store.list(), store.load('v/1').id)\n")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # a host's plugins are not ours to load
     done = subprocess.run([sys.executable, "-s", "-E", str(script)], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
