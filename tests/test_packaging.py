@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import configparser
 import importlib.metadata
 import os
@@ -37,6 +38,21 @@ def test_every_exported_name_exists_and_nothing_private_is_exported():
         assert hasattr(a3s_store, name), name
         assert not name.startswith("_") or name == "__version__"
 
+
+
+def test_the_three_lists_of_public_names_agree():
+    # __init__ names each public name three times, because each reader needs
+    # its own: type checkers the imports under TYPE_CHECKING, the lazy
+    # __getattr__ its map, and `from a3s_store import *` and mypy a literal
+    # __all__. They must name the same names, from the same modules.
+    tree = ast.parse((ROOT / "a3s_store" / "__init__.py").read_text(encoding="utf-8"))
+    checking = next(node for node in tree.body if isinstance(node, ast.If)
+                    and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING")
+    imported = {alias.name: "." * node.level + (node.module or "")
+                for node in checking.body if isinstance(node, ast.ImportFrom)
+                for alias in node.names}
+    assert imported == a3s_store._MODULE_OF
+    assert sorted(imported) == a3s_store.__all__
 
 @pytest.mark.skipif(PYPROJECT is None, reason="tomllib needs Python 3.11")
 def test_metadata_lives_only_in_pyproject_and_has_no_dependencies():
