@@ -150,7 +150,7 @@ def write_one(layout: Layout, folder: tuple[str, ...], name: str, data: bytes, *
     assert tmp_dir is not None  # create=True returns a folder or raises
     if mode is None:
         mode = layout.mode_for(folder, name)
-    tmp_name = _new_txid() + ".tmp"
+    tmp_name = temp_name()
     sig = _fs.write_new(tmp_dir, tmp_name, data, mode=mode, durable=durable)
     try:
         _fs.replace(tmp_dir, tmp_name, target, name)

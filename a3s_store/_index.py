@@ -41,7 +41,7 @@ from ._clock import DEFAULT_WINDOW_NS
 from ._layout import CACHE, Layout
 from .errors import CorruptDataError, UnsafePathError
 
-__all__ = ["RACY_NS", "INDEX_NAME", "IDS_NAME", "Row", "Cached", "COLUMNS", "load_columns",
+__all__ = ["RACY_NS", "INDEX_NAME", "IDS_NAME", "Cached", "COLUMNS", "load_columns",
            "load_rows", "load_ids", "encode_rows", "encode_ids", "row_ok"]
 
 #: The longest the freshness window can be (scripts that must see an index
@@ -58,7 +58,6 @@ _VERSION = 3
 #         updated_at, size, problem, mtime_ns, ino]; row[1:10] are the fields
 # of a SessionSummary. The file holds the rows as 12 columns, rows with an id
 # first (sorted by id), then the other files.
-Row = list[Any]
 COLUMNS = 12
 
 
@@ -69,10 +68,6 @@ class Cached(NamedTuple):
     built_ns: int
     window_ns: int
     data: list[Any]
-
-    def vouches_for(self, root_mtime_ns: int) -> bool:
-        """Whether its data is current for a root of this mtime without a scan."""
-        return self.root_mtime_ns == root_mtime_ns and self.trusted
 
     @property
     def trusted(self) -> bool:
@@ -90,9 +85,9 @@ _PARSED_MAX = 8
 
 
 def _load(layout: Layout, name: str, key: str,
-          valid: Callable[[Any, bytes], bool]) -> Cached | None:
-    """The cache file ``name`` whose ``key`` holds data that ``valid(data, raw
-    bytes)`` accepts, or None."""
+          valid: Callable[[Any], bool]) -> Cached | None:
+    """The cache file ``name`` whose ``key`` holds data that ``valid(data)``
+    accepts, or None."""
     try:
         data = layout.read_small(CACHE, name, layout.options.max_bytes)
     except (UnsafePathError, CorruptDataError):
@@ -110,7 +105,7 @@ def _load(layout: Layout, name: str, key: str,
     if (type(doc) is not dict or doc.get("version") != _VERSION
             or type(doc.get(key)) is not list or type(doc.get("root_mtime_ns")) is not int
             or type(doc.get("built_ns")) is not int or type(doc.get("window_ns")) is not int
-            or not valid(doc[key], data)):
+            or not valid(doc[key])):
         return None
     cached = Cached(doc["root_mtime_ns"], doc["built_ns"], doc["window_ns"], doc[key])
     if len(_parsed) >= _PARSED_MAX:
@@ -152,7 +147,7 @@ def _are_ids(values: Iterable[Any]) -> bool:
     return True
 
 
-def _columns_ok(columns: list[Any], raw: bytes) -> bool:
+def _columns_ok(columns: list[Any]) -> bool:
     if len(columns) != COLUMNS or set(map(type, columns)) != {list} \
             or len(set(map(len, columns))) != 1:
         return False
@@ -189,12 +184,17 @@ def load_rows(layout: Layout) -> Cached | None:
     index = load_columns(layout)
     if index is None:
         return None
+    return as_rows(index)
+
+
+def as_rows(index: Cached) -> Cached:
+    """The index with its columns turned into rows."""
     return index._replace(data=[list(row) for row in zip(*index.data)])
 
 
 def load_ids(layout: Layout) -> Cached | None:
     """The ids file with the sorted ids as data, or None when unusable."""
-    return _load(layout, IDS_NAME, "ids", lambda ids, raw: _are_ids(ids))
+    return _load(layout, IDS_NAME, "ids", _are_ids)
 
 
 def encode_rows(root_mtime_ns: int, window_ns: int, rows: list[list[Any]],

@@ -80,7 +80,7 @@ def summaries(layout: Layout, *, check: bool = False) -> list[SessionSummary]:
     no file but the index and the log is read. A damaged session is listed
     with its ``problem``."""
     index = _index.load_columns(layout)
-    found = None
+    found = entries = None
     if not check and index is not None and index.trusted:
         root_mtime = _fs.stat_dir(layout.root).st_mtime_ns
         if index.root_mtime_ns == root_mtime:
@@ -91,9 +91,8 @@ def summaries(layout: Layout, *, check: bool = False) -> list[SessionSummary]:
             if steps is not None and len(entries) < _changes.FOLD_AFTER:
                 found = _patched(index, steps)
     if found is None:
-        as_rows = None if index is None else index._replace(
-            data=[list(row) for row in zip(*index.data)])
-        found = _summaries_of(rows(layout, check=check, index=as_rows))
+        found = _summaries_of(rows(layout, check=check, log=entries,
+                                   index=None if index is None else _index.as_rows(index)))
     envelopes = list_v1(layout)
     return _with_envelopes(layout, found, envelopes) if envelopes else found
 
@@ -187,10 +186,13 @@ def _with_envelopes(layout: Layout, found: list[SessionSummary],
 
 
 def rows(layout: Layout, *, check: bool = False,
-         index: _index.Cached | None | object = _UNREAD) -> list[Any]:
+         index: _index.Cached | None | object = _UNREAD,
+         log: list[dict[str, Any]] | None = None) -> list[Any]:
     """The listing index rows, current for the root (see the module docstring).
 
-    ``index``: the index as :func:`_index.load_rows` gives it, when already read.
+    ``index``: the index as :func:`_index.load_rows` gives it, when already read;
+    ``log``: the change log, when already read (if the root changed since, it
+    cannot chain to the root's mtime now, and the folder is scanned).
     """
     # The rows are vouched for as of this moment, before anything is read: a
     # change after it moves the root's mtime once the window has passed.
@@ -202,7 +204,7 @@ def rows(layout: Layout, *, check: bool = False,
         if index.root_mtime_ns == root_mtime:
             _keep_ids(layout, root_mtime, index, seen_ns)
             return list(index.data)
-        entries = _changes.read(layout)
+        entries = _changes.read(layout) if log is None else log
         steps = _changes.chain(entries, index.root_mtime_ns, root_mtime)
         applied = None if steps is None else _apply_rows(index.data, steps)
         if applied is not None:
